@@ -1,0 +1,87 @@
+"""SiapAmbil: request-status tracking and pickup announcements for Dukcapil offices."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tracker import config as settings
+from tracker import db, formatters, security
+from tracker.extensions import LANGUAGE_COOKIE, babel, limiter, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the web app; the scheduler is never started here."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.update(settings.from_environment(os.environ))
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    settings.finish(app.config, app.instance_path, app.logger)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_response_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    limiter.init_app(app)
+    formatters.register(app)
+    security.install_log_filter(app)
+    if app.config.get("PROXY_FIX_HOPS"):
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker import api, lookup
+
+    app.register_blueprint(lookup.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from tracker import errorpages
+
+    errorpages.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from tracker import cli
+
+    cli.register(app)
+
+
+def register_response_hooks(app: Flask) -> None:
+    app.after_request(security.add_headers)
+    app.after_request(_remember_language)
+
+
+def _remember_language(response: Any) -> Any:
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response

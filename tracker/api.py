@@ -1,0 +1,25 @@
+"""The public JSON API (read-only for now): a request's status by receipt number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from tracker import public
+from tracker.db import get_session
+from tracker.extensions import lookup_rate
+from tracker.serialise import public_status
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/requests/<receipt>")
+@lookup_rate
+def request_status(receipt: str) -> Response:
+    found = public.lookup(get_session(), receipt)
+    return jsonify(public_status(found))
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}

@@ -1,0 +1,76 @@
+"""The ``flask --app wsgi ...`` commands."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from sqlalchemy.engine import make_url
+
+from tracker import demo, schema
+from tracker.db import get_engine, get_session
+from tracker.receipts import format_grouped
+from tracker.status import Status
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(serve)
+
+
+def _shown_url() -> str:
+    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the schema, or bring it up to date, by running the migrations."""
+    schema.upgrade(get_engine())
+    click.echo(f"Database is up to date: {_shown_url()}")
+
+
+@click.command("demo")
+@click.option("--requests", "count", type=click.IntRange(min=0), default=0,
+              help="Add this many synthetic requests (for benchmarks).")
+@click.option("--per-status", type=click.IntRange(min=0), default=None,
+              help="Requests of every status in a new demo (default 40).")
+@click.option("--seed", type=int, default=None, help="Seed for repeatable data.")
+def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
+    """Load the demo offices, pickup points, services and requests, and print receipts to try."""
+    engine = get_engine()
+    if not schema.is_current(engine):
+        schema.upgrade(engine)
+    session = get_session(write=True)
+    new = demo.load_places(session)
+    if per_status is None:
+        per_status = 40 if new else 0
+    started = time.perf_counter()
+    samples = demo.add_requests(
+        session, count, per_status=per_status, seed=seed,
+        window_days=current_app.config["PICKUP_WINDOW_DAYS"],
+    )
+    session.commit()
+    took = time.perf_counter() - started
+    made = count + per_status * len(Status)
+    click.echo(f"Demo data in {_shown_url()}: {made} requests added in {took:.1f} s.")
+    if any(samples.values()):
+        _print_samples(samples)
+
+
+def _print_samples(samples: dict[Status, list[str]]) -> None:
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo("\nReceipt numbers to try (type one at / or open its status page):")
+    for status, numbers in samples.items():
+        for number in numbers[:2]:
+            click.echo(f"  {status.value:<11} {format_grouped(number)}   {base}/s/{number}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the development web server (migrating the database first)."""
+    schema.upgrade(get_engine())
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,107 @@
+"""Settings: defaults, the environment, and checks of what is missing."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or cannot be read; the message says which and how to fix it."""
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """Read a boolean setting: 1/0, true/false, yes/no, on/off (any case)."""
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off")
+
+
+def parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'siapambil.sqlite'}"
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOOKUP_RATE_LIMIT": "30 per minute; 300 per hour",
+    "PICKUP_WINDOW_DAYS": 10,
+    "BABEL_DEFAULT_LOCALE": "id",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+    "LANGUAGES": ("id", "en"),
+    "PROXY_FIX_HOPS": 0,
+}
+
+BOOL_KEYS = {"RATELIMIT_ENABLED"}
+INT_KEYS = {"PICKUP_WINDOW_DAYS", "PROXY_FIX_HOPS"}
+ENV_KEYS = (
+    "ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "RATELIMIT_ENABLED",
+    "RATELIMIT_STORAGE_URI",
+    "LOOKUP_RATE_LIMIT",
+    "PICKUP_WINDOW_DAYS",
+    "PROXY_FIX_HOPS",
+)
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Settings given as environment variables, read into their types."""
+    found: dict[str, Any] = {}
+    for key in ENV_KEYS:
+        raw = environ.get(f"SIAPAMBIL_{key}", environ.get(key))
+        if raw is None or raw == "":
+            continue
+        if key in BOOL_KEYS:
+            found[key] = parse_bool(key, raw)
+        elif key in INT_KEYS:
+            found[key] = parse_int(key, raw)
+        else:
+            found[key] = raw
+    return found
+
+
+def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
+    """Fill what is derived and refuse a production start without what it needs."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = default_database_url(instance_path)
+    config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+    config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+    if not config.get("SECRET_KEY"):
+        if config["ENV"] == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. A production start needs it: set SECRET_KEY to a long "
+                "random value, the same on every worker and host "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        config["SECRET_KEY"] = secrets.token_hex(32)
+        log.warning("SECRET_KEY is not set: using a random key for this development run")
+
+
+def normalise_database_url(url: str) -> str:
+    """A bare postgresql:// URL means psycopg 3 here, whatever SQLAlchemy's default is."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

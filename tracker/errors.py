@@ -1,0 +1,57 @@
+"""The domain errors.
+
+DomainError                   anything the product refuses, with a message for people
+├── ReceiptError              a receipt number that cannot be looked up
+│   ├── ReceiptMistyped       wrong length, a character that is not in the alphabet,
+│   │                         or a check character that does not fit: a typo
+│   └── RequestNotFound       well formed, but no request has it (or it may not be shown)
+├── TransitionError           a status change the workflow does not allow
+│   └── MissingDetails        the change needs something that was not given
+│                             (a reason, a pickup point, a collector)
+└── ConflictError             the request changed since the caller read it (optimistic lock)
+
+Each error carries a stable ``code`` for the JSON API and a translatable message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.__class__.__name__)
+        self.message = message
+        self.details = details
+
+
+class ReceiptError(DomainError):
+    code = "receipt_error"
+
+
+class ReceiptMistyped(ReceiptError):
+    code = "receipt_mistyped"
+    status = 400
+
+
+class RequestNotFound(ReceiptError):
+    code = "not_found"
+    status = 404
+
+
+class TransitionError(DomainError):
+    code = "transition_not_allowed"
+    status = 409
+
+
+class MissingDetails(TransitionError):
+    code = "missing_details"
+    status = 400
+
+
+class ConflictError(DomainError):
+    code = "conflict"
+    status = 409

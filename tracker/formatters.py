@@ -1,0 +1,107 @@
+"""Presentation helpers: pure functions, registered as template filters in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+
+from tracker.models import TIMEZONES
+from tracker.receipts import format_grouped
+
+LONG_DATE = "EEEE, d MMMM y"
+SHORT_DATE = "d MMM y"
+WEEKDAYS = {
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def _locale() -> str:
+    locale = get_locale()
+    return str(locale) if locale else "id"
+
+
+def mask_name(name: str) -> str:
+    """``Budi Santoso`` -> ``B*** S******``: the first letter of each word, the rest hidden."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split() if word)
+
+
+def local(moment: dt.datetime, zone: str) -> dt.datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def format_day(day: dt.date, pattern: str = LONG_DATE, locale: str | None = None) -> str:
+    """``Senin, 1 Desember 2026`` (or the English form)."""
+    return babel_format_date(day, pattern, locale=locale or _locale())
+
+
+def format_clock(moment: dt.time, locale: str | None = None) -> str:
+    """``08.00`` in Indonesian, ``08:00`` in English."""
+    return babel_format_time(moment, "HH:mm" if (locale or _locale()) == "en" else "HH.mm",
+                             locale=locale or _locale())
+
+
+def format_moment(moment: dt.datetime, zone: str, locale: str | None = None) -> str:
+    """``Senin, 1 Desember 2026, 08.00 WIB`` in the office's time zone."""
+    there = local(moment, zone)
+    return (f"{format_day(there.date(), locale=locale)}, {format_clock(there.time(), locale)} "
+            f"{TIMEZONES.get(zone, zone)}")
+
+
+def weekday_name(weekday: int, locale: str | None = None) -> str:
+    names = WEEKDAYS.get(locale or _locale(), WEEKDAYS["id"])
+    return names[weekday]
+
+
+def opening_lines(hours: Iterable[Any], locale: str | None = None) -> list[tuple[str, str]]:
+    """Opening hours as lines, runs of weekdays with the same hours merged:
+    ``[("Senin–Kamis", "08.00–15.00"), ("Jumat", "08.00–11.00, 13.00–15.00")]``."""
+    by_day: dict[int, list[str]] = {}
+    for h in hours:
+        by_day.setdefault(h.weekday, []).append(
+            f"{format_clock(h.opens, locale)}–{format_clock(h.closes, locale)}"
+        )
+    lines: list[tuple[str, str]] = []
+    runs: list[list[int]] = []
+    for weekday in sorted(by_day):
+        if runs and runs[-1][-1] == weekday - 1 and by_day[runs[-1][0]] == by_day[weekday]:
+            runs[-1].append(weekday)
+        else:
+            runs.append([weekday])
+    for run in runs:
+        days = weekday_name(run[0], locale)
+        if len(run) > 1:
+            days += "–" + weekday_name(run[-1], locale)
+        lines.append((days, ", ".join(by_day[run[0]])))
+    return lines
+
+
+def language_url(code: str) -> str:
+    """This page's address in another language."""
+    args = request.args.to_dict()
+    args["lang"] = code
+    if request.endpoint and request.endpoint != "static":
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return f"{request.path}?{urlencode(args)}"
+
+
+def _template_context() -> dict[str, Any]:
+    return {"lang": _locale(), "language_url": language_url, "opening_lines": opening_lines}
+
+
+def register(app: Flask) -> None:
+    app.context_processor(_template_context)
+    app.add_template_filter(mask_name, "masked")
+    app.add_template_filter(format_grouped, "grouped")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_clock, "clock")
+    app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(weekday_name, "weekday")

@@ -1,0 +1,66 @@
+"""The citizen's pages: the look-up form, the status page, the QR code and the printable receipt."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from tracker import public, receipts
+from tracker.db import get_session
+from tracker.errors import ReceiptError, ReceiptMistyped
+from tracker.extensions import lookup_rate
+from tracker.messages import explain
+
+bp = Blueprint("lookup", __name__)
+
+QR_CACHE = "private, max-age=31536000, immutable"
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("lookup/index.html")
+
+
+@bp.get("/cek")
+@lookup_rate
+def check() -> tuple[str, int] | str:
+    typed = request.args.get("no", "")
+    return _status_or_error(typed, template="lookup/status.html")
+
+
+@bp.get("/s/<receipt>")
+@lookup_rate
+def status(receipt: str) -> tuple[str, int] | str:
+    return _status_or_error(receipt, template="lookup/status.html")
+
+
+@bp.get("/s/<receipt>/receipt")
+@lookup_rate
+def printable(receipt: str) -> tuple[str, int] | str:
+    return _status_or_error(receipt, template="lookup/receipt.html")
+
+
+@bp.get("/s/<receipt>/qr.svg")
+def qr(receipt: str) -> Response:
+    """The receipt's QR code. It is made from the number alone (no database read, so it tells
+    nothing about whether a request exists) and never changes, so browsers may keep it."""
+    try:
+        number = receipts.parse(receipt)
+    except ReceiptMistyped:
+        abort(404)
+    svg = receipts.qr_svg(receipts.status_url(current_app.config["PUBLIC_BASE_URL"], number))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = QR_CACHE
+    response.set_etag(hashlib.sha256(svg).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+def _status_or_error(typed: str, template: str) -> tuple[str, int] | str:
+    try:
+        found = public.lookup(get_session(), typed)
+    except ReceiptError as error:
+        return render_template(
+            "lookup/index.html", error=explain(error), typed=typed[:40], code=error.code
+        ), error.status
+    return render_template(template, s=found)

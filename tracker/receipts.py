@@ -1,0 +1,109 @@
+"""Receipt numbers: make, check, parse and print them; and the QR code that opens their page.
+
+A receipt number is 11 random Crockford base32 characters and a check character
+(12 in all), printed in groups of four: ``7KQ2-M9XA-4RTC``. The check character comes
+from a Damm-style scheme over GF(32): ``r <- x·r + d`` for each character ``d`` in turn,
+where x is the field's generator, and the check character brings ``r`` to zero. The
+operation is a totally anti-symmetric quasigroup, so every single-character substitution
+and every adjacent transposition (the check character included) is caught.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+
+from tracker.errors import ReceiptMistyped
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
+LENGTH = 12
+RANDOM_LENGTH = LENGTH - 1
+# Crockford's forgiving reading: O is zero, I and L are one.
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_.·]+")
+_GF32_POLY = 0b100101  # x^5 + x^2 + 1, irreducible over GF(2)
+
+
+def _times_x(value: int) -> int:
+    value <<= 1
+    return value ^ _GF32_POLY if value & 0b100000 else value
+
+
+def _remainder(body: str) -> int:
+    r = 0
+    for ch in body:
+        r = _times_x(r) ^ VALUES[ch]
+    return r
+
+
+def check_character(body: str) -> str:
+    """The character that makes ``body`` + it a valid receipt number."""
+    return ALPHABET[_times_x(_remainder(body))]
+
+
+def is_valid(number: str) -> bool:
+    """True for a canonical 12-character number whose check character fits."""
+    return (
+        len(number) == LENGTH
+        and all(ch in VALUES for ch in number)
+        and _remainder(number) == 0
+    )
+
+
+def generate() -> str:
+    """A fresh random receipt number (canonical form, no dashes)."""
+    bits = secrets.randbits(5 * RANDOM_LENGTH)
+    body = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(0, 5 * RANDOM_LENGTH, 5))
+    return body + check_character(body)
+
+
+def format_grouped(number: str) -> str:
+    """``7KQ2M9XA4RTC`` -> ``7KQ2-M9XA-4RTC``."""
+    return "-".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def parse(text: str) -> str:
+    """The canonical receipt number in what a person typed or a scanner sent.
+
+    Accepts any case, spaces and dashes, O for 0, I and L for 1, and the status URL
+    that the QR code carries. Raises ReceiptMistyped with a ``reason`` detail
+    (``empty``, ``length``, ``character`` or ``check``) when it is not a valid number.
+    """
+    text = (text or "").strip()
+    if "/s/" in text:
+        text = text.split("/s/", 1)[1].split("/", 1)[0].split("?", 1)[0]
+    cleaned = _SEPARATORS.sub("", text).upper().translate(_READ_AS)
+    if not cleaned:
+        raise ReceiptMistyped(reason="empty")
+    if len(cleaned) != LENGTH:
+        raise ReceiptMistyped(reason="length", length=len(cleaned))
+    if any(ch not in VALUES for ch in cleaned):
+        raise ReceiptMistyped(reason="character")
+    if _remainder(cleaned) != 0:
+        raise ReceiptMistyped(reason="check")
+    return cleaned
+
+
+def status_url(base_url: str, number: str) -> str:
+    return f"{base_url.rstrip('/')}/s/{number}"
+
+
+@lru_cache(maxsize=4096)
+def qr_svg(url: str) -> bytes:
+    """The QR code for a URL as an SVG document (one path, safe to inline); it never changes."""
+    qr = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=4,
+        image_factory=qrcode.image.svg.SvgPathImage,
+    )
+    qr.add_data(url)
+    qr.make(fit=True)
+    out = BytesIO()
+    qr.make_image().save(out)
+    return out.getvalue()

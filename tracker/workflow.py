@@ -1,0 +1,182 @@
+"""The workflow of a request: which status may follow which, and the one function that moves it.
+
+``TRANSITIONS`` is the whole workflow of DESIGN §3 in one table. ``transition`` checks a
+move against it, writes the event, keeps ``Request.status`` in step and bumps the version,
+all in the caller's transaction; it never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker import receipts
+from tracker.errors import ConflictError, MissingDetails, TransitionError
+from tracker.models import Office, Request, Service, StatusEvent, utcnow
+from tracker.pickup import Window
+from tracker.status import Status
+from tracker.workdays import add_working_days
+
+S = Status
+
+
+@dataclass(frozen=True)
+class Move:
+    to: Status
+    needs_reason: bool = False
+    needs_window: bool = False
+
+
+TRANSITIONS: dict[Status, tuple[Move, ...]] = {
+    S.SUBMITTED: (Move(S.VERIFYING), Move(S.REJECTED, needs_reason=True), Move(S.CANCELLED)),
+    S.VERIFYING: (
+        Move(S.PROCESSING),
+        Move(S.NEEDS_FIX, needs_reason=True),
+        Move(S.REJECTED, needs_reason=True),
+        Move(S.CANCELLED),
+    ),
+    S.NEEDS_FIX: (Move(S.VERIFYING), Move(S.REJECTED, needs_reason=True), Move(S.CANCELLED)),
+    S.PROCESSING: (
+        Move(S.READY, needs_window=True),
+        Move(S.REJECTED, needs_reason=True),
+        Move(S.CANCELLED),
+    ),
+    S.READY: (
+        Move(S.COLLECTED),
+        Move(S.DELIVERING),
+        Move(S.RETURNED, needs_window=True),
+        Move(S.CANCELLED),
+    ),
+    S.RETURNED: (Move(S.COLLECTED), Move(S.DELIVERING), Move(S.CANCELLED)),
+    S.DELIVERING: (Move(S.DELIVERED), Move(S.RETURNED, needs_window=True)),
+    S.DELIVERED: (),
+    S.COLLECTED: (),
+    S.REJECTED: (),
+    S.CANCELLED: (),
+}
+SYSTEM_ACTOR = "system"
+RECEIPT_ATTEMPTS = 5
+
+
+def allowed_moves(status: Status) -> tuple[Move, ...]:
+    return TRANSITIONS[status]
+
+
+def find_move(current: Status, to: Status) -> Move:
+    for move in TRANSITIONS[current]:
+        if move.to == to:
+            return move
+    raise TransitionError(current=current, to=to)
+
+
+def transition(
+    session: Session,
+    request: Request,
+    to: Status,
+    *,
+    actor: str,
+    expected_version: int | None = None,
+    public_note: str = "",
+    internal_note: str = "",
+    window: Window | None = None,
+    pickup_number: str | None = None,
+    at: dt.datetime | None = None,
+) -> StatusEvent:
+    """Move ``request`` to ``to`` and record the event; raises a DomainError and changes
+    nothing when the move is not allowed, lacks what it needs, or the request changed since
+    ``expected_version`` was read."""
+    if expected_version is not None and request.version != expected_version:
+        raise _conflict(request)
+    move = find_move(request.status, to)
+    if move.needs_reason and not public_note.strip():
+        raise MissingDetails(missing="reason", to=to)
+    if move.needs_window and window is None:
+        raise MissingDetails(missing="window", to=to)
+    at = at or utcnow()
+    event = StatusEvent(
+        request=request,
+        from_status=request.status,
+        to_status=to,
+        at=at,
+        actor=actor,
+        public_note=public_note.strip(),
+        internal_note=internal_note.strip(),
+    )
+    request.status = to
+    request.updated_at = at
+    if window is not None:
+        _place(request, window, pickup_number)
+    session.add(event)
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise _conflict(request) from None
+    return event
+
+
+def _place(request: Request, window: Window, pickup_number: str | None) -> None:
+    request.pickup_point = window.point
+    request.window_starts = window.starts
+    request.window_ends = window.ends
+    if pickup_number is not None:
+        request.pickup_number = pickup_number
+        request.pickup_day = window.starts.date()
+
+
+def _conflict(request: Request) -> ConflictError:
+    last = request.events[-1] if request.events else None
+    return ConflictError(
+        changed_by=last.actor if last else None, changed_at=last.at if last else None
+    )
+
+
+def register(
+    session: Session,
+    *,
+    office: Office,
+    service: Service,
+    applicant_name: str,
+    actor: str,
+    nik: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+    at: dt.datetime | None = None,
+) -> Request:
+    """A new request in ``submitted`` with its first event, receipt number and expected date."""
+    at = at or utcnow()
+    local_day = at.astimezone(ZoneInfo(office.timezone)).date()
+    request = Request(
+        receipt=_fresh_receipt(session),
+        office=office,
+        service=service,
+        applicant_name=applicant_name.strip(),
+        nik=nik,
+        phone=phone,
+        email=email,
+        address=address,
+        status=S.SUBMITTED,
+        created_at=at,
+        updated_at=at,
+        expected_on=add_working_days(local_day, service.target_days),
+    )
+    session.add(request)
+    session.add(
+        StatusEvent(request=request, from_status=None, to_status=S.SUBMITTED, at=at, actor=actor)
+    )
+    session.flush()
+    return request
+
+
+def _fresh_receipt(session: Session) -> str:
+    for _ in range(RECEIPT_ATTEMPTS):
+        number = receipts.generate()
+        if session.scalar(select(Request.id).where(Request.receipt == number)) is None:
+            return number
+    raise RuntimeError("could not draw an unused receipt number")
