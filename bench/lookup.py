@@ -1,0 +1,487 @@
+"""Benchmark of the public look-up against a bare Flask + sqlite3 baseline, on SQLite.
+
+What it measures, in one run:
+
+1. Fill: a fresh SQLite database with ``--requests`` synthetic requests (default one million),
+   made with ``flask --app wsgi init-db`` and ``flask --app wsgi demo --requests N --seed 1``;
+   the wall-clock time of the ``demo`` command is printed (goal: one million in under 2 min).
+2. Throughput and latency, with ``wrk --latency`` over loopback, of three targets each served
+   by gunicorn (``--workers`` sync workers, default 2), every request for a random one of
+   ``--sample`` receipt numbers drawn from the table:
+
+   - ``bare``: ``/bare/<receipt>`` of bench/bare_app.py (bare Flask + stdlib sqlite3, one
+     indexed row as JSON), on the same database file;
+   - ``json``: the product's ``/api/v1/requests/<receipt>``;
+   - ``page``: the product's status page ``/s/<receipt>``.
+
+   Goals: ``json`` at least 0.8x and ``page`` at least 0.6x the requests/s of ``bare``.
+
+Run from the repository root, with the virtualenv active::
+
+    python bench/lookup.py                      # one million requests, 15 s per target
+    python bench/lookup.py --keep               # reuse bench/results/lookup/bench.sqlite
+    python bench/lookup.py --requests 50000 --duration 5
+
+Raw wrk outputs, gunicorn logs and ``results.json`` are written to the work dir (default
+bench/results/lookup/, which git ignores). The exit status is 0 whether or not the goals
+are met, and non-zero when the benchmark itself fails (a command fails, a server does not
+come up, or more than 1% of the answers are errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WORKDIR = ROOT / "bench" / "results" / "lookup"
+DB_NAME = "bench.sqlite"
+RECEIPTS_NAME = "receipts.txt"
+LUA_NAME = "random_receipt.lua"
+WRK = "/usr/bin/wrk"
+HOST = "127.0.0.1"
+FILL_GOAL_SECONDS = 120.0
+FILL_GOAL_REQUESTS = 1_000_000
+MAX_ERROR_SHARE = 0.01
+START_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 10.0
+PROBES = 20
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not be run or its results cannot be trusted."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    app: str  # gunicorn's APP_MODULE
+    prefix: str  # the path before the receipt number
+    goal: float | None = None  # least share of the bare endpoint's requests/s
+
+
+TARGETS = (
+    Target("bare", "bare Flask + sqlite3 JSON", "bench.bare_app:app", "/bare/"),
+    Target("json", "product JSON look-up", "wsgi:app", "/api/v1/requests/", goal=0.8),
+    Target("page", "product status page", "wsgi:app", "/s/", goal=0.6),
+)
+
+
+@dataclass(frozen=True)
+class WrkSettings:
+    threads: int
+    connections: int
+    duration: int
+    warmup: int
+    timeout: int
+
+    def args(self, duration: int) -> list[str]:
+        return [
+            f"--threads={self.threads}", f"--connections={self.connections}",
+            f"--duration={duration}s", f"--timeout={self.timeout}s",
+        ]
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    requests_per_second: float
+    p50_ms: float
+    p75_ms: float
+    p90_ms: float
+    p99_ms: float
+    non_2xx_3xx: int
+    socket_errors: int
+
+    @property
+    def error_share(self) -> float:
+        return (self.non_2xx_3xx + self.socket_errors) / max(self.requests, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This environment without the app's SIAPAMBIL_* overrides, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAPAMBIL_")}
+    env.update(extra)
+    return env
+
+
+def app_env(db: Path) -> dict[str, str]:
+    return child_env(
+        DATABASE_URL=f"sqlite:///{db}", RATELIMIT_ENABLED="0", SECRET_KEY="bench",
+        ENV="production", BARE_APP_DB=str(db),
+    )
+
+
+def run_flask(db: Path, *args: str) -> float:
+    """Run ``flask --app wsgi ARGS`` against the database; its wall-clock time in seconds."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    print(f"$ DATABASE_URL=sqlite:///{db} flask --app wsgi {' '.join(args)}", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=app_env(db), text=True, capture_output=True)
+    took = time.perf_counter() - started
+    for line in [line for line in done.stdout.splitlines() if line.strip()][:2]:
+        print(f"  {line}")
+    if done.returncode != 0:
+        raise BenchError(f"flask {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return took
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in its own session, and everything in its process group."""
+    if process.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def gunicorn(app: str, db: Path, workers: int, log: Path) -> Iterator[str]:
+    """A gunicorn serving ``app`` on a free loopback port; yields its base URL."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
+        "--bind", f"{HOST}:{port}", "--error-logfile", str(log), app,
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=app_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield f"http://{HOST}:{port}"
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn for {app} died during the run; see {log}")
+    finally:
+        stop(process)
+
+
+def wait_until_up(base: str, path: str, log: Path) -> None:
+    """Poll ``path`` until it answers (any HTTP status), for at most START_TIMEOUT_SECONDS."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + path, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise BenchError(f"{base} did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {log}")
+
+
+def probe(base: str, prefix: str, receipts: list[str]) -> None:
+    """Every probed receipt must answer 200, with a body: the run measures found requests."""
+    for receipt in receipts[:PROBES]:
+        url = f"{base}{prefix}{receipt}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                if answer.status != 200 or not answer.read():
+                    raise BenchError(f"GET {url} answered {answer.status} (or an empty body)")
+        except urllib.error.HTTPError as error:
+            raise BenchError(f"GET {url} answered {error.code}: {error.read()[:300]!r}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def prepare_database(db: Path, count: int, keep: bool) -> float | None:
+    """A database with ``count`` synthetic requests; the demo fill's seconds, None if reused."""
+    if keep and db.exists():
+        print(f"Reusing {db} (--keep): the fill is not timed.")
+        return None
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    run_flask(db, "init-db")
+    took = run_flask(db, "demo", "--requests", str(count), "--seed", "1")
+    print(f"Demo fill: {count:,} requests in {took:.1f} s wall clock "
+          f"({count / took:,.0f} requests/s).", flush=True)
+    return took
+
+
+def count_requests(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT count(*) FROM requests").fetchone()[0]
+
+
+def sample_receipts(db: Path, size: int, seed: int) -> list[str]:
+    """``size`` receipt numbers of rows picked at random (repeatably) across the table."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        low, high = conn.execute("SELECT min(id), max(id) FROM requests").fetchone()
+        if low is None:
+            raise BenchError(f"{db} has no requests")
+        ids = random.Random(seed).sample(range(low, high + 1), min(size, high - low + 1))
+        found: list[str] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(f"SELECT receipt FROM requests WHERE id IN ({marks})", chunk)
+            found.extend(receipt for (receipt,) in rows)
+    random.Random(seed).shuffle(found)
+    return found
+
+
+LUA = """\
+-- Written by bench/lookup.py. Every request asks for a random one of the sampled receipt
+-- numbers in {receipts}; the path prefix is the script's argument (wrk ... -- /s/).
+local receipts = {{}}
+local prefix = "/"
+
+function init(args)
+  prefix = args[1] or prefix
+  for line in io.lines("{receipts}") do
+    if #line > 0 then receipts[#receipts + 1] = line end
+  end
+  -- a different sequence in every thread
+  math.randomseed(os.time() + tonumber(tostring(receipts):match("0x(%x+)") or "0", 16))
+end
+
+function request()
+  return wrk.format("GET", prefix .. receipts[math.random(#receipts)])
+end
+"""
+
+
+def write_wrk_inputs(workdir: Path, receipts: list[str]) -> Path:
+    """The receipts file and the Lua script that reads it; returns the script's path."""
+    receipts_file = workdir / RECEIPTS_NAME
+    receipts_file.write_text("\n".join(receipts) + "\n")
+    script = workdir / LUA_NAME
+    script.write_text(LUA.format(receipts=receipts_file))
+    return script
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_PERCENTILE = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
+_TOTAL = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),", re.MULTILINE)
+_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """The figures of ``wrk --latency`` output."""
+    percentiles = {p: float(v) * _UNITS_MS[u] for p, v, u in _PERCENTILE.findall(output)}
+    total, rate = _TOTAL.search(output), _RATE.search(output)
+    if total is None or rate is None or len(percentiles) != 4:
+        raise BenchError(f"cannot read wrk's output:\n{output}")
+    non_2xx = _NON_2XX.search(output)
+    sockets = _SOCKET.search(output)
+    return WrkResult(
+        requests=int(total.group(1)),
+        seconds=float(total.group(2)) * _UNITS_MS[total.group(3)] / 1000,
+        requests_per_second=float(rate.group(1)),
+        p50_ms=percentiles["50"], p75_ms=percentiles["75"],
+        p90_ms=percentiles["90"], p99_ms=percentiles["99"],
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+def run_wrk(url: str, script: Path, prefix: str, settings: WrkSettings, duration: int) -> str:
+    command = [WRK, *settings.args(duration), "--latency", f"--script={script}", url,
+               "--", prefix]
+    done = subprocess.run(command, text=True, capture_output=True,
+                          timeout=duration + settings.timeout + 30)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr}")
+    return done.stdout
+
+
+def measure(target: Target, db: Path, receipts: list[str], script: Path,
+            settings: WrkSettings, args: argparse.Namespace) -> WrkResult:
+    """Serve the target, check it, warm it up and run wrk; the raw output is kept."""
+    log = args.workdir / f"gunicorn-{target.name}.log"
+    log.unlink(missing_ok=True)
+    with gunicorn(target.app, db, args.workers, log) as base:
+        wait_until_up(base, target.prefix + receipts[0], log)
+        probe(base, target.prefix, receipts)
+        if settings.warmup:
+            run_wrk(base, script, target.prefix, settings, settings.warmup)
+        output = run_wrk(base, script, target.prefix, settings, settings.duration)
+    (args.workdir / f"wrk-{target.name}.txt").write_text(output)
+    result = parse_wrk(output)
+    if result.error_share > MAX_ERROR_SHARE:
+        raise BenchError(
+            f"{target.name}: {result.non_2xx_3xx} non-2xx/3xx answers and "
+            f"{result.socket_errors} socket errors in {result.requests} requests:\n{output}"
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def print_table(results: dict[str, WrkResult]) -> None:
+    bare = results["bare"].requests_per_second
+    print(f"\n{'target':<38} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+          f"{'x bare':>7}")
+    for target in TARGETS:
+        r = results[target.name]
+        label = f"{target.name} {target.prefix}<receipt>"
+        print(f"{label:<38} {r.requests_per_second:>9,.0f} {r.p50_ms:>8.2f} {r.p90_ms:>8.2f} "
+              f"{r.p99_ms:>8.2f} {r.requests_per_second / bare:>7.2f}")
+
+
+def judge(results: dict[str, WrkResult], fill: float | None, count: int) -> dict[str, bool]:
+    """Print PASS/FAIL per goal and return them."""
+    bare = results["bare"].requests_per_second
+    verdicts: dict[str, bool] = {}
+    print("\nGoals:")
+    for target in TARGETS:
+        if target.goal is None:
+            continue
+        ratio = results[target.name].requests_per_second / bare
+        verdicts[target.name] = ratio >= target.goal
+        print(f"  {'PASS' if verdicts[target.name] else 'FAIL'}  {target.description}: "
+              f"{ratio:.2f}x bare (goal >= {target.goal}x)")
+    if fill is not None and count == FILL_GOAL_REQUESTS:
+        verdicts["fill"] = fill < FILL_GOAL_SECONDS
+        print(f"  {'PASS' if verdicts['fill'] else 'FAIL'}  demo fill of {count:,}: "
+              f"{fill:.1f} s (goal < {FILL_GOAL_SECONDS:.0f} s)")
+    else:
+        print(f"  ----  demo fill: goal < {FILL_GOAL_SECONDS:.0f} s for "
+              f"{FILL_GOAL_REQUESTS:,} requests, not judged in this run")
+    return verdicts
+
+
+def save(workdir: Path, report: dict[str, Any]) -> Path:
+    path = workdir / "results.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1_000_000,
+                        help="synthetic requests in the database")
+    parser.add_argument("--duration", type=int, default=15, help="seconds of wrk per target")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk before each run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--timeout", type=int, default=10, help="wrk request timeout, seconds")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--sample", type=int, default=20_000, help="receipt numbers to ask for")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the receipt sample")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
+                        help="where the database, wrk inputs and outputs go")
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse the work dir's database if it exists")
+    args = parser.parse_args(argv)
+    if min(args.requests, args.duration, args.connections, args.threads, args.workers,
+           args.sample) < 1 or args.connections < args.threads:
+        parser.error("counts must be positive, and --connections at least --threads")
+    args.workdir = args.workdir.resolve()
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    db = args.workdir / DB_NAME
+    settings = WrkSettings(args.threads, args.connections, args.duration, args.warmup,
+                           args.timeout)
+    fill = prepare_database(db, args.requests, args.keep)
+    rows = count_requests(db)
+    receipts = sample_receipts(db, args.sample, args.seed)
+    script = write_wrk_inputs(args.workdir, receipts)
+    cpus = len(os.sched_getaffinity(0))
+    print(f"\nMachine: nproc={cpus}, {cpu_model()}, Python {platform.python_version()}")
+    print(f"Database: {db} ({rows:,} requests; {len(receipts):,} receipt numbers sampled)")
+    print(f"wrk: {' '.join(settings.args(settings.duration))} --latency, "
+          f"{settings.warmup} s warm-up; gunicorn: {args.workers} sync workers on {HOST}")
+
+    results: dict[str, WrkResult] = {}
+    for target in TARGETS:
+        print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
+        results[target.name] = measure(target, db, receipts, script, settings, args)
+
+    print_table(results)
+    verdicts = judge(results, fill, args.requests)
+    report = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"nproc": cpus, "cpu": cpu_model(), "python": platform.python_version()},
+        "database": {"path": str(db), "requests": rows, "fill_seconds": fill,
+                     "fill_requested": args.requests if fill is not None else None},
+        "wrk": asdict(settings), "gunicorn_workers": args.workers, "sample": len(receipts),
+        "results": {
+            name: {**asdict(r), "ratio_to_bare": r.requests_per_second
+                   / results["bare"].requests_per_second}
+            for name, r in results.items()
+        },
+        "goals": verdicts,
+    }
+    print(f"\nRaw wrk outputs and results: {save(args.workdir, report)}")
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(143)  # unwinds through the finally blocks that stop gunicorn
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        run(args)
+    except BenchError as error:
+        print(f"\nbench failed: {error}", file=sys.stderr)
+        return 1
+    except (OSError, subprocess.SubprocessError, sqlite3.Error) as error:
+        print(f"\nbench failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

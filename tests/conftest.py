@@ -1,0 +1,196 @@
+"""Fixtures: the app on every database under test, a client, a runner, a session, factories,
+a live server and a real Chromium.
+
+The suite runs on SQLite always and on PostgreSQL when ``TEST_DATABASE_URL`` names a server
+(``postgresql+psycopg://postgres@127.0.0.1:5432/test``). A test that needs PostgreSQL,
+Redis or Chromium skips when it is missing, and fails instead when ``CI`` or
+``SIAPAMBIL_REQUIRE_SERVICES`` is set, so that CI never passes by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from tests.factories import RequestFactory
+from tracker import create_app, demo, schema
+from tracker.db import make_engine
+from tracker.models import Base
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def services_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("SIAPAMBIL_REQUIRE_SERVICES"))
+
+
+def missing(what: str) -> None:
+    """Skip for want of ``what`` on a developer's machine; fail in CI."""
+    if services_required():
+        pytest.fail(f"{what} is required in CI but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database with the demo places: a template file (SQLite) or a server URL."""
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("db") / "template.sqlite"
+        engine = make_engine(f"sqlite:///{template}")
+        _prepare(engine)
+        engine.dispose()
+        yield f"sqlite:///{template}"
+        return
+    yield from _postgres_database()
+
+
+def _prepare(engine: Any) -> None:
+    schema.upgrade(engine)
+    with Session(engine.execution_options(sqlite_writer=True)) as session:
+        demo.load_places(session)
+        session.commit()
+
+
+def _postgres_database() -> Iterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        missing("PostgreSQL (set TEST_DATABASE_URL)")
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"siapambil_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server is "missing"
+        missing(f"PostgreSQL at {base} ({error.__class__.__name__})")
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    _prepare(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with Session(engine) as session:
+        demo.load_places(session)
+        session.commit()
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database: str, tmp_path: Path) -> Iterator[str]:
+    """This test's own database: a copy of the template, or the server's tables emptied after."""
+    if database.startswith("sqlite"):
+        copy = tmp_path / "test.sqlite"
+        shutil.copy(database.removeprefix("sqlite:///"), copy)
+        yield f"sqlite:///{copy}"
+        return
+    yield database
+    _reset_postgres(database)
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "PUBLIC_BASE_URL": "https://cek.example.go.id",
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    yield app
+    app.extensions["siapambil.db"]["engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A writing session of the test's own, outside any app context (so that requests made by
+    the client get theirs, as in production); tests commit what views should see."""
+    session = app.extensions["siapambil.db"]["writer"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def make_request(app: Flask, session: Session) -> Callable[..., Any]:
+    """``make_request(status=Status.READY, name=..., nik=...)``: a committed request that went
+    through the real workflow to reach ``status``."""
+    return RequestFactory(app, session)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP from a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        missing(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

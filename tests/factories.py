@@ -1,0 +1,77 @@
+"""Factories that make data through the product's own domain functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import pickup, workflow
+from tracker.demo import PATHS
+from tracker.models import Office, PickupPoint, Request, Service
+from tracker.status import Status
+
+NOTES = {
+    Status.NEEDS_FIX: "Foto kopi KK kurang jelas; bawa KK asli.",
+    Status.REJECTED: "Data terdaftar di kabupaten lain.",
+}
+
+
+class RequestFactory:
+    """``factory(status=..., **fields)`` -> a committed Request in that status."""
+
+    def __init__(self, app: Flask, session: Session) -> None:
+        self.app = app
+        self.session = session
+
+    def office(self, code: str) -> Office:
+        return self.session.scalars(select(Office).where(Office.code == code)).one()
+
+    def service(self, code: str) -> Service:
+        return self.session.scalars(select(Service).where(Service.code == code)).one()
+
+    def point(self, code: str) -> PickupPoint:
+        return self.session.scalars(select(PickupPoint).where(PickupPoint.code == code)).one()
+
+    def __call__(
+        self,
+        status: Status = Status.SUBMITTED,
+        *,
+        office: str = "36.73",
+        service: str = "ktp-el",
+        name: str = "Budi Santoso",
+        nik: str | None = "3673011203850001",
+        phone: str | None = "081234567890",
+        email: str | None = None,
+        address: str | None = None,
+        point: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> Request:
+        the_office = self.office(office)
+        request = workflow.register(
+            self.session, office=the_office, service=self.service(service),
+            applicant_name=name, nik=nik, phone=phone, email=email, address=address,
+            actor="factory", at=at,
+        )
+        for step in PATHS[status][1:]:
+            self.move(request, step, point=point)
+        self.session.commit()
+        return request
+
+    def move(self, request: Request, to: Status, *, point: str | None = None, **kw: Any) -> None:
+        window = number = None
+        if to == Status.READY:
+            the_point = self.point(point) if point else request.office.points[0]
+            window = pickup.next_window(the_point, workflow.utcnow(), 10)
+            number = pickup.assign_number(self.session, the_point, window.starts.date())
+        elif to == Status.RETURNED:
+            main = pickup.main_point(self.session, request.office_id)
+            assert main is not None
+            window = pickup.next_window(main, workflow.utcnow(), 30)
+        workflow.transition(
+            self.session, request, to, actor="factory", public_note=NOTES.get(to, ""),
+            window=window, pickup_number=number, **kw,
+        )
