@@ -52,9 +52,16 @@ class RequestFactory:
     ) -> Request:
         the_office = self.office(office)
         request = workflow.register(
-            self.session, office=the_office, service=self.service(service),
-            applicant_name=name, nik=nik, phone=phone, email=email, address=address,
-            actor="factory", at=at,
+            self.session,
+            office=the_office,
+            service=self.service(service),
+            applicant_name=name,
+            nik=nik,
+            phone=phone,
+            email=email,
+            address=address,
+            actor="factory",
+            at=at,
         )
         for step in PATHS[status][1:]:
             self.move(request, step, point=point)
@@ -72,6 +79,12 @@ class RequestFactory:
             assert main is not None
             window = pickup.next_window(main, workflow.utcnow(), 30)
         workflow.transition(
-            self.session, request, to, actor="factory", public_note=NOTES.get(to, ""),
-            window=window, pickup_number=number, **kw,
+            self.session,
+            request,
+            to,
+            actor="factory",
+            public_note=NOTES.get(to, ""),
+            window=window,
+            pickup_number=number,
+            **kw,
         )

@@ -137,7 +137,9 @@ def test_the_qr_code_decodes_to_the_status_page(client, make_request, app) -> No
     assert answer.mimetype == "image/svg+xml"
     assert "max-age" in answer.headers["Cache-Control"]
     assert decode_svg(answer.data) == f"https://cek.example.go.id/s/{request.receipt}"
-    again = client.get(f"/s/{request.receipt}/qr.svg", headers={"If-None-Match": answer.headers["ETag"]})
+    again = client.get(
+        f"/s/{request.receipt}/qr.svg", headers={"If-None-Match": answer.headers["ETag"]}
+    )
     assert again.status_code == 304
 
 

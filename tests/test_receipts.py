@@ -53,8 +53,14 @@ def test_a_million_fresh_numbers_have_no_collision() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "reason"),
-    [("", "empty"), ("   ", "empty"), ("7KQ2-M9XA", "length"), ("7KQ2-M9XA-4RTCX", "length"),
-     ("7KQ2-M9XA-4RT!", "character"), ("UUUU-UUUU-UUUU", "character")],
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("7KQ2-M9XA", "length"),
+        ("7KQ2-M9XA-4RTCX", "length"),
+        ("7KQ2-M9XA-4RT!", "character"),
+        ("UUUU-UUUU-UUUU", "character"),
+    ],
 )
 def test_malformed_input_is_told_why(typed: str, reason: str) -> None:
     with pytest.raises(ReceiptMistyped) as caught:

@@ -32,10 +32,19 @@ def init_db() -> None:
 
 
 @click.command("demo")
-@click.option("--requests", "count", type=click.IntRange(min=0), default=0,
-              help="Add this many synthetic requests (for benchmarks).")
-@click.option("--per-status", type=click.IntRange(min=0), default=None,
-              help="Requests of every status in a new demo (default 40).")
+@click.option(
+    "--requests",
+    "count",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Add this many synthetic requests (for benchmarks).",
+)
+@click.option(
+    "--per-status",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Requests of every status in a new demo (default 40).",
+)
 @click.option("--seed", type=int, default=None, help="Seed for repeatable data.")
 def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     """Load the demo offices, pickup points, services and requests, and print receipts to try."""
@@ -48,7 +57,10 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
         per_status = 40 if new else 0
     started = time.perf_counter()
     samples = demo.add_requests(
-        session, count, per_status=per_status, seed=seed,
+        session,
+        count,
+        per_status=per_status,
+        seed=seed,
         window_days=current_app.config["PICKUP_WINDOW_DAYS"],
     )
     session.commit()

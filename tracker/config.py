@@ -103,5 +103,5 @@ def normalise_database_url(url: str) -> str:
     """A bare postgresql:// URL means psycopg 3 here, whatever SQLAlchemy's default is."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

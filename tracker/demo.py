@@ -56,14 +56,27 @@ PATHS: dict[Status, tuple[Status, ...]] = {
 }
 # How many days ago a request in each status was submitted: (fewest, most).
 AGES = {
-    S.SUBMITTED: (0, 2), S.VERIFYING: (0, 4), S.NEEDS_FIX: (1, 8), S.PROCESSING: (1, 12),
-    S.READY: (3, 9), S.DELIVERING: (3, 8), S.RETURNED: (25, 60),
+    S.SUBMITTED: (0, 2),
+    S.VERIFYING: (0, 4),
+    S.NEEDS_FIX: (1, 8),
+    S.PROCESSING: (1, 12),
+    S.READY: (3, 9),
+    S.DELIVERING: (3, 8),
+    S.RETURNED: (25, 60),
 }
 CLOSED_AGES = (10, 300)
 # The mix of statuses in synthetic requests: most are long finished, as in a real office.
 SYNTHETIC_MIX = {
-    S.COLLECTED: 68, S.DELIVERED: 3, S.READY: 5, S.RETURNED: 2, S.DELIVERING: 1,
-    S.PROCESSING: 5, S.VERIFYING: 3, S.SUBMITTED: 4, S.NEEDS_FIX: 2, S.REJECTED: 4,
+    S.COLLECTED: 68,
+    S.DELIVERED: 3,
+    S.READY: 5,
+    S.RETURNED: 2,
+    S.DELIVERING: 1,
+    S.PROCESSING: 5,
+    S.VERIFYING: 3,
+    S.SUBMITTED: 4,
+    S.NEEDS_FIX: 2,
+    S.REJECTED: 4,
     S.CANCELLED: 3,
 }
 
@@ -73,19 +86,34 @@ def load_places(session: Session) -> bool:
     if session.scalar(select(func.count()).select_from(Office)):
         return False
     for code, name, _region, address, points in data.OFFICES:
-        office = Office(code=code, name=name, kind=OfficeKind.DINAS, timezone="Asia/Jakarta",
-                        address=address)
+        office = Office(
+            code=code, name=name, kind=OfficeKind.DINAS, timezone="Asia/Jakarta", address=address
+        )
         session.add(office)
         for p_code, p_name, kind, p_address, counters, prefix, hours, is_main in points:
             point = PickupPoint(
-                code=p_code, office=office, name=p_name, kind=PointKind(kind), address=p_address,
-                counters=counters, number_prefix=prefix, is_main=is_main,
+                code=p_code,
+                office=office,
+                name=p_name,
+                kind=PointKind(kind),
+                address=p_address,
+                counters=counters,
+                number_prefix=prefix,
+                is_main=is_main,
             )
             point.hours = [OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours]
             session.add(point)
     for code, name_id, name_en, target, bring_id, bring_en in data.SERVICES:
-        session.add(Service(code=code, name_id=name_id, name_en=name_en, target_days=target,
-                            bring_id=bring_id, bring_en=bring_en))
+        session.add(
+            Service(
+                code=code,
+                name_id=name_id,
+                name_en=name_en,
+                target_days=target,
+                bring_id=bring_id,
+                bring_en=bring_en,
+            )
+        )
     session.flush()
     return True
 
@@ -104,8 +132,9 @@ def _places(session: Session) -> _Places:
     offices = list(session.scalars(select(Office).order_by(Office.id)))
     points = list(
         session.scalars(
-            select(PickupPoint).options(selectinload(PickupPoint.hours),
-                                        selectinload(PickupPoint.office))
+            select(PickupPoint).options(
+                selectinload(PickupPoint.hours), selectinload(PickupPoint.office)
+            )
         )
     )
     regions = {code: region for code, _n, region, _a, _p in data.OFFICES}
@@ -140,8 +169,10 @@ class _Maker:
         nik = f"{region}{rng.randrange(1, 30):02d}{day:02d}{born.month:02d}{born.year % 100:02d}"
         nik += f"{rng.randrange(1, 9999):04d}"
         phone = f"08{rng.choice('1258')}{rng.randrange(10**8, 10**9)}"
-        address = (f"{rng.choice(data.STREETS)} No. {rng.randrange(1, 200)}, "
-                   f"RT {rng.randrange(1, 15):03d}/RW {rng.randrange(1, 10):03d}")
+        address = (
+            f"{rng.choice(data.STREETS)} No. {rng.randrange(1, 200)}, "
+            f"RT {rng.randrange(1, 15):03d}/RW {rng.randrange(1, 10):03d}"
+        )
         email = f"{name.split()[0].lower()}{rng.randrange(100, 9999)}@contoh.id"
         return name, nik, phone, email, address
 
@@ -186,33 +217,54 @@ class _Maker:
         moments = self.times(status, len(path), zone)
         name, nik, phone, email, address = self.person(self.places.region[office.id])
         row = {
-            "id": request_id, "receipt": receipts.generate(), "office_id": office.id,
-            "service_id": service.id, "applicant_name": name, "nik": nik, "phone": phone,
-            "email": email if rng.random() < 0.4 else None, "address": address,
-            "status": status, "version": len(path), "created_at": moments[0],
+            "id": request_id,
+            "receipt": receipts.generate(),
+            "office_id": office.id,
+            "service_id": service.id,
+            "applicant_name": name,
+            "nik": nik,
+            "phone": phone,
+            "email": email if rng.random() < 0.4 else None,
+            "address": address,
+            "status": status,
+            "version": len(path),
+            "created_at": moments[0],
             "updated_at": moments[-1],
             "expected_on": self.expected(moments[0], zone, service.target_days),
-            "pickup_point_id": None, "window_starts": None, "window_ends": None,
-            "pickup_day": None, "pickup_number": None,
+            "pickup_point_id": None,
+            "window_starts": None,
+            "window_ends": None,
+            "pickup_day": None,
+            "pickup_number": None,
         }
         events = [self.event(request_id, path, i, moments[i]) for i in range(len(path))]
         if S.READY in path:
             self.place(row, office, path, moments)
         return row, events
 
-    def place(self, row: dict, office: Office, path: tuple[Status, ...],
-              moments: list[dt.datetime]) -> None:
+    def place(
+        self, row: dict, office: Office, path: tuple[Status, ...], moments: list[dt.datetime]
+    ) -> None:
         ready_at = moments[path.index(S.READY)]
         point = self.rng.choice(self.places.points[office.id])
         window = next_window(point, ready_at, self.window_days)
-        row.update(pickup_point_id=point.id, window_starts=window.starts, window_ends=window.ends,
-                   pickup_day=window.starts.date(),
-                   pickup_number=self.number(point, window.starts.date()))
+        row.update(
+            pickup_point_id=point.id,
+            window_starts=window.starts,
+            window_ends=window.ends,
+            pickup_day=window.starts.date(),
+            pickup_number=self.number(point, window.starts.date()),
+        )
         if path[-1] == S.RETURNED:
             main = self.places.main[office.id]
             kept = next_window(main, moments[-1], RETURN_KEEP_OPEN_DAYS)
-            row.update(pickup_point_id=main.id, window_starts=kept.starts,
-                       window_ends=kept.ends, pickup_day=None, pickup_number=None)
+            row.update(
+                pickup_point_id=main.id,
+                window_starts=kept.starts,
+                window_ends=kept.ends,
+                pickup_day=None,
+                pickup_number=None,
+            )
 
     def event(self, request_id: int, path: tuple[Status, ...], i: int, at: dt.datetime) -> dict:
         to = path[i]
@@ -224,9 +276,13 @@ class _Maker:
         elif to == S.CANCELLED:
             note = data.CANCELLED_NOTE
         return {
-            "request_id": request_id, "from_status": path[i - 1] if i else None, "to_status": to,
-            "at": at, "actor": "demo" if i == 0 else self.rng.choice(["operator1", "operator2"]),
-            "public_note": note, "internal_note": "",
+            "request_id": request_id,
+            "from_status": path[i - 1] if i else None,
+            "to_status": to,
+            "at": at,
+            "actor": "demo" if i == 0 else self.rng.choice(["operator1", "operator2"]),
+            "public_note": note,
+            "internal_note": "",
         }
 
 
@@ -294,7 +350,9 @@ def _save_counters(session: Session, counters: dict[tuple[int, dt.date], int]) -
 def _advance_sequence(session: Session) -> None:
     """Ids were given explicitly; PostgreSQL's sequence must move past them."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(
-            "SELECT setval(pg_get_serial_sequence('requests', 'id'), "
-            "coalesce((SELECT max(id) FROM requests), 1))"
-        ))
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('requests', 'id'), "
+                "coalesce((SELECT max(id) FROM requests), 1))"
+            )
+        )

@@ -45,15 +45,18 @@ def format_day(day: dt.date, pattern: str = LONG_DATE, locale: str | None = None
 
 def format_clock(moment: dt.time, locale: str | None = None) -> str:
     """``08.00`` in Indonesian, ``08:00`` in English."""
-    return babel_format_time(moment, "HH:mm" if (locale or _locale()) == "en" else "HH.mm",
-                             locale=locale or _locale())
+    return babel_format_time(
+        moment, "HH:mm" if (locale or _locale()) == "en" else "HH.mm", locale=locale or _locale()
+    )
 
 
 def format_moment(moment: dt.datetime, zone: str, locale: str | None = None) -> str:
     """``Senin, 1 Desember 2026, 08.00 WIB`` in the office's time zone."""
     there = local(moment, zone)
-    return (f"{format_day(there.date(), locale=locale)}, {format_clock(there.time(), locale)} "
-            f"{TIMEZONES.get(zone, zone)}")
+    return (
+        f"{format_day(there.date(), locale=locale)}, {format_clock(there.time(), locale)} "
+        f"{TIMEZONES.get(zone, zone)}"
+    )
 
 
 def weekday_name(weekday: int, locale: str | None = None) -> str:

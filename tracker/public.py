@@ -101,9 +101,7 @@ _SUMMARY = (
 _TIMELINE = select(StatusEvent.at, StatusEvent.to_status, StatusEvent.public_note).order_by(
     StatusEvent.id
 )
-_PLACE = select(
-    PickupPoint.code, PickupPoint.name, PickupPoint.address, PickupPoint.counters
-)
+_PLACE = select(PickupPoint.code, PickupPoint.name, PickupPoint.address, PickupPoint.counters)
 _HOURS = select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes).order_by(
     OpeningHours.weekday, OpeningHours.opens
 )

@@ -49,11 +49,7 @@ def check_character(body: str) -> str:
 
 def is_valid(number: str) -> bool:
     """True for a canonical 12-character number whose check character fits."""
-    return (
-        len(number) == LENGTH
-        and all(ch in VALUES for ch in number)
-        and _remainder(number) == 0
-    )
+    return len(number) == LENGTH and all(ch in VALUES for ch in number) and _remainder(number) == 0
 
 
 def generate() -> str:

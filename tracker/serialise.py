@@ -43,8 +43,11 @@ def place(p: Place) -> dict[str, Any]:
         "address": p.address,
         "counters": list(p.counters),
         "opening_hours": [
-            {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"),
-             "closes": h.closes.strftime("%H:%M")}
+            {
+                "weekday": h.weekday,
+                "opens": h.opens.strftime("%H:%M"),
+                "closes": h.closes.strftime("%H:%M"),
+            }
             for h in p.hours
         ],
     }
@@ -73,8 +76,12 @@ def public_status(s: PublicStatus) -> dict[str, Any]:
         "expected_ready_on": iso(s.expected_on),
         "overdue": s.overdue,
         "timeline": [
-            {"at": iso(step.at), "status": step.status.value,
-             "label": status_labels(step.status)["label"], "note": step.note}
+            {
+                "at": iso(step.at),
+                "status": step.status.value,
+                "label": status_labels(step.status)["label"],
+                "note": step.note,
+            }
             for step in s.timeline
         ],
         "pickup": pickup,

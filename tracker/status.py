@@ -73,8 +73,7 @@ NEXT_STEPS = {
         "This page will say when and where to collect it."
     ),
     Status.READY: _l(
-        "Your document is ready. Collect it at the place and time below, "
-        "and bring what is listed."
+        "Your document is ready. Collect it at the place and time below, and bring what is listed."
     ),
     Status.DELIVERING: _l("Your document is on its way to the address you gave."),
     Status.DELIVERED: _l("Your document has been delivered. Nothing more is needed."),
@@ -84,8 +83,7 @@ NEXT_STEPS = {
         "collect it there during opening hours."
     ),
     Status.REJECTED: _l(
-        "Your application could not be processed. The note below says why; "
-        "you may apply again."
+        "Your application could not be processed. The note below says why; you may apply again."
     ),
     Status.CANCELLED: _l("This application was cancelled. Nothing more will happen."),
 }
