@@ -16,13 +16,37 @@ from tracker.status import Status
 
 PEOPLE = [
     # name, NIK (woman: day of birth + 40), phone, e-mail, address, birth date
-    ("Zulkarnaen Wiratmaja", "3673011503870004", "081298765432", "zul.wira@contoh.id",
-     "Jl. Kenari Tujuh No. 17, RT 003/RW 005, Cipocok Jaya", (1987, 3, 15)),
-    ("Hj. Euis Nurjanah Sulastri", "3603125208910002", "+6285711223344", "euis.n@contoh.id",
-     "Kp. Sukamanah RT 001/RW 002, Desa Sindangsari, Pasar Kemis", (1991, 8, 12)),
+    (
+        "Zulkarnaen Wiratmaja",
+        "3673011503870004",
+        "081298765432",
+        "zul.wira@contoh.id",
+        "Jl. Kenari Tujuh No. 17, RT 003/RW 005, Cipocok Jaya",
+        (1987, 3, 15),
+    ),
+    (
+        "Hj. Euis Nurjanah Sulastri",
+        "3603125208910002",
+        "+6285711223344",
+        "euis.n@contoh.id",
+        "Kp. Sukamanah RT 001/RW 002, Desa Sindangsari, Pasar Kemis",
+        (1991, 8, 12),
+    ),
 ]
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-             "September", "Oktober", "November", "Desember"]
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 
 
 def forbidden(person: tuple) -> list[str]:
@@ -31,9 +55,20 @@ def forbidden(person: tuple) -> list[str]:
     local_phone = "0" + digits[2:] if digits.startswith("62") else digits
     words = [w for w in re.split(r"[\s.,/]+", name) if len(w) > 3]
     return [
-        name, nik, nik[:6] + nik[6:12], phone, digits, local_phone, local_phone[1:], email,
-        address, address.split(",")[0], *words,
-        f"{y}-{m:02d}-{d:02d}", f"{d:02d}-{m:02d}-{y}", f"{d:02d}/{m:02d}/{y}",
+        name,
+        nik,
+        nik[:6] + nik[6:12],
+        phone,
+        digits,
+        local_phone,
+        local_phone[1:],
+        email,
+        address,
+        address.split(",")[0],
+        *words,
+        f"{y}-{m:02d}-{d:02d}",
+        f"{d:02d}-{m:02d}-{y}",
+        f"{d:02d}/{m:02d}/{y}",
         f"{d} {MONTHS_ID[m - 1]} {y}",
     ]
 
@@ -50,10 +85,18 @@ def fetch(url: str) -> int:
 def public_answers(client, receipt: str):
     grouped = receipts.format_grouped(receipt)
     paths = [
-        "/", f"/cek?no={grouped}", f"/cek?no={receipt.lower()}", f"/s/{receipt}",
-        f"/s/{receipt}/receipt", f"/s/{receipt}/receipt?paper=80mm", f"/s/{receipt}/qr.svg",
-        f"/api/v1/requests/{receipt}", f"/api/v1/requests/{grouped}",
-        "/cek?no=AAAA", f"/s/{receipts.generate()}", "/missing",
+        "/",
+        f"/cek?no={grouped}",
+        f"/cek?no={receipt.lower()}",
+        f"/s/{receipt}",
+        f"/s/{receipt}/receipt",
+        f"/s/{receipt}/receipt?paper=80mm",
+        f"/s/{receipt}/qr.svg",
+        f"/api/v1/requests/{receipt}",
+        f"/api/v1/requests/{grouped}",
+        "/cek?no=AAAA",
+        f"/s/{receipts.generate()}",
+        "/missing",
     ]
     for path in paths:
         for language in ("id", "en"):
@@ -83,11 +126,19 @@ def test_no_personal_data_in_any_public_answer(client, make_request, status) -> 
 def test_logs_carry_neither_receipts_nor_personal_data(live_server, make_request, caplog) -> None:
     request = make_request(Status.READY, nik=PEOPLE[0][1], name=PEOPLE[0][0])
     caplog.set_level(logging.INFO)
-    for path in (f"/s/{request.receipt}", f"/cek?no={receipts.format_grouped(request.receipt)}",
-                 f"/api/v1/requests/{request.receipt.lower()}", "/cek?no=AAAA"):
+    for path in (
+        f"/s/{request.receipt}",
+        f"/cek?no={receipts.format_grouped(request.receipt)}",
+        f"/api/v1/requests/{request.receipt.lower()}",
+        "/cek?no=AAAA",
+    ):
         assert fetch(live_server + path) < 500
     lines = "\n".join(record.getMessage() for record in caplog.records)
     assert "GET /s/R:" in lines  # the access log is there, with the number masked
-    for needle in (request.receipt, receipts.format_grouped(request.receipt),
-                   request.receipt.lower(), *forbidden(PEOPLE[0])):
+    for needle in (
+        request.receipt,
+        receipts.format_grouped(request.receipt),
+        request.receipt.lower(),
+        *forbidden(PEOPLE[0]),
+    ):
         assert needle not in lines, needle

@@ -6,6 +6,7 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from tracker import demo, schema
@@ -25,6 +26,7 @@ def _shown_url() -> str:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the schema, or bring it up to date, by running the migrations."""
     schema.upgrade(get_engine())
@@ -32,6 +34,7 @@ def init_db() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option(
     "--requests",
     "count",
@@ -80,6 +83,7 @@ def _print_samples(samples: dict[Status, list[str]]) -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:

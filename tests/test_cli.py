@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker import create_app
+from tracker.config import ConfigError, parse_bool
+from tracker.models import Request, StatusEvent
+from tracker.status import Status
+
+GROUPED = r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
+
+
+def test_demo_prints_receipts_of_every_status(runner, session) -> None:
+    result = runner.invoke(args=["demo", "--per-status", "3", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    for status in Status:
+        assert re.search(rf"^\s+{status.value}\s+{GROUPED}\s", result.output, re.M), status
+    counts = dict(
+        session.execute(select(Request.status, func.count()).group_by(Request.status)).all()
+    )
+    assert counts == {status: 3 for status in Status}
+
+
+def test_demo_requests_have_histories_that_lead_to_their_status(runner, session) -> None:
+    result = runner.invoke(args=["demo", "--requests", "500", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(func.count()).select_from(Request)) == 500
+    last = (
+        select(StatusEvent.request_id, func.max(StatusEvent.id).label("last"))
+        .group_by(StatusEvent.request_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Request.status, Request.version, StatusEvent.to_status, func.count())
+        .join(last, last.c.request_id == Request.id)
+        .join(StatusEvent, StatusEvent.id == last.c.last)
+        .group_by(Request.status, Request.version, StatusEvent.to_status)
+    ).all()
+    assert all(status == final for status, _version, final, _count in rows)
+    ready = session.scalars(select(Request).where(Request.status == Status.READY)).all()
+    assert ready and all(r.pickup_number and r.window_ends > r.window_starts for r in ready)
+
+
+def test_production_refuses_to_start_without_a_secret_key(database_url) -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"ENV": "production", "SECRET_KEY": None, "DATABASE_URL": database_url})
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("0", False),
+        ("false", False),
+        ("no", False),
+        ("Off", False),
+    ],
+)
+def test_booleans_read_every_usual_spelling(raw, value) -> None:
+    assert parse_bool("X", raw) is value
+
+
+def test_a_wrong_boolean_is_told_clearly() -> None:
+    with pytest.raises(ConfigError, match="RATELIMIT_ENABLED='maybe'"):
+        parse_bool("RATELIMIT_ENABLED", "maybe")
+
+
+def test_environment_settings_are_read(monkeypatch, database_url) -> None:
+    monkeypatch.setenv("RATELIMIT_ENABLED", "off")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://cek.disdukcapil.example/")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    app = create_app({"SECRET_KEY": "k"})
+    assert app.config["RATELIMIT_ENABLED"] is False
+    assert app.config["PUBLIC_BASE_URL"] == "https://cek.disdukcapil.example"

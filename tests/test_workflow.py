@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker import pickup, workflow
+from tracker.errors import ConflictError, MissingDetails, TransitionError
+from tracker.models import Request, StatusEvent
+from tracker.status import FINISHED, OPEN, Status
+from tracker.workflow import TRANSITIONS
+
+TERMINAL = {Status.COLLECTED, Status.DELIVERED, Status.REJECTED, Status.CANCELLED}
+
+
+def reachable(start: Status) -> set[Status]:
+    seen, todo = {start}, [start]
+    while todo:
+        for move in TRANSITIONS[todo.pop()]:
+            if move.to not in seen:
+                seen.add(move.to)
+                todo.append(move.to)
+    return seen
+
+
+def test_the_table_covers_every_status_and_every_one_is_reachable() -> None:
+    assert set(TRANSITIONS) == set(Status)
+    assert reachable(Status.SUBMITTED) == set(Status)
+    assert {s for s, moves in TRANSITIONS.items() if not moves} == TERMINAL
+    assert OPEN | FINISHED == set(Status) and not OPEN & FINISHED
+
+
+def test_cancel_is_possible_from_every_open_state() -> None:
+    for status in OPEN | {Status.READY, Status.RETURNED}:
+        assert Status.CANCELLED in {m.to for m in TRANSITIONS[status]}
+
+
+def events_of(session, request: Request) -> list[tuple]:
+    rows = session.execute(
+        select(StatusEvent.from_status, StatusEvent.to_status)
+        .where(StatusEvent.request_id == request.id)
+        .order_by(StatusEvent.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_a_move_writes_the_event_and_bumps_the_version(session, make_request) -> None:
+    request = make_request(Status.SUBMITTED)
+    assert request.version == 1
+    event = workflow.transition(
+        session,
+        request,
+        Status.VERIFYING,
+        actor="op1",
+        expected_version=1,
+        public_note="Berkas lengkap.",
+        internal_note="cek ulang alamat",
+    )
+    session.commit()
+    fresh = session.get(Request, request.id)
+    session.refresh(fresh)
+    assert fresh.status == Status.VERIFYING and fresh.version == 2
+    assert event.actor == "op1" and event.internal_note == "cek ulang alamat"
+    assert events_of(session, request) == [
+        (None, Status.SUBMITTED),
+        (Status.SUBMITTED, Status.VERIFYING),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "to"),
+    [
+        (Status.SUBMITTED, Status.READY),
+        (Status.COLLECTED, Status.READY),
+        (Status.REJECTED, Status.VERIFYING),
+        (Status.PROCESSING, Status.SUBMITTED),
+        (Status.CANCELLED, Status.CANCELLED),
+    ],
+)
+def test_an_illegal_move_is_refused_and_changes_nothing(session, make_request, start, to) -> None:
+    request = make_request(start)
+    before = (request.status, request.version, len(events_of(session, request)))
+    with pytest.raises(TransitionError):
+        workflow.transition(session, request, to, actor="op1", public_note="x")
+    session.rollback()
+    fresh = session.get(Request, request.id)
+    session.refresh(fresh)
+    assert (fresh.status, fresh.version, len(events_of(session, fresh))) == before
+
+
+@pytest.mark.parametrize("to", [Status.NEEDS_FIX, Status.REJECTED])
+def test_needs_fix_and_rejected_need_a_reason(session, make_request, to) -> None:
+    request = make_request(Status.VERIFYING)
+    with pytest.raises(MissingDetails) as caught:
+        workflow.transition(session, request, to, actor="op1", public_note="   ")
+    assert caught.value.details["missing"] == "reason"
+
+
+def test_ready_needs_a_window(session, make_request) -> None:
+    request = make_request(Status.PROCESSING)
+    with pytest.raises(MissingDetails):
+        workflow.transition(session, request, Status.READY, actor="op1")
+    point = request.office.points[1]
+    window = pickup.next_window(point, workflow.utcnow(), 10)
+    number = pickup.assign_number(session, point, window.starts.date())
+    workflow.transition(
+        session, request, Status.READY, actor="op1", window=window, pickup_number=number
+    )
+    session.commit()
+    assert request.pickup_point_id == point.id
+    assert request.pickup_number == number
+
+
+def test_a_stale_version_is_a_conflict_and_overwrites_nothing(app, session, make_request) -> None:
+    request = make_request(Status.VERIFYING)
+    other = app.extensions["siapambil.db"]["writer"]()
+    try:
+        theirs = other.get(Request, request.id)
+        workflow.transition(other, theirs, Status.PROCESSING, actor="op2", expected_version=2)
+        other.commit()
+    finally:
+        other.close()
+    with pytest.raises(ConflictError) as caught:
+        workflow.transition(
+            session,
+            request,
+            Status.NEEDS_FIX,
+            actor="op1",
+            expected_version=2,
+            public_note="Foto buram",
+        )
+    session.rollback()
+    assert caught.value.code == "conflict"
+    fresh = session.get(Request, request.id)
+    session.refresh(fresh)
+    assert fresh.status == Status.PROCESSING and fresh.version == 3
+
+
+def test_a_concurrent_write_without_expected_version_is_caught_at_flush(
+    app, session, make_request
+) -> None:
+    """Both sessions read version 2; the database lets only one UPDATE ... WHERE version=2 win."""
+    request = make_request(Status.VERIFYING)
+    other = app.extensions["siapambil.db"]["writer"]()
+    try:
+        theirs = other.get(Request, request.id)
+        workflow.transition(other, theirs, Status.PROCESSING, actor="op2")
+        other.commit()
+    finally:
+        other.close()
+    assert request.version == 2  # this session still holds what it read
+    with pytest.raises(ConflictError) as caught:
+        workflow.transition(session, request, Status.CANCELLED, actor="op1")
+    assert caught.value.details["changed_by"] is not None
+    session.rollback()
+    count = session.scalar(
+        select(func.count()).select_from(StatusEvent).where(StatusEvent.request_id == request.id)
+    )
+    assert count == 3
+
+
+def test_history_is_append_only(session, make_request) -> None:
+    request = make_request(Status.VERIFYING)
+    event = session.scalars(select(StatusEvent).where(StatusEvent.request_id == request.id)).first()
+    event.public_note = "rewritten"
+    with pytest.raises(RuntimeError, match="history"):
+        session.flush()
