@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-
 import urllib.error
 import urllib.request
 
