@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.qr import decode_svg
 from tracker import receipts
@@ -163,3 +166,13 @@ def test_nothing_is_loaded_from_outside(client, make_request) -> None:
     for path in ["/", f"/s/{request.receipt}", f"/s/{request.receipt}/receipt"]:
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r'(src|href)="(https?:)?//', html), path
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60))
+def test_any_input_gets_an_answer_never_a_server_error(client, typed: str) -> None:
+    """The client holds no state between examples, so sharing the fixture is sound."""
+    assert client.get("/cek", query_string={"no": typed}).status_code in (200, 400, 404)
+    path = quote(typed, safe="")
+    for url in (f"/s/{path}", f"/api/v1/requests/{path}", f"/s/{path}/receipt"):
+        assert client.get(url).status_code in (200, 400, 404, 308), url

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from tracker import public
-from tracker.db import get_session
+from tracker.db import get_engine
 from tracker.extensions import lookup_rate
 from tracker.serialise import public_status
 
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.get("/requests/<receipt>")
 @lookup_rate
 def request_status(receipt: str) -> Response:
-    found = public.lookup(get_session(), receipt)
+    found = public.lookup(get_engine(), receipt)
     return jsonify(public_status(found))
 
 

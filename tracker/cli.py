@@ -70,8 +70,9 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     took = time.perf_counter() - started
     made = count + per_status * len(Status)
     click.echo(f"Demo data in {_shown_url()}: {made} requests added in {took:.1f} s.")
-    if any(samples.values()):
-        _print_samples(samples)
+    if not any(samples.values()):
+        samples = demo.sample_receipts(session)
+    _print_samples(samples)
 
 
 def _print_samples(samples: dict[Status, list[str]]) -> None:

@@ -331,6 +331,18 @@ def add_requests(
     return samples
 
 
+def sample_receipts(session: Session, per_status: int = 2) -> dict[Status, list[str]]:
+    """A few receipt numbers of each status already on file."""
+    return {
+        status: list(
+            session.scalars(
+                select(Request.receipt).where(Request.status == status).limit(per_status)
+            )
+        )
+        for status in Status
+    }
+
+
 def _write(session: Session, rows: list[dict], events: list[dict]) -> None:
     if rows:
         session.execute(insert(Request.__table__), rows)

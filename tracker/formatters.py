@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_time as babel_format_time
+from babel import Locale
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from tracker.models import TIMEZONES
 from tracker.receipts import format_grouped
 
-LONG_DATE = "EEEE, d MMMM y"
-SHORT_DATE = "d MMM y"
-WEEKDAYS = {
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-
 
 def _locale() -> str:
     locale = get_locale()
     return str(locale) if locale else "id"
+
+
+@lru_cache(maxsize=8)
+def _names(locale: str) -> tuple[dict[int, str], dict[int, str]]:
+    """Weekday (0 = Monday) and month (1 = January) names of a locale, from CLDR."""
+    data = Locale.parse(locale)
+    return dict(data.days["format"]["wide"]), dict(data.months["format"]["wide"])
 
 
 def mask_name(name: str) -> str:
@@ -38,30 +38,29 @@ def local(moment: dt.datetime, zone: str) -> dt.datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def format_day(day: dt.date, pattern: str = LONG_DATE, locale: str | None = None) -> str:
-    """``Senin, 1 Desember 2026`` (or the English form)."""
-    return babel_format_date(day, pattern, locale=locale or _locale())
+def format_day(day: dt.date, locale: str | None = None) -> str:
+    """``Senin, 1 Desember 2026`` (``Monday, 1 December 2026`` in English)."""
+    weekdays, months = _names(locale or _locale())
+    return f"{weekdays[day.weekday()]}, {day.day} {months[day.month]} {day.year}"
 
 
 def format_clock(moment: dt.time, locale: str | None = None) -> str:
     """``08.00`` in Indonesian, ``08:00`` in English."""
-    return babel_format_time(
-        moment, "HH:mm" if (locale or _locale()) == "en" else "HH.mm", locale=locale or _locale()
-    )
+    separator = ":" if (locale or _locale()) == "en" else "."
+    return f"{moment.hour:02d}{separator}{moment.minute:02d}"
 
 
 def format_moment(moment: dt.datetime, zone: str, locale: str | None = None) -> str:
     """``Senin, 1 Desember 2026, 08.00 WIB`` in the office's time zone."""
     there = local(moment, zone)
     return (
-        f"{format_day(there.date(), locale=locale)}, {format_clock(there.time(), locale)} "
+        f"{format_day(there.date(), locale)}, {format_clock(there.time(), locale)} "
         f"{TIMEZONES.get(zone, zone)}"
     )
 
 
 def weekday_name(weekday: int, locale: str | None = None) -> str:
-    names = WEEKDAYS.get(locale or _locale(), WEEKDAYS["id"])
-    return names[weekday]
+    return _names(locale or _locale())[0][weekday]
 
 
 def opening_lines(hours: Iterable[Any], locale: str | None = None) -> list[tuple[str, str]]:

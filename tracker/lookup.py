@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from tracker import public, receipts
-from tracker.db import get_session
+from tracker.db import get_engine
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import lookup_rate
 from tracker.messages import explain
@@ -58,7 +58,7 @@ def qr(receipt: str) -> Response:
 
 def _status_or_error(typed: str, template: str) -> tuple[str, int] | str:
     try:
-        found = public.lookup(get_session(), typed)
+        found = public.lookup(get_engine(), typed)
     except ReceiptError as error:
         return render_template(
             "lookup/index.html", error=explain(error), typed=typed[:40], code=error.code

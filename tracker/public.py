@@ -10,8 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from tracker import receipts
 from tracker.errors import RequestNotFound
@@ -74,9 +73,9 @@ class PublicStatus:
         return self.status.is_open and self.today() > self.expected_on
 
 
-_SUMMARY = (
+# Built once, with bound parameters: a look-up only binds the receipt number and runs.
+_REQUEST_AND_HISTORY = (
     select(
-        Request.id,
         Request.status,
         Request.applicant_name,
         Request.created_at,
@@ -94,27 +93,41 @@ _SUMMARY = (
         Office.code.label("office_code"),
         Office.name.label("office_name"),
         Office.timezone,
+        StatusEvent.at,
+        StatusEvent.to_status,
+        StatusEvent.public_note,
     )
     .join(Service, Service.id == Request.service_id)
     .join(Office, Office.id == Request.office_id)
+    .join(StatusEvent, StatusEvent.request_id == Request.id)
+    .where(Request.receipt == bindparam("receipt"))
+    .order_by(StatusEvent.id)
 )
-_TIMELINE = select(StatusEvent.at, StatusEvent.to_status, StatusEvent.public_note).order_by(
-    StatusEvent.id
-)
-_PLACE = select(PickupPoint.code, PickupPoint.name, PickupPoint.address, PickupPoint.counters)
-_HOURS = select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes).order_by(
-    OpeningHours.weekday, OpeningHours.opens
+_PLACE_AND_HOURS = (
+    select(
+        PickupPoint.code,
+        PickupPoint.name,
+        PickupPoint.address,
+        PickupPoint.counters,
+        OpeningHours.weekday,
+        OpeningHours.opens,
+        OpeningHours.closes,
+    )
+    .outerjoin(OpeningHours, OpeningHours.point_id == PickupPoint.id)
+    .where(PickupPoint.id == bindparam("point"))
+    .order_by(OpeningHours.weekday, OpeningHours.opens)
 )
 
 
-def find(session: Session, receipt: str) -> PublicStatus:
-    """The public view of the request with this (canonical) receipt number."""
-    row = session.execute(_SUMMARY.where(Request.receipt == receipt)).first()
-    if row is None:
+def find(connection: Connection, receipt: str) -> PublicStatus:
+    """The public view of the request with this (canonical) receipt number: one query for the
+    request with its history (one snapshot), one more for its pickup point once ready."""
+    rows = connection.execute(_REQUEST_AND_HISTORY, {"receipt": receipt}).all()
+    if not rows:
         raise RequestNotFound()
-    steps = session.execute(_TIMELINE.where(StatusEvent.request_id == row.id)).all()
+    row = rows[0]
     status = Status(row.status)
-    place = _place(session, row.pickup_point_id) if status.is_collectable else None
+    place = _place(connection, row.pickup_point_id) if status.is_collectable else None
     return PublicStatus(
         receipt=receipt,
         status=status,
@@ -130,7 +143,7 @@ def find(session: Session, receipt: str) -> PublicStatus:
         timezone=row.timezone,
         submitted_at=row.created_at,
         expected_on=row.expected_on,
-        timeline=tuple(Step(at, Status(to), note) for at, to, note in steps),
+        timeline=tuple(Step(r.at, Status(r.to_status), r.public_note) for r in rows),
         place=place,
         window_starts=row.window_starts if place else None,
         window_ends=row.window_ends if place else None,
@@ -138,20 +151,23 @@ def find(session: Session, receipt: str) -> PublicStatus:
     )
 
 
-def _place(session: Session, point_id: int | None) -> Place | None:
+def _place(connection: Connection, point_id: int | None) -> Place | None:
     if point_id is None:
         return None
-    row = session.execute(_PLACE.where(PickupPoint.id == point_id)).one()
-    hours = session.execute(_HOURS.where(OpeningHours.point_id == point_id)).all()
+    rows = connection.execute(_PLACE_AND_HOURS, {"point": point_id}).all()
+    first = rows[0]
     return Place(
-        code=row.code,
-        name=row.name,
-        address=row.address,
-        counters=tuple(row.counters or ()),
-        hours=tuple(Hours(*h) for h in hours),
+        code=first.code,
+        name=first.name,
+        address=first.address,
+        counters=tuple(first.counters or ()),
+        hours=tuple(Hours(r.weekday, r.opens, r.closes) for r in rows if r.weekday is not None),
     )
 
 
-def lookup(session: Session, text: str) -> PublicStatus:
-    """Parse what was typed and find it: ReceiptMistyped or RequestNotFound otherwise."""
-    return find(session, receipts.parse(text))
+def lookup(engine: Engine, text: str) -> PublicStatus:
+    """Parse what was typed and find it: ReceiptMistyped or RequestNotFound otherwise.
+    Runs on a connection of its own, not the ORM session: a look-up only reads rows."""
+    receipt = receipts.parse(text)
+    with engine.connect() as connection:
+        return find(connection, receipt)

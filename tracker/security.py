@@ -25,8 +25,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+# Sent on every answer as they are; a view may set its own Content-Security-Policy and
+# Cache-Control (the QR code is cacheable), so those two are defaults only.
+FIXED_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -34,6 +35,7 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+_FIXED = list(FIXED_HEADERS.items())
 # Receipt-shaped tokens: 12 characters of the receipt alphabet (and its look-alikes),
 # with or without the group dashes.
 _RECEIPT_SHAPE = re.compile(
@@ -43,11 +45,12 @@ _RECEIPT_SHAPE = re.compile(
 
 def add_headers(response: Response) -> Response:
     """Security headers on every answer; nothing is stored by caches unless a view said so."""
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
+    headers = response.headers
+    headers.extend(_FIXED)
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Cache-Control", "no-store")
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
