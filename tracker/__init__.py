@@ -11,7 +11,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import config as settings
 from tracker import db, formatters, security
-from tracker.extensions import LANGUAGE_COOKIE, babel, limiter, select_locale
+from tracker.extensions import (
+    LANGUAGE_COOKIE,
+    LazyCookieSessionInterface,
+    babel,
+    limiter,
+    select_locale,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    app.session_interface = LazyCookieSessionInterface()
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -10,9 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select
 
 from tracker import receipts
+from tracker.db import PreparedQuery
 from tracker.errors import RequestNotFound
 from tracker.formatters import mask_name
 from tracker.models import Office, OpeningHours, PickupPoint, Request, Service, StatusEvent
@@ -74,7 +75,7 @@ class PublicStatus:
 
 
 # Built once, with bound parameters: a look-up only binds the receipt number and runs.
-_REQUEST_AND_HISTORY = (
+_REQUEST_AND_HISTORY = PreparedQuery(
     select(
         Request.status,
         Request.applicant_name,
@@ -103,7 +104,8 @@ _REQUEST_AND_HISTORY = (
     .where(Request.receipt == bindparam("receipt"))
     .order_by(StatusEvent.id)
 )
-_PLACE_AND_HOURS = (
+_EVENT_COLUMNS = frozenset({"at", "to_status", "public_note"})
+_PLACE_AND_HOURS = PreparedQuery(
     select(
         PickupPoint.code,
         PickupPoint.name,
@@ -119,15 +121,17 @@ _PLACE_AND_HOURS = (
 )
 
 
-def find(connection: Connection, receipt: str) -> PublicStatus:
+def find(engine: Engine, receipt: str) -> PublicStatus:
     """The public view of the request with this (canonical) receipt number: one query for the
-    request with its history (one snapshot), one more for its pickup point once ready."""
-    rows = connection.execute(_REQUEST_AND_HISTORY, {"receipt": receipt}).all()
+    request with its history (one snapshot), one more for its pickup point once ready. Not
+    through the ORM session: a look-up only reads rows (see ``PreparedQuery``)."""
+    rows = _REQUEST_AND_HISTORY.fetch(engine, receipt=receipt)
     if not rows:
         raise RequestNotFound()
-    row = rows[0]
+    row = _REQUEST_AND_HISTORY.convert(engine, rows[0])  # the request's columns repeat per event
+    history = [_REQUEST_AND_HISTORY.convert(engine, r, only=_EVENT_COLUMNS) for r in rows]
     status = Status(row.status)
-    place = _place(connection, row.pickup_point_id) if status.is_collectable else None
+    place = _place(engine, row.pickup_point_id) if status.is_collectable else None
     return PublicStatus(
         receipt=receipt,
         status=status,
@@ -143,7 +147,7 @@ def find(connection: Connection, receipt: str) -> PublicStatus:
         timezone=row.timezone,
         submitted_at=row.created_at,
         expected_on=row.expected_on,
-        timeline=tuple(Step(r.at, Status(r.to_status), r.public_note) for r in rows),
+        timeline=tuple(Step(r.at, Status(r.to_status), r.public_note) for r in history),
         place=place,
         window_starts=row.window_starts if place else None,
         window_ends=row.window_ends if place else None,
@@ -151,10 +155,12 @@ def find(connection: Connection, receipt: str) -> PublicStatus:
     )
 
 
-def _place(connection: Connection, point_id: int | None) -> Place | None:
+def _place(engine: Engine, point_id: int | None) -> Place | None:
     if point_id is None:
         return None
-    rows = connection.execute(_PLACE_AND_HOURS, {"point": point_id}).all()
+    rows = [
+        _PLACE_AND_HOURS.convert(engine, r) for r in _PLACE_AND_HOURS.fetch(engine, point=point_id)
+    ]
     first = rows[0]
     return Place(
         code=first.code,
@@ -166,8 +172,5 @@ def _place(connection: Connection, point_id: int | None) -> Place | None:
 
 
 def lookup(engine: Engine, text: str) -> PublicStatus:
-    """Parse what was typed and find it: ReceiptMistyped or RequestNotFound otherwise.
-    Runs on a connection of its own, not the ORM session: a look-up only reads rows."""
-    receipt = receipts.parse(text)
-    with engine.connect() as connection:
-        return find(connection, receipt)
+    """Parse what was typed and find it: ReceiptMistyped or RequestNotFound otherwise."""
+    return find(engine, receipts.parse(text))
