@@ -14,6 +14,9 @@ What it measures, in one run:
    - ``json``: the product's ``/api/v1/requests/<receipt>``;
    - ``page``: the product's status page ``/s/<receipt>``.
 
+   ``bare`` is measured first and again last (``bare2``); the ratios are to the mean of the
+   two, and a warning says when they differ by more than 10% (the machine was not quiet:
+   wrk and the servers share its CPUs, so anything else running skews the ratios).
    Goals: ``json`` at least 0.8x and ``page`` at least 0.6x the requests/s of ``bare``.
 
 Run from the repository root, with the virtualenv active::
@@ -64,6 +67,7 @@ MAX_ERROR_SHARE = 0.01
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 PROBES = 20
+MAX_BARE_DRIFT = 0.10
 
 
 class BenchError(RuntimeError):
@@ -83,7 +87,10 @@ TARGETS = (
     Target("bare", "bare Flask + sqlite3 JSON", "bench.bare_app:app", "/bare/"),
     Target("json", "product JSON look-up", "wsgi:app", "/api/v1/requests/", goal=0.8),
     Target("page", "product status page", "wsgi:app", "/s/", goal=0.6),
+    Target("bare2", "bare again, to see the machine stayed quiet", "bench.bare_app:app",
+           "/bare/"),
 )
+BARE_RUNS = ("bare", "bare2")
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ def run_flask(db: Path, *args: str) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=app_env(db), text=True, capture_output=True)
     took = time.perf_counter() - started
-    for line in [line for line in done.stdout.splitlines() if line.strip()][:2]:
+    for line in [line for line in done.stdout.splitlines() if line.strip()][:1]:
         print(f"  {line}")
     if done.returncode != 0:
         raise BenchError(f"flask {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -170,38 +177,48 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @contextlib.contextmanager
-def gunicorn(app: str, db: Path, workers: int, log: Path) -> Iterator[str]:
-    """A gunicorn serving ``app`` on a free loopback port; yields its base URL."""
+def gunicorn(app: str, db: Path, workers: int, log: Path) -> Iterator[Server]:
+    """A gunicorn serving ``app`` on a free loopback port, stopped on leaving the block."""
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-        "--bind", f"{HOST}:{port}", "--error-logfile", str(log), app,
+        "--bind", f"{HOST}:{port}", "--error-logfile", str(log), "--no-control-socket", app,
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=app_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        yield f"http://{HOST}:{port}"
+        yield Server(f"http://{HOST}:{port}", process, log)
         if process.poll() is not None:
             raise BenchError(f"gunicorn for {app} died during the run; see {log}")
     finally:
         stop(process)
 
 
-def wait_until_up(base: str, path: str, log: Path) -> None:
+def wait_until_up(server: Server, path: str) -> None:
     """Poll ``path`` until it answers (any HTTP status), for at most START_TIMEOUT_SECONDS."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(f"gunicorn exited ({server.process.returncode}); see {server.log}")
         try:
-            with urllib.request.urlopen(base + path, timeout=5):
+            with urllib.request.urlopen(server.url + path, timeout=5):
                 return
         except urllib.error.HTTPError:
             return
         except OSError:
             time.sleep(0.2)
-    raise BenchError(f"{base} did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {log}")
+    raise BenchError(f"{server.url} did not answer within {START_TIMEOUT_SECONDS:.0f} s; "
+                     f"see {server.log}")
 
 
 def probe(base: str, prefix: str, receipts: list[str]) -> None:
@@ -234,6 +251,14 @@ def prepare_database(db: Path, count: int, keep: bool) -> float | None:
     return took
 
 
+def warm_page_cache(db: Path) -> None:
+    """Read the database file once, so that the first target measured does not pay for pages
+    the later ones find in the OS cache."""
+    with db.open("rb") as file:
+        while file.read(1 << 20):
+            pass
+
+
 def count_requests(db: Path) -> int:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT count(*) FROM requests").fetchone()[0]
@@ -257,14 +282,13 @@ def sample_receipts(db: Path, size: int, seed: int) -> list[str]:
 
 
 LUA = """\
--- Written by bench/lookup.py. Every request asks for a random one of the sampled receipt
--- numbers in {receipts}; the path prefix is the script's argument (wrk ... -- /s/).
-local receipts = {{}}
-local prefix = "/"
+-- Written by bench/lookup.py. Usage: wrk ... -s this.lua URL -- PREFIX RECEIPTS_FILE
+-- Every request is GET PREFIX<receipt> for a random line of RECEIPTS_FILE.
+local prefix, receipts = "/", {}
 
 function init(args)
   prefix = args[1] or prefix
-  for line in io.lines("{receipts}") do
+  for line in io.lines(args[2]) do
     if #line > 0 then receipts[#receipts + 1] = line end
   end
   -- a different sequence in every thread
@@ -277,13 +301,18 @@ end
 """
 
 
-def write_wrk_inputs(workdir: Path, receipts: list[str]) -> Path:
-    """The receipts file and the Lua script that reads it; returns the script's path."""
-    receipts_file = workdir / RECEIPTS_NAME
-    receipts_file.write_text("\n".join(receipts) + "\n")
-    script = workdir / LUA_NAME
-    script.write_text(LUA.format(receipts=receipts_file))
-    return script
+@dataclass(frozen=True)
+class WrkInputs:
+    script: Path
+    receipts: Path
+
+
+def write_wrk_inputs(workdir: Path, receipts: list[str]) -> WrkInputs:
+    """The receipt numbers, one a line, and the Lua script that asks for them."""
+    inputs = WrkInputs(workdir / LUA_NAME, workdir / RECEIPTS_NAME)
+    inputs.receipts.write_text("\n".join(receipts) + "\n")
+    inputs.script.write_text(LUA)
+    return inputs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,9 +345,10 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(url: str, script: Path, prefix: str, settings: WrkSettings, duration: int) -> str:
-    command = [WRK, *settings.args(duration), "--latency", f"--script={script}", url,
-               "--", prefix]
+def run_wrk(url: str, inputs: WrkInputs, prefix: str, settings: WrkSettings,
+            duration: int) -> str:
+    command = [WRK, *settings.args(duration), "--latency", f"--script={inputs.script}", url,
+               "--", prefix, str(inputs.receipts)]
     done = subprocess.run(command, text=True, capture_output=True,
                           timeout=duration + settings.timeout + 30)
     if done.returncode != 0:
@@ -326,18 +356,18 @@ def run_wrk(url: str, script: Path, prefix: str, settings: WrkSettings, duration
     return done.stdout
 
 
-def measure(target: Target, db: Path, receipts: list[str], script: Path,
-            settings: WrkSettings, args: argparse.Namespace) -> WrkResult:
+def measure(target: Target, db: Path, receipts: list[str], inputs: WrkInputs,
+            settings: WrkSettings, workers: int, workdir: Path) -> WrkResult:
     """Serve the target, check it, warm it up and run wrk; the raw output is kept."""
-    log = args.workdir / f"gunicorn-{target.name}.log"
+    log = workdir / f"gunicorn-{target.name}.log"
     log.unlink(missing_ok=True)
-    with gunicorn(target.app, db, args.workers, log) as base:
-        wait_until_up(base, target.prefix + receipts[0], log)
-        probe(base, target.prefix, receipts)
+    with gunicorn(target.app, db, workers, log) as server:
+        wait_until_up(server, target.prefix + receipts[0])
+        probe(server.url, target.prefix, receipts)
         if settings.warmup:
-            run_wrk(base, script, target.prefix, settings, settings.warmup)
-        output = run_wrk(base, script, target.prefix, settings, settings.duration)
-    (args.workdir / f"wrk-{target.name}.txt").write_text(output)
+            run_wrk(server.url, inputs, target.prefix, settings, settings.warmup)
+        output = run_wrk(server.url, inputs, target.prefix, settings, settings.duration)
+    (workdir / f"wrk-{target.name}.txt").write_text(output)
     result = parse_wrk(output)
     if result.error_share > MAX_ERROR_SHARE:
         raise BenchError(
@@ -359,21 +389,38 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def reference(results: dict[str, WrkResult]) -> float:
+    """The bare endpoint's requests/s: the mean of its runs before and after the product's."""
+    return sum(results[name].requests_per_second for name in BARE_RUNS) / len(BARE_RUNS)
+
+
+def bare_drift(results: dict[str, WrkResult]) -> float:
+    """How far apart the bare runs are, as a share of the faster one."""
+    rates = [results[name].requests_per_second for name in BARE_RUNS]
+    return (max(rates) - min(rates)) / max(rates)
+
+
 def print_table(results: dict[str, WrkResult]) -> None:
-    bare = results["bare"].requests_per_second
-    print(f"\n{'target':<38} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-          f"{'x bare':>7}")
+    bare = reference(results)
+    print(f"\n{'target':<34} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+          f"{'x bare':>7} {'errors':>7}")
     for target in TARGETS:
         r = results[target.name]
         label = f"{target.name} {target.prefix}<receipt>"
-        print(f"{label:<38} {r.requests_per_second:>9,.0f} {r.p50_ms:>8.2f} {r.p90_ms:>8.2f} "
-              f"{r.p99_ms:>8.2f} {r.requests_per_second / bare:>7.2f}")
+        print(f"{label:<34} {r.requests_per_second:>8,.0f} {r.p50_ms:>7.2f} {r.p90_ms:>7.2f} "
+              f"{r.p99_ms:>7.2f} {r.requests_per_second / bare:>7.2f} "
+              f"{r.non_2xx_3xx + r.socket_errors:>7}")
 
 
 def judge(results: dict[str, WrkResult], fill: float | None, count: int) -> dict[str, bool]:
     """Print PASS/FAIL per goal and return them."""
-    bare = results["bare"].requests_per_second
+    bare = reference(results)
     verdicts: dict[str, bool] = {}
+    drift = bare_drift(results)
+    if drift > MAX_BARE_DRIFT:
+        print(f"\nWARNING: the two bare runs differ by {drift:.0%}: something else used the CPUs "
+              "during the run, so the ratios below are not reliable. Run again on a quiet "
+              "machine (--keep reuses the database).")
     print("\nGoals:")
     for target in TARGETS:
         if target.goal is None:
@@ -433,11 +480,14 @@ def run(args: argparse.Namespace) -> None:
     settings = WrkSettings(args.threads, args.connections, args.duration, args.warmup,
                            args.timeout)
     fill = prepare_database(db, args.requests, args.keep)
+    warm_page_cache(db)
     rows = count_requests(db)
     receipts = sample_receipts(db, args.sample, args.seed)
-    script = write_wrk_inputs(args.workdir, receipts)
+    inputs = write_wrk_inputs(args.workdir, receipts)
     cpus = len(os.sched_getaffinity(0))
-    print(f"\nMachine: nproc={cpus}, {cpu_model()}, Python {platform.python_version()}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nMachine: nproc={cpus}, {cpu_model()}, Python {platform.python_version()}, "
+          f"load average {load}")
     print(f"Database: {db} ({rows:,} requests; {len(receipts):,} receipt numbers sampled)")
     print(f"wrk: {' '.join(settings.args(settings.duration))} --latency, "
           f"{settings.warmup} s warm-up; gunicorn: {args.workers} sync workers on {HOST}")
@@ -445,7 +495,8 @@ def run(args: argparse.Namespace) -> None:
     results: dict[str, WrkResult] = {}
     for target in TARGETS:
         print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
-        results[target.name] = measure(target, db, receipts, script, settings, args)
+        results[target.name] = measure(target, db, receipts, inputs, settings, args.workers,
+                                       args.workdir)
 
     print_table(results)
     verdicts = judge(results, fill, args.requests)
@@ -456,10 +507,12 @@ def run(args: argparse.Namespace) -> None:
                      "fill_requested": args.requests if fill is not None else None},
         "wrk": asdict(settings), "gunicorn_workers": args.workers, "sample": len(receipts),
         "results": {
-            name: {**asdict(r), "ratio_to_bare": r.requests_per_second
-                   / results["bare"].requests_per_second}
+            name: {**asdict(r), "ratio_to_bare": r.requests_per_second / reference(results)}
             for name, r in results.items()
         },
+        "bare_requests_per_second": reference(results),
+        "bare_drift": bare_drift(results),
+        "reliable": bare_drift(results) <= MAX_BARE_DRIFT,
         "goals": verdicts,
     }
     print(f"\nRaw wrk outputs and results: {save(args.workdir, report)}")
@@ -480,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, subprocess.SubprocessError, sqlite3.Error) as error:
         print(f"\nbench failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nbench interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import demo_data as data
 from tracker import receipts
+from tracker.db import bulk_insert
 from tracker.models import (
     Office,
     OfficeKind,
@@ -33,7 +33,7 @@ from tracker.models import (
     StatusEvent,
     utcnow,
 )
-from tracker.pickup import next_window
+from tracker.pickup import Window, next_window
 from tracker.status import Status
 from tracker.workdays import add_working_days, is_working_day
 
@@ -118,13 +118,27 @@ def load_places(session: Session) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Office:
+    id: int
+    zone: ZoneInfo
+    region: str
+
+
+@dataclass(frozen=True)
+class _Service:
+    id: int
+    target_days: int
+
+
 @dataclass
 class _Places:
-    offices: list[Office]
-    services: list[Service]
+    """What requests are made of, read once (plain values: millions of rows read them)."""
+
+    offices: list[_Office]
+    services: list[_Service]
     points: dict[int, list[PickupPoint]]
     main: dict[int, PickupPoint]
-    region: dict[int, str]
     counters: dict[tuple[int, dt.date], int] = field(default_factory=dict)
 
 
@@ -138,16 +152,66 @@ def _places(session: Session) -> _Places:
         )
     )
     regions = {code: region for code, _n, region, _a, _p in data.OFFICES}
+    services = session.scalars(select(Service).order_by(Service.id))
     found = _Places(
-        offices=offices,
-        services=list(session.scalars(select(Service).order_by(Service.id))),
+        offices=[_Office(o.id, ZoneInfo(o.timezone), regions.get(o.code, "3601")) for o in offices],
+        services=[_Service(s.id, s.target_days) for s in services],
         points={o.id: [p for p in points if p.office_id == o.id] for o in offices},
         main={p.office_id: p for p in points if p.is_main},
-        region={o.id: regions.get(o.code, "3601") for o in offices},
     )
     for counter in session.scalars(select(PickupCounter)):
         found.counters[(counter.point_id, counter.day)] = counter.last
     return found
+
+
+REQUEST_COLUMNS = [
+    "id", "receipt", "office_id", "service_id", "applicant_name", "nik", "phone", "email",
+    "address", "status", "version", "created_at", "updated_at", "expected_on",
+    "pickup_point_id", "window_starts", "window_ends", "pickup_day", "pickup_number",
+]  # fmt: skip
+EVENT_COLUMNS = [
+    "request_id", "from_status", "to_status", "at", "actor", "public_note", "internal_note",
+]  # fmt: skip
+NOWHERE = (None, None, None, None, None)
+OFFICE_OPENS = 8
+OFFICE_DAY_SECONDS = 7 * 3600  # 08.00 to 15.00
+HISTORY_DAYS = 400
+BIRTH_DAYS = [dt.date(1950, 1, 1) + dt.timedelta(days=d) for d in range(0, 365 * 55)]
+
+
+class _OfficeClock:
+    """Office time in one zone: a moment is a position in seconds counted over the working
+    days of the last ``HISTORY_DAYS`` days, 08.00 to 15.00 each (Indonesia keeps no summer
+    time, so a zone's offset from UTC is fixed)."""
+
+    def __init__(self, zone: ZoneInfo, now: dt.datetime) -> None:
+        self.now = now
+        self.offset = now.astimezone(zone).utcoffset() or dt.timedelta()
+        today = now.astimezone(zone).date()
+        self.days = [
+            day
+            for day in (today - dt.timedelta(days=n) for n in range(HISTORY_DAYS, -1, -1))
+            if is_working_day(day)
+        ]
+        self.today = today
+        # Each working day's opening, in UTC.
+        self.openings = [
+            (dt.datetime.combine(day, dt.time(OFFICE_OPENS)) - self.offset).replace(tzinfo=dt.UTC)
+            for day in self.days
+        ]
+
+    def position_days_ago(self, days: float) -> float:
+        """The position of the working day about ``days`` calendar days ago, at a random
+        moment of its office hours (fractional days pick the moment)."""
+        back = int(days * 5 / 7)
+        index = max(0, len(self.days) - 1 - back)
+        return index * OFFICE_DAY_SECONDS + (days % 1) * OFFICE_DAY_SECONDS
+
+    def moment(self, position: float) -> dt.datetime:
+        index, seconds = divmod(position, OFFICE_DAY_SECONDS)
+        if index >= len(self.openings):
+            return self.now
+        return min(self.openings[int(index)] + dt.timedelta(seconds=seconds), self.now)
 
 
 class _Maker:
@@ -159,41 +223,44 @@ class _Maker:
         self.now = now
         self.window_days = window_days
         self._expected: dict[tuple[dt.date, int], dt.date] = {}
+        self._windows: dict[tuple[int, dt.datetime, int], Window] = {}
+        self._clocks: dict[ZoneInfo, _OfficeClock] = {}
+
+    def clock(self, zone: ZoneInfo) -> _OfficeClock:
+        if zone not in self._clocks:
+            self._clocks[zone] = _OfficeClock(zone, self.now)
+        return self._clocks[zone]
 
     def person(self, region: str) -> tuple[str, str, str, str, str]:
         rng = self.rng
-        female = rng.random() < 0.5
-        name = f"{rng.choice(data.GIVEN_NAMES)} {rng.choice(data.FAMILY_NAMES)}"
-        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 55))
-        day = born.day + (40 if female else 0)
-        nik = f"{region}{rng.randrange(1, 30):02d}{day:02d}{born.month:02d}{born.year % 100:02d}"
-        nik += f"{rng.randrange(1, 9999):04d}"
-        phone = f"08{rng.choice('1258')}{rng.randrange(10**8, 10**9)}"
-        address = (
-            f"{rng.choice(data.STREETS)} No. {rng.randrange(1, 200)}, "
-            f"RT {rng.randrange(1, 15):03d}/RW {rng.randrange(1, 10):03d}"
+        bits = rng.getrandbits(64)
+        given, family = data.GIVEN_NAMES, data.FAMILY_NAMES
+        name = f"{given[bits % len(given)]} {family[(bits >> 8) % len(family)]}"
+        born = BIRTH_DAYS[(bits >> 16) % len(BIRTH_DAYS)]
+        day = born.day + (40 if bits >> 63 else 0)  # the NIK adds 40 to a woman's day of birth
+        nik = (
+            f"{region}{(bits >> 32) % 29 + 1:02d}{day:02d}{born.month:02d}{born.year % 100:02d}"
+            f"{(bits >> 40) % 9998 + 1:04d}"
         )
-        email = f"{name.split()[0].lower()}{rng.randrange(100, 9999)}@contoh.id"
+        phone = f"08{'1258'[(bits >> 54) % 4]}{rng.randrange(10**8, 10**9)}"
+        address = (
+            f"{data.STREETS[(bits >> 24) % len(data.STREETS)]} No. {(bits >> 28) % 199 + 1}, "
+            f"RT {(bits >> 46) % 14 + 1:03d}/RW {(bits >> 50) % 9 + 1:03d}"
+        )
+        email = f"{name.split()[0].lower()}{(bits >> 12) % 9900 + 100}@contoh.id"
         return name, nik, phone, email, address
 
-    def office_time(self, moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-        """Moved forward into office hours (08–15 on a working day) where it falls outside."""
-        there = moment.astimezone(zone)
-        while not is_working_day(there.date()) or there.hour >= 15:
-            there = (there + dt.timedelta(days=1)).replace(hour=8, minute=self.rng.randrange(60))
-        if there.hour < 8:
-            there = there.replace(hour=8, minute=self.rng.randrange(60))
-        return there.astimezone(dt.UTC)
-
-    def times(self, status: Status, steps: int, zone: ZoneInfo) -> list[dt.datetime]:
+    def times(self, status: Status, steps: int, clock: _OfficeClock) -> list[dt.datetime]:
+        """``steps`` moments in office hours, the first ``AGES`` days ago, a few office hours
+        to two days apart, none later than now."""
         low, high = AGES.get(status, CLOSED_AGES)
-        start = self.now - dt.timedelta(days=self.rng.uniform(low, high))
-        start = min(self.office_time(start, zone), self.now)
-        moments = [start]
+        rng = self.rng
+        position = clock.position_days_ago(rng.uniform(low, high))
+        positions = [position]
         for _ in range(steps - 1):
-            gap = dt.timedelta(hours=self.rng.uniform(2, 40))
-            moments.append(min(self.office_time(moments[-1] + gap, zone), self.now))
-        return moments
+            position += rng.uniform(1, 2 * OFFICE_DAY_SECONDS)
+            positions.append(position)
+        return [clock.moment(p) for p in positions]
 
     def expected(self, created: dt.datetime, zone: ZoneInfo, target: int) -> dt.date:
         key = (created.astimezone(zone).date(), target)
@@ -201,72 +268,69 @@ class _Maker:
             self._expected[key] = add_working_days(key[0], target)
         return self._expected[key]
 
+    def window(self, point: PickupPoint, at: dt.datetime, open_days: int) -> Window:
+        """The window for a document ready at ``at`` (taken to the hour, so that the windows
+        of a million requests are worked out a few thousand times)."""
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        key = (point.id, hour, open_days)
+        if key not in self._windows:
+            self._windows[key] = next_window(point, hour, open_days)
+        return self._windows[key]
+
     def number(self, point: PickupPoint, day: dt.date) -> str:
         key = (point.id, day)
         self.places.counters[key] = self.places.counters.get(key, 0) + 1
         return f"{point.number_prefix}-{self.places.counters[key]:03d}"
 
-    def request(self, request_id: int, status: Status) -> tuple[dict, list[dict]]:
+    def request(self, request_id: int, status: Status) -> tuple[tuple, list[tuple]]:
+        """One request's row (in ``REQUEST_COLUMNS`` order) and its events' rows."""
         rng = self.rng
         office = rng.choice(self.places.offices)
-        zone = ZoneInfo(office.timezone)
+        zone = office.zone
         service = rng.choice(self.places.services)
         path = PATHS[status]
         if status in (S.PROCESSING, S.READY, S.COLLECTED) and rng.random() < 0.15:
             path = path[:2] + (S.NEEDS_FIX, S.VERIFYING) + path[2:]
-        moments = self.times(status, len(path), zone)
-        name, nik, phone, email, address = self.person(self.places.region[office.id])
-        row = {
-            "id": request_id,
-            "receipt": receipts.generate(),
-            "office_id": office.id,
-            "service_id": service.id,
-            "applicant_name": name,
-            "nik": nik,
-            "phone": phone,
-            "email": email if rng.random() < 0.4 else None,
-            "address": address,
-            "status": status,
-            "version": len(path),
-            "created_at": moments[0],
-            "updated_at": moments[-1],
-            "expected_on": self.expected(moments[0], zone, service.target_days),
-            "pickup_point_id": None,
-            "window_starts": None,
-            "window_ends": None,
-            "pickup_day": None,
-            "pickup_number": None,
-        }
+        moments = self.times(status, len(path), self.clock(zone))
+        name, nik, phone, email, address = self.person(office.region)
+        place = self.place(office, path, moments) if S.READY in path else NOWHERE
+        row = (
+            request_id,
+            receipts.generate(),
+            office.id,
+            service.id,
+            name,
+            nik,
+            phone,
+            email if rng.random() < 0.4 else None,
+            address,
+            status,
+            len(path),
+            moments[0],
+            moments[-1],
+            self.expected(moments[0], zone, service.target_days),
+            *place,
+        )
         events = [self.event(request_id, path, i, moments[i]) for i in range(len(path))]
-        if S.READY in path:
-            self.place(row, office, path, moments)
         return row, events
 
     def place(
-        self, row: dict, office: Office, path: tuple[Status, ...], moments: list[dt.datetime]
-    ) -> None:
+        self, office: _Office, path: tuple[Status, ...], moments: list[dt.datetime]
+    ) -> tuple[int, dt.datetime, dt.datetime, dt.date | None, str | None]:
+        """Where and when the document waits: the pickup columns of ``REQUEST_COLUMNS``."""
         ready_at = moments[path.index(S.READY)]
         point = self.rng.choice(self.places.points[office.id])
-        window = next_window(point, ready_at, self.window_days)
-        row.update(
-            pickup_point_id=point.id,
-            window_starts=window.starts,
-            window_ends=window.ends,
-            pickup_day=window.starts.date(),
-            pickup_number=self.number(point, window.starts.date()),
-        )
+        window = self.window(point, ready_at, self.window_days)
+        day = window.starts.date()
+        number = self.number(point, day)
         if path[-1] == S.RETURNED:
             main = self.places.main[office.id]
-            kept = next_window(main, moments[-1], RETURN_KEEP_OPEN_DAYS)
-            row.update(
-                pickup_point_id=main.id,
-                window_starts=kept.starts,
-                window_ends=kept.ends,
-                pickup_day=None,
-                pickup_number=None,
-            )
+            kept = self.window(main, moments[-1], RETURN_KEEP_OPEN_DAYS)
+            return main.id, kept.starts, kept.ends, None, None
+        return point.id, window.starts, window.ends, day, number
 
-    def event(self, request_id: int, path: tuple[Status, ...], i: int, at: dt.datetime) -> dict:
+    def event(self, request_id: int, path: tuple[Status, ...], i: int, at: dt.datetime) -> tuple:
+        """One event's row, in ``EVENT_COLUMNS`` order."""
         to = path[i]
         note = data.PUBLIC_NOTES.get(to.value, "")
         if to == S.NEEDS_FIX:
@@ -275,21 +339,12 @@ class _Maker:
             note = self.rng.choice(data.REJECTED_NOTES)
         elif to == S.CANCELLED:
             note = data.CANCELLED_NOTE
-        return {
-            "request_id": request_id,
-            "from_status": path[i - 1] if i else None,
-            "to_status": to,
-            "at": at,
-            "actor": "demo" if i == 0 else self.rng.choice(["operator1", "operator2"]),
-            "public_note": note,
-            "internal_note": "",
-        }
+        actor = "demo" if i == 0 else ("operator1", "operator2")[self.rng.getrandbits(1)]
+        return (request_id, path[i - 1] if i else None, to, at, actor, note, "")
 
 
-def _statuses(count: int, mix: dict[Status, int], rng: random.Random) -> Iterator[Status]:
-    population, weights = list(mix), list(mix.values())
-    for _ in range(count):
-        yield rng.choices(population, weights)[0]
+def _statuses(count: int, mix: dict[Status, int], rng: random.Random) -> list[Status]:
+    return rng.choices(list(mix), list(mix.values()), k=count)
 
 
 def add_requests(
@@ -313,15 +368,15 @@ def add_requests(
         _statuses(count, mix or SYNTHETIC_MIX, rng),
     )
     samples: dict[Status, list[str]] = {s: [] for s in Status}
-    rows: list[dict] = []
-    events: list[dict] = []
+    rows: list[tuple] = []
+    events: list[tuple] = []
     for status in wanted:
         row, evs = maker.request(next_id, status)
         next_id += 1
         rows.append(row)
         events.extend(evs)
         if len(samples[status]) < 3:
-            samples[status].append(row["receipt"])
+            samples[status].append(row[1])
         if len(rows) >= BATCH:
             _write(session, rows, events)
             rows, events = [], []
@@ -343,10 +398,9 @@ def sample_receipts(session: Session, per_status: int = 2) -> dict[Status, list[
     }
 
 
-def _write(session: Session, rows: list[dict], events: list[dict]) -> None:
-    if rows:
-        session.execute(insert(Request.__table__), rows)
-        session.execute(insert(StatusEvent.__table__), events)
+def _write(session: Session, rows: list[tuple], events: list[tuple]) -> None:
+    bulk_insert(session, Request.__table__, REQUEST_COLUMNS, rows)
+    bulk_insert(session, StatusEvent.__table__, EVENT_COLUMNS, events)
 
 
 def _save_counters(session: Session, counters: dict[tuple[int, dt.date], int]) -> None:

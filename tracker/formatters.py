@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
 
 from tracker.models import TIMEZONES
 from tracker.receipts import format_grouped
@@ -96,14 +97,46 @@ def language_url(code: str) -> str:
 
 
 def _template_context() -> dict[str, Any]:
-    return {"lang": _locale(), "language_url": language_url, "opening_lines": opening_lines}
+    """What every template sees. ``_``/``gettext``/``ngettext`` are bound to this render's
+    catalogue: Flask-Babel's own template functions look the catalogue up again on every
+    call, through several context proxies, and a page makes dozens of calls. They return
+    plain text, which autoescaping escapes with the values put into it."""
+    translations = get_translations()
+
+    def gettext(text: str, **variables: Any) -> str:
+        translated = translations.ugettext(text)
+        return translated % variables if variables else translated
+
+    def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return translations.ungettext(singular, plural, num) % variables
+
+    lang = _locale()
+    return {
+        "lang": lang,
+        "language_url": language_url,
+        "opening_lines": partial(opening_lines, locale=lang),
+        "gettext": gettext,
+        "_": gettext,
+        "ngettext": ngettext,
+    }
+
+
+def _in_page_language(function: Callable[..., str]) -> Callable[..., str]:
+    """A template filter that passes the page's language (asked for once per render)."""
+
+    @pass_context
+    def filtered(context: Any, value: Any, *args: Any) -> str:
+        return function(value, *args, locale=context["lang"])
+
+    return filtered
 
 
 def register(app: Flask) -> None:
     app.context_processor(_template_context)
     app.add_template_filter(mask_name, "masked")
     app.add_template_filter(format_grouped, "grouped")
-    app.add_template_filter(format_day, "day")
-    app.add_template_filter(format_clock, "clock")
-    app.add_template_filter(format_moment, "moment")
-    app.add_template_filter(weekday_name, "weekday")
+    app.add_template_filter(_in_page_language(format_day), "day")
+    app.add_template_filter(_in_page_language(format_clock), "clock")
+    app.add_template_filter(_in_page_language(format_moment), "moment")
+    app.add_template_filter(_in_page_language(weekday_name), "weekday")

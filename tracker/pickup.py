@@ -27,9 +27,18 @@ class Window:
 
 def hours_on(point: PickupPoint, day: dt.date) -> list[OpeningHours]:
     """The opening periods of a point on a day; none on public holidays."""
-    if is_holiday(day):
-        return []
-    return [h for h in point.hours if h.weekday == day.weekday()]
+    return _hours_on(_by_weekday(point), day)
+
+
+def _by_weekday(point: PickupPoint) -> dict[int, list[OpeningHours]]:
+    by_weekday: dict[int, list[OpeningHours]] = {}
+    for period in point.hours:
+        by_weekday.setdefault(period.weekday, []).append(period)
+    return by_weekday
+
+
+def _hours_on(by_weekday: dict[int, list[OpeningHours]], day: dt.date) -> list[OpeningHours]:
+    return [] if is_holiday(day) else by_weekday.get(day.weekday(), [])
 
 
 def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Window:
@@ -40,9 +49,10 @@ def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Windo
     starts: dt.datetime | None = None
     ends: dt.datetime | None = None
     counted = 0
+    by_weekday = _by_weekday(point)
     for offset in range(SEARCH_DAYS):
         day = local.date() + dt.timedelta(days=offset)
-        periods = hours_on(point, day)
+        periods = _hours_on(by_weekday, day)
         if starts is None:
             periods = [p for p in periods if dt.datetime.combine(day, p.closes, zone) > local]
         if not periods:

@@ -6,18 +6,18 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from tracker.public import Place, PublicStatus
 from tracker.status import LABELS, NEXT_STEPS, Status
 
 
-def both(text: Any) -> dict[str, str]:
-    """A lazy translatable text in each of the app's languages."""
+def both(text: str) -> dict[str, str]:
+    """A translatable text in each of the app's languages."""
     out = {}
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
-            out[language] = str(text)
+            out[language] = gettext(text)
     return out
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
+
+
+def N_(text: str) -> str:
+    """Marks a text for translation where it is defined; it is translated where it is shown."""
+    return text
 
 
 class Status(enum.StrEnum):
@@ -22,11 +27,22 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(LABELS[self])
+        """The label in the current language."""
+        return gettext(LABELS[self])
 
     @property
     def next_step(self) -> str:
-        return str(NEXT_STEPS[self])
+        """What happens next, in the current language."""
+        return gettext(NEXT_STEPS[self])
+
+    @property
+    def label_source(self) -> str:
+        """The untranslated label, for templates to translate with their own ``_``."""
+        return LABELS[self]
+
+    @property
+    def next_step_source(self) -> str:
+        return NEXT_STEPS[self]
 
     @property
     def is_open(self) -> bool:
@@ -42,48 +58,48 @@ OPEN = frozenset({Status.SUBMITTED, Status.VERIFYING, Status.NEEDS_FIX, Status.P
 FINISHED = frozenset(set(Status) - OPEN)
 
 LABELS = {
-    Status.SUBMITTED: _l("Received"),
-    Status.VERIFYING: _l("Being verified"),
-    Status.NEEDS_FIX: _l("Needs correction"),
-    Status.PROCESSING: _l("Being processed"),
-    Status.READY: _l("Ready for pickup"),
-    Status.DELIVERING: _l("Out for delivery"),
-    Status.DELIVERED: _l("Delivered"),
-    Status.COLLECTED: _l("Collected"),
-    Status.RETURNED: _l("Held at the main office"),
-    Status.REJECTED: _l("Rejected"),
-    Status.CANCELLED: _l("Cancelled"),
+    Status.SUBMITTED: N_("Received"),
+    Status.VERIFYING: N_("Being verified"),
+    Status.NEEDS_FIX: N_("Needs correction"),
+    Status.PROCESSING: N_("Being processed"),
+    Status.READY: N_("Ready for pickup"),
+    Status.DELIVERING: N_("Out for delivery"),
+    Status.DELIVERED: N_("Delivered"),
+    Status.COLLECTED: N_("Collected"),
+    Status.RETURNED: N_("Held at the main office"),
+    Status.REJECTED: N_("Rejected"),
+    Status.CANCELLED: N_("Cancelled"),
 }
 
 NEXT_STEPS = {
-    Status.SUBMITTED: _l(
+    Status.SUBMITTED: N_(
         "Your application has been received. Officers will check your documents; "
         "you do not need to come to the office."
     ),
-    Status.VERIFYING: _l(
+    Status.VERIFYING: N_(
         "Officers are checking your data and documents. If something needs correcting, "
         "this page will say what."
     ),
-    Status.NEEDS_FIX: _l(
+    Status.NEEDS_FIX: N_(
         "Something must be corrected before your document can be made. Read the note below "
         "and bring or send what is asked for."
     ),
-    Status.PROCESSING: _l(
+    Status.PROCESSING: N_(
         "Your data has been verified and your document is being made. "
         "This page will say when and where to collect it."
     ),
-    Status.READY: _l(
+    Status.READY: N_(
         "Your document is ready. Collect it at the place and time below, and bring what is listed."
     ),
-    Status.DELIVERING: _l("Your document is on its way to the address you gave."),
-    Status.DELIVERED: _l("Your document has been delivered. Nothing more is needed."),
-    Status.COLLECTED: _l("Your document has been collected. Nothing more is needed."),
-    Status.RETURNED: _l(
+    Status.DELIVERING: N_("Your document is on its way to the address you gave."),
+    Status.DELIVERED: N_("Your document has been delivered. Nothing more is needed."),
+    Status.COLLECTED: N_("Your document has been collected. Nothing more is needed."),
+    Status.RETURNED: N_(
         "The pickup window has passed. Your document is kept at the main office below; "
         "collect it there during opening hours."
     ),
-    Status.REJECTED: _l(
+    Status.REJECTED: N_(
         "Your application could not be processed. The note below says why; you may apply again."
     ),
-    Status.CANCELLED: _l("This application was cancelled. Nothing more will happen."),
+    Status.CANCELLED: N_("This application was cancelled. Nothing more will happen."),
 }
