@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -78,3 +85,32 @@ def test_environment_settings_are_read(monkeypatch, database_url) -> None:
     app = create_app({"SECRET_KEY": "k"})
     assert app.config["RATELIMIT_ENABLED"] is False
     assert app.config["PUBLIC_BASE_URL"] == "https://cek.disdukcapil.example"
+
+
+def test_serve_runs_the_web_server(tmp_path) -> None:
+    """The README's run line ends in ``serve``: it must really serve, from a fresh database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--port", str(port)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+                    assert answer.status == 200
+                    assert "Nomor tanda terima" in answer.read().decode()
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not answer within 20 s"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

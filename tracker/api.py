@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify
 
 from tracker import public
@@ -19,7 +17,3 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def request_status(receipt: str) -> Response:
     found = public.lookup(get_engine(), receipt)
     return jsonify(public_status(found))
-
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}

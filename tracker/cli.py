@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
+from werkzeug.serving import run_simple
 
 from tracker import demo, schema
 from tracker.db import get_engine, get_session
@@ -88,6 +89,7 @@ def _print_samples(samples: dict[Status, list[str]]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Run the development web server (migrating the database first)."""
+    """Run the web server for development and the demo (migrating the database first)."""
     schema.upgrade(get_engine())
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    click.echo(f"SiapAmbil on http://{host}:{port}/ (Ctrl+C stops it)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

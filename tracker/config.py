@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
     "LANGUAGES": ("id", "en"),
     "PROXY_FIX_HOPS": 0,
+    "SEND_FILE_MAX_AGE_DEFAULT": 3600,  # static files; everything else is no-store
 }
 
 BOOL_KEYS = {"RATELIMIT_ENABLED"}

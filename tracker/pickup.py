@@ -25,11 +25,6 @@ class Window:
     ends: dt.datetime
 
 
-def hours_on(point: PickupPoint, day: dt.date) -> list[OpeningHours]:
-    """The opening periods of a point on a day; none on public holidays."""
-    return _hours_on(_by_weekday(point), day)
-
-
 def _by_weekday(point: PickupPoint) -> dict[int, list[OpeningHours]]:
     by_weekday: dict[int, list[OpeningHours]] = {}
     for period in point.hours:
@@ -38,6 +33,7 @@ def _by_weekday(point: PickupPoint) -> dict[int, list[OpeningHours]]:
 
 
 def _hours_on(by_weekday: dict[int, list[OpeningHours]], day: dt.date) -> list[OpeningHours]:
+    """The opening periods on a day; none on public holidays."""
     return [] if is_holiday(day) else by_weekday.get(day.weekday(), [])
 
 

@@ -63,10 +63,6 @@ SYSTEM_ACTOR = "system"
 RECEIPT_ATTEMPTS = 5
 
 
-def allowed_moves(status: Status) -> tuple[Move, ...]:
-    return TRANSITIONS[status]
-
-
 def find_move(current: Status, to: Status) -> Move:
     for move in TRANSITIONS[current]:
         if move.to == to:
