@@ -73,7 +73,7 @@ class RequestFactory:
         if to == Status.READY:
             the_point = self.point(point) if point else request.office.points[0]
             window = pickup.next_window(the_point, workflow.utcnow(), 10)
-            number = pickup.assign_number(self.session, the_point, window.starts.date())
+            number = pickup.assign_number(self.session, the_point, window.first_day)
         elif to == Status.RETURNED:
             main = pickup.main_point(self.session, request.office_id)
             assert main is not None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -101,7 +103,7 @@ def test_ready_needs_a_window(session, make_request) -> None:
         workflow.transition(session, request, Status.READY, actor="op1")
     point = request.office.points[1]
     window = pickup.next_window(point, workflow.utcnow(), 10)
-    number = pickup.assign_number(session, point, window.starts.date())
+    number = pickup.assign_number(session, point, window.first_day)
     workflow.transition(
         session, request, Status.READY, actor="op1", window=window, pickup_number=number
     )
@@ -164,3 +166,25 @@ def test_history_is_append_only(session, make_request) -> None:
     event.public_note = "rewritten"
     with pytest.raises(RuntimeError, match="history"):
         session.flush()
+
+
+def test_pickup_numbers_count_per_local_day(session, make_request) -> None:
+    """In WIT (UTC+9) an 08.00 opening is the day before in UTC; the number's day is local."""
+    office = make_request.office("36.73")
+    office.timezone = "Asia/Jayapura"
+    session.commit()
+    request = make_request(Status.PROCESSING)
+    point = request.office.points[0]
+    window = pickup.next_window(point, dt.datetime(2026, 12, 1, 22, 0, tzinfo=dt.UTC), 10)
+    assert window.starts == dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)  # 08.00 WIT, Dec 2
+    assert window.first_day == dt.date(2026, 12, 2)
+    workflow.transition(
+        session,
+        request,
+        Status.READY,
+        actor="op1",
+        window=window,
+        pickup_number=pickup.assign_number(session, point, window.first_day),
+    )
+    session.commit()
+    assert request.pickup_day == dt.date(2026, 12, 2)

@@ -321,7 +321,7 @@ class _Maker:
         ready_at = moments[path.index(S.READY)]
         point = self.rng.choice(self.places.points[office.id])
         window = self.window(point, ready_at, self.window_days)
-        day = window.starts.date()
+        day = window.first_day
         number = self.number(point, day)
         if path[-1] == S.RETURNED:
             main = self.places.main[office.id]

@@ -24,6 +24,11 @@ class Window:
     starts: dt.datetime
     ends: dt.datetime
 
+    @property
+    def first_day(self) -> dt.date:
+        """The window's first day in the point's own time zone (pickup numbers count per day)."""
+        return self.starts.astimezone(ZoneInfo(self.point.office.timezone)).date()
+
 
 def _by_weekday(point: PickupPoint) -> dict[int, list[OpeningHours]]:
     by_weekday: dict[int, list[OpeningHours]] = {}

@@ -59,7 +59,6 @@ TRANSITIONS: dict[Status, tuple[Move, ...]] = {
     S.REJECTED: (),
     S.CANCELLED: (),
 }
-SYSTEM_ACTOR = "system"
 RECEIPT_ATTEMPTS = 5
 
 
@@ -122,7 +121,7 @@ def _place(request: Request, window: Window, pickup_number: str | None) -> None:
     request.window_ends = window.ends
     if pickup_number is not None:
         request.pickup_number = pickup_number
-        request.pickup_day = window.starts.date()
+        request.pickup_day = window.first_day
 
 
 def _conflict(request: Request) -> ConflictError:
