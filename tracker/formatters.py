@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 
@@ -88,12 +88,21 @@ def opening_lines(hours: Iterable[Any], locale: str | None = None) -> list[tuple
 
 
 def language_url(code: str) -> str:
-    """This page's address in another language."""
+    """This page's address in another language (same path and arguments, ``lang`` set)."""
     args = request.args.to_dict()
     args["lang"] = code
-    if request.endpoint and request.endpoint != "static":
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
-    return f"{request.path}?{urlencode(args)}"
+    return f"{request.script_root}{request.path}?{urlencode(args)}"
+
+
+def asset_url(name: str) -> str:
+    """The address of a static file (what ``url_for('static', ...)`` gives, without building
+    it through the URL map on every page)."""
+    return _asset_url(request.script_root, current_app.static_url_path or "/static", name)
+
+
+@lru_cache(maxsize=64)
+def _asset_url(root: str, static_path: str, name: str) -> str:
+    return f"{root}{static_path}/{name}"
 
 
 def _template_context() -> dict[str, Any]:
@@ -115,6 +124,7 @@ def _template_context() -> dict[str, Any]:
     return {
         "lang": lang,
         "language_url": language_url,
+        "asset_url": asset_url,
         "opening_lines": partial(opening_lines, locale=lang),
         "gettext": gettext,
         "_": gettext,
