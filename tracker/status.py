@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import gettext
-
 
 def N_(text: str) -> str:
     """Marks a text for translation where it is defined; it is translated where it is shown."""
@@ -24,16 +22,6 @@ class Status(enum.StrEnum):
     RETURNED = "returned"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        """The label in the current language."""
-        return gettext(LABELS[self])
-
-    @property
-    def next_step(self) -> str:
-        """What happens next, in the current language."""
-        return gettext(NEXT_STEPS[self])
 
     @property
     def label_source(self) -> str:
