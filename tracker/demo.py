@@ -168,6 +168,7 @@ REQUEST_COLUMNS = [
     "id", "receipt", "office_id", "service_id", "applicant_name", "nik", "phone", "email",
     "address", "status", "version", "created_at", "updated_at", "expected_on",
     "pickup_point_id", "window_starts", "window_ends", "pickup_day", "pickup_number",
+    "consent_notify", "channel", "wants_delivery", "preferred_point_id", "representative_allowed",
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "request_id", "from_status", "to_status", "at", "actor", "public_note", "internal_note",
@@ -294,6 +295,7 @@ class _Maker:
         moments = self.times(status, len(path), self.clock(zone))
         name, nik, phone, email, address = self.person(office.region)
         place = self.place(office, path, moments) if S.READY in path else NOWHERE
+        email = email if rng.random() < 0.4 else None
         row = (
             request_id,
             receipts.generate(),
@@ -302,7 +304,7 @@ class _Maker:
             name,
             nik,
             phone,
-            email if rng.random() < 0.4 else None,
+            email,
             address,
             status,
             len(path),
@@ -310,9 +312,18 @@ class _Maker:
             moments[-1],
             self.expected(moments[0], zone, service.target_days),
             *place,
+            *self.choices(email),
         )
         events = [self.event(request_id, path, i, moments[i]) for i in range(len(path))]
         return row, events
+
+    def choices(self, email: str | None) -> tuple[bool, str | None, bool, None, bool]:
+        """What the citizen chose at intake: the intake columns of ``REQUEST_COLUMNS``."""
+        draw = self.rng.random()
+        if draw < 0.15:
+            return False, None, False, None, True
+        channel = "email" if email and draw < 0.3 else "whatsapp" if draw < 0.8 else "sms"
+        return True, channel, draw > 0.97, None, draw < 0.9
 
     def place(
         self, office: _Office, path: tuple[Status, ...], moments: list[dt.datetime]

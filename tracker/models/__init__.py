@@ -1,0 +1,48 @@
+"""The tables, in three groups: places (offices, pickup points, services), requests (with
+their history and handovers) and staff (accounts and the audit trail)."""
+
+from __future__ import annotations
+
+from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum, utcnow
+from tracker.models.places import (
+    Closure,
+    Office,
+    OfficeKind,
+    OpeningHours,
+    PickupPoint,
+    PointKind,
+    Service,
+)
+from tracker.models.requests import (
+    Channel,
+    CollectorKind,
+    Handover,
+    PickupCounter,
+    Request,
+    StatusEvent,
+)
+from tracker.models.staff import AuditEntry, Role, StaffAccount
+
+__all__ = [
+    "TIMEZONES",
+    "AuditEntry",
+    "Base",
+    "Channel",
+    "Closure",
+    "CollectorKind",
+    "Handover",
+    "Office",
+    "OfficeKind",
+    "OpeningHours",
+    "PickupCounter",
+    "PickupPoint",
+    "PointKind",
+    "Request",
+    "Role",
+    "Service",
+    "StaffAccount",
+    "StatusEvent",
+    "UTCDateTime",
+    "text_enum",
+    "utcnow",
+]

@@ -1,0 +1,129 @@
+"""Requests, their append-only status history, handovers and pickup-number counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.base import Base, UTCDateTime, text_enum, utcnow
+from tracker.models.places import Office, PickupPoint, Service
+from tracker.status import Status
+
+
+class Channel(enum.StrEnum):
+    """How a citizen who agreed to notifications wants to hear from the office."""
+
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class CollectorKind(enum.StrEnum):
+    SELF = "self"
+    REPRESENTATIVE = "representative"
+    COURIER = "courier"
+
+
+class Request(Base):
+    """One application for one document; ``status`` is kept in step with the last event."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(12), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    nik: Mapped[str | None] = mapped_column(String(16), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[Status] = mapped_column(text_enum(Status), default=Status.SUBMITTED)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expected_on: Mapped[dt.date] = mapped_column(Date)
+    pickup_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"))
+    window_starts: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    window_ends: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    pickup_day: Mapped[dt.date | None] = mapped_column(Date)
+    pickup_number: Mapped[str | None] = mapped_column(String(12))
+    consent_notify: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[Channel | None] = mapped_column(text_enum(Channel))
+    wants_delivery: Mapped[bool] = mapped_column(default=False)
+    preferred_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"))
+    representative_allowed: Mapped[bool] = mapped_column(default=True)
+
+    office: Mapped[Office] = relationship()
+    service: Mapped[Service] = relationship()
+    pickup_point: Mapped[PickupPoint | None] = relationship(foreign_keys=[pickup_point_id])
+    preferred_point: Mapped[PickupPoint | None] = relationship(
+        foreign_keys=[preferred_point_id]
+    )
+    events: Mapped[list[StatusEvent]] = relationship(
+        back_populates="request", order_by="StatusEvent.id", cascade="save-update, merge"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_requests_office_status", "office_id", "status"),
+        UniqueConstraint("pickup_point_id", "pickup_day", "pickup_number"),
+    )
+
+
+class StatusEvent(Base):
+    """One change of status. Append-only: rows are never updated or deleted."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    from_status: Mapped[Status | None] = mapped_column(text_enum(Status))
+    to_status: Mapped[Status] = mapped_column(text_enum(Status))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    public_note: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="")
+
+    request: Mapped[Request] = relationship(back_populates="events")
+
+
+class Handover(Base):
+    """Who took a document away: the applicant, a representative, or a courier for delivery."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("status_events.id"))
+    kind: Mapped[CollectorKind] = mapped_column(text_enum(CollectorKind))
+    collector_name: Mapped[str] = mapped_column(String(200), default="")
+    relation: Mapped[str] = mapped_column(String(80), default="")
+    id_checked: Mapped[bool] = mapped_column(default=False)
+    attorney_checked: Mapped[bool] = mapped_column(default=False)
+    courier: Mapped[str] = mapped_column(String(80), default="")
+    tracking_ref: Mapped[str] = mapped_column(String(80), default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+
+    event: Mapped[StatusEvent] = relationship()
+
+
+class PickupCounter(Base):
+    """The last pickup number handed out at a point on a day."""
+
+    __tablename__ = "pickup_counters"
+
+    point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@event.listens_for(StatusEvent, "before_update")
+@event.listens_for(StatusEvent, "before_delete")
+def _history_is_append_only(_mapper: Any, _connection: Any, target: StatusEvent) -> None:
+    raise RuntimeError(f"status event {target.id} is history and cannot be changed")
