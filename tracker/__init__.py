@@ -15,7 +15,9 @@ from tracker.extensions import (
     LANGUAGE_COOKIE,
     LazyCookieSessionInterface,
     babel,
+    csrf,
     limiter,
+    login_manager,
     select_locale,
 )
 
@@ -54,6 +56,8 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     limiter.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
     formatters.register(app)
     security.install_log_filter(app)
     if app.config.get("PROXY_FIX_HOPS"):
@@ -62,10 +66,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import api, lookup
+    from tracker import api, lookup, staff
 
     app.register_blueprint(lookup.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(staff.bp)
+    csrf.exempt(api.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

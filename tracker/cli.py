@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 from werkzeug.serving import run_simple
 
-from tracker import demo, schema
+from tracker import cli_staff, demo, schema
 from tracker.db import get_engine, get_session
 from tracker.receipts import format_grouped
 from tracker.status import Status
@@ -20,6 +20,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve)
+    app.cli.add_command(cli_staff.staff)
+    app.cli.add_command(cli_staff.audit_group)
 
 
 def _shown_url() -> str:
@@ -71,9 +73,19 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     took = time.perf_counter() - started
     made = count + per_status * len(Status)
     click.echo(f"Demo data in {_shown_url()}: {made} requests added in {took:.1f} s.")
+    logins = cli_staff.demo_accounts(session)
+    session.commit()
     if not any(samples.values()):
         samples = demo.sample_receipts(session)
     _print_samples(samples)
+    _print_logins(logins)
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"\nStaff console: {base}/staff/login (new passwords each time demo runs)")
+    for username, password, role in logins:
+        click.echo(f"  {role:<11} username {username:<16} password {password}")
 
 
 def _print_samples(samples: dict[Status, list[str]]) -> None:

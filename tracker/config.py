@@ -50,10 +50,17 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("id", "en"),
     "PROXY_FIX_HOPS": 0,
     "SEND_FILE_MAX_AGE_DEFAULT": 3600,  # static files; everything else is no-store
+    "STAFF_IDLE_MINUTES": 30,
+    "LOGIN_CLIENT_LIMIT": "20 per 10 minutes",
+    "LOGIN_ACCOUNT_LIMIT": "5 per 15 minutes",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "siapambil_session",
+    "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as its session (see STAFF_IDLE_MINUTES)
 }
 
-BOOL_KEYS = {"RATELIMIT_ENABLED"}
-INT_KEYS = {"PICKUP_WINDOW_DAYS", "PROXY_FIX_HOPS"}
+BOOL_KEYS = {"RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE"}
+INT_KEYS = {"PICKUP_WINDOW_DAYS", "PROXY_FIX_HOPS", "STAFF_IDLE_MINUTES"}
 ENV_KEYS = (
     "ENV",
     "SECRET_KEY",
@@ -64,6 +71,10 @@ ENV_KEYS = (
     "LOOKUP_RATE_LIMIT",
     "PICKUP_WINDOW_DAYS",
     "PROXY_FIX_HOPS",
+    "STAFF_IDLE_MINUTES",
+    "LOGIN_CLIENT_LIMIT",
+    "LOGIN_ACCOUNT_LIMIT",
+    "SESSION_COOKIE_SECURE",
 )
 
 

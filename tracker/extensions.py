@@ -11,6 +11,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
 
 LANGUAGE_COOKIE = "lang"
 
@@ -27,6 +29,8 @@ def select_locale() -> str:
 
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+login_manager = LoginManager()
+csrf = CSRFProtect()
 
 
 def lookup_limit() -> str:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import gettext as _
 
-from tracker.errors import DomainError, ReceiptMistyped, RequestNotFound
+from tracker.errors import (
+    ConflictError,
+    DomainError,
+    MissingDetails,
+    ReceiptMistyped,
+    RequestNotFound,
+    TransitionError,
+)
+from tracker.formatters import format_moment
+from tracker.status import Status
 
 
 def explain(error: DomainError) -> str:
@@ -16,7 +27,56 @@ def explain(error: DomainError) -> str:
             "No request has this receipt number. Check it against your receipt, "
             "or ask at the office where you applied."
         )
+    if isinstance(error, MissingDetails):
+        return _missing(error.details.get("missing", ""))
+    if isinstance(error, TransitionError):
+        return _not_allowed(error.details.get("current"), error.details.get("to"))
+    if isinstance(error, ConflictError):
+        details = error.details
+        return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
     return error.message or _("This cannot be done.")
+
+
+def status_label(status: Status | str | None) -> str:
+    return _(Status(status).label_source) if status else "—"
+
+
+def _not_allowed(current: Status | None, to: Status | None) -> str:
+    return _(
+        "A request that is “%(current)s” cannot be moved to “%(to)s”.",
+        current=status_label(current),
+        to=status_label(to),
+    )
+
+
+def _conflict(changed_by: str | None, changed_at: dt.datetime | None, zone: str | None) -> str:
+    if changed_by and changed_at is not None:
+        return _(
+            "Someone else changed this request first (%(who)s, %(when)s). Nothing of yours "
+            "was saved: check the request as it is now and try again.",
+            who=changed_by,
+            when=format_moment(changed_at, zone or "Asia/Jakarta"),
+        )
+    return _(
+        "Someone else changed these requests first. Nothing was saved: "
+        "check them as they are now and try again."
+    )
+
+
+def _missing(what: str) -> str:
+    messages = {
+        "reason": _("Write the reason the citizen will read."),
+        "window": _("Choose the pickup point."),
+        "point": _("Choose a pickup point of the request's own office."),
+        "id_checked": _("Check the collector's identity card first."),
+        "representative": _("Write the representative's name and relation to the applicant."),
+        "attorney": _("Check the power of attorney (surat kuasa) first."),
+        "representative_not_allowed": _(
+            "The applicant did not allow a representative to collect this document."
+        ),
+        "courier": _("Write the courier's name."),
+    }
+    return messages.get(what, _("Something needed for this change is missing."))
 
 
 def _mistyped(reason: str, length: int) -> str:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import receipts
+from tracker import pickup, receipts
 from tracker.errors import ConflictError, MissingDetails, TransitionError
-from tracker.models import Office, Request, Service, StatusEvent, utcnow
+from tracker.models import Office, PickupPoint, Request, Service, StatusEvent, utcnow
 from tracker.pickup import Window
 from tracker.status import Status
 from tracker.workdays import add_working_days
@@ -81,10 +82,12 @@ def transition(
     window: Window | None = None,
     pickup_number: str | None = None,
     at: dt.datetime | None = None,
+    flush: bool = True,
 ) -> StatusEvent:
     """Move ``request`` to ``to`` and record the event; raises a DomainError and changes
     nothing when the move is not allowed, lacks what it needs, or the request changed since
-    ``expected_version`` was read."""
+    ``expected_version`` was read. With ``flush=False`` (many moves in one go) the caller
+    flushes, and a lost race shows there as StaleDataError."""
     if expected_version is not None and request.version != expected_version:
         raise _conflict(request)
     move = find_move(request.status, to)
@@ -107,6 +110,8 @@ def transition(
     if window is not None:
         _place(request, window, pickup_number)
     session.add(event)
+    if not flush:
+        return event
     try:
         session.flush()
     except StaleDataError:
@@ -127,7 +132,9 @@ def _place(request: Request, window: Window, pickup_number: str | None) -> None:
 def _conflict(request: Request) -> ConflictError:
     last = request.events[-1] if request.events else None
     return ConflictError(
-        changed_by=last.actor if last else None, changed_at=last.at if last else None
+        changed_by=last.actor if last else None,
+        changed_at=last.at if last else None,
+        zone=request.office.timezone,
     )
 
 
@@ -143,8 +150,10 @@ def register(
     email: str | None = None,
     address: str | None = None,
     at: dt.datetime | None = None,
+    **choices: Any,
 ) -> Request:
-    """A new request in ``submitted`` with its first event, receipt number and expected date."""
+    """A new request in ``submitted`` with its first event, receipt number and expected date;
+    ``choices`` are the intake's other columns (consent, channel, delivery, preferred point)."""
     at = at or utcnow()
     local_day = at.astimezone(ZoneInfo(office.timezone)).date()
     request = Request(
@@ -160,6 +169,7 @@ def register(
         created_at=at,
         updated_at=at,
         expected_on=add_working_days(local_day, service.target_days),
+        **choices,
     )
     session.add(request)
     session.add(
@@ -175,3 +185,36 @@ def _fresh_receipt(session: Session) -> str:
         if session.scalar(select(Request.id).where(Request.receipt == number)) is None:
             return number
     raise RuntimeError("could not draw an unused receipt number")
+
+
+def mark_ready(
+    session: Session,
+    request: Request,
+    point: PickupPoint,
+    *,
+    actor: str,
+    open_days: int,
+    at: dt.datetime | None = None,
+    **notes: Any,
+) -> StatusEvent:
+    """Move a request to ``ready`` at ``point``: its window starts at the point's next opening
+    and the document gets the point's next pickup number for the window's first day."""
+    at = at or utcnow()
+    find_move(request.status, S.READY)
+    if point.office_id != request.office_id:
+        raise MissingDetails(missing="point", to=S.READY)
+    window = pickup.next_window(point, at, open_days)
+    number = pickup.assign_number(session, point, window.first_day)
+    return transition(
+        session, request, S.READY, actor=actor, window=window, pickup_number=number, at=at, **notes
+    )
+
+
+def open_duplicates(session: Session, nik: str, service: Service) -> list[str]:
+    """Receipt numbers of unfinished requests (any that can still move) for the same NIK and
+    service."""
+    unfinished = [status for status, moves in TRANSITIONS.items() if moves]
+    query = select(Request.receipt).where(
+        Request.nik == nik, Request.service_id == service.id, Request.status.in_(unfinished)
+    )
+    return list(session.scalars(query))

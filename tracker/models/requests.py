@@ -61,9 +61,7 @@ class Request(Base):
     office: Mapped[Office] = relationship()
     service: Mapped[Service] = relationship()
     pickup_point: Mapped[PickupPoint | None] = relationship(foreign_keys=[pickup_point_id])
-    preferred_point: Mapped[PickupPoint | None] = relationship(
-        foreign_keys=[preferred_point_id]
-    )
+    preferred_point: Mapped[PickupPoint | None] = relationship(foreign_keys=[preferred_point_id])
     events: Mapped[list[StatusEvent]] = relationship(
         back_populates="request", order_by="StatusEvent.id", cascade="save-update, merge"
     )

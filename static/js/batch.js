@@ -1,0 +1,42 @@
+// The batch page: a scanner (or a person) types a receipt number or the QR's address and
+// Enter; each line is checked at once and added to the list that the form sends.
+(function () {
+  "use strict";
+  var form = document.getElementById("batch");
+  var scan = document.getElementById("scan");
+  if (!form || !scan) { return; }
+  var list = document.getElementById("scanned");
+  var tally = document.getElementById("tally");
+  var receipts = document.getElementById("receipts");
+  var to = document.getElementById("to");
+  var point = document.getElementById("point");
+  var fine = 0, wrong = 0;
+  scan.closest(".field").hidden = false;
+
+  function show(result) {
+    var item = document.createElement("li");
+    item.className = "line-" + result.state;
+    item.textContent = (result.receipt || result.typed) + " — " + result.message;
+    list.insertBefore(item, list.firstChild);
+    if (result.state === "ok") {
+      fine += 1;
+      receipts.value += (receipts.value && !receipts.value.endsWith("\n") ? "\n" : "") + result.receipt + "\n";
+    } else {
+      wrong += 1;
+    }
+    tally.textContent = form.dataset.fine.replace("{n}", fine) + " · " + form.dataset.wrong.replace("{n}", wrong);
+  }
+
+  scan.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") { return; }
+    event.preventDefault();
+    var typed = scan.value.trim();
+    scan.value = "";
+    if (!typed) { return; }
+    var query = new URLSearchParams({ no: typed, to: to.value, point: point ? point.value : "" });
+    fetch(form.dataset.check + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(show)
+      .catch(function () { show({ typed: typed, state: "error", message: form.dataset.offline }); });
+  });
+}());

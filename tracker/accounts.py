@@ -1,0 +1,125 @@
+"""Staff accounts: passwords (argon2), the rules a new password must meet, signing in, and
+ending every session of an account."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
+
+from tracker.errors import DomainError
+from tracker.models import Office, Role, StaffAccount, utcnow
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+MIN_STRENGTH = 2  # zxcvbn's score: 0 and 1 are guessed from lists of common passwords
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
+PRODUCT_WORDS = ["siapambil", "dukcapil", "disdukcapil", "ktp", "kependudukan"]
+
+hasher = PasswordHasher()
+# Verified against when the username is unknown, so that both answers take as long.
+_UNKNOWN = hasher.hash("no account has this password")
+
+
+class AccountError(DomainError):
+    code = "account_error"
+
+
+def password_problem(password: str, username: str = "", office: Office | None = None) -> str:
+    """Why a password cannot be used, in the current language; empty when it can."""
+    if len(password) < MIN_LENGTH:
+        return _("A password needs at least %(count)d characters.", count=MIN_LENGTH)
+    if len(password) > MAX_LENGTH:
+        return _("A password may have at most %(count)d characters.", count=MAX_LENGTH)
+    words = [username, *PRODUCT_WORDS, *(office.name.split() if office else [])]
+    if zxcvbn(password, user_inputs=words)["score"] < MIN_STRENGTH:
+        return _(
+            "This password is too common or too easy to guess. "
+            "Use a few unrelated words or a longer password."
+        )
+    return ""
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def find(session: Session, username: str) -> StaffAccount | None:
+    name = normalise_username(username)
+    return session.scalars(select(StaffAccount).where(StaffAccount.username == name)).first()
+
+
+def create(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    office: Office,
+    role: Role,
+    full_name: str = "",
+) -> StaffAccount:
+    """A new active account; raises AccountError when the name or the password will not do."""
+    name = normalise_username(username)
+    if not USERNAME.match(name):
+        raise AccountError(
+            _("A username has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")
+        )
+    if session.scalar(select(func.count()).where(StaffAccount.username == name)):
+        raise AccountError(_("The username %(name)s is taken.", name=name))
+    problem = password_problem(password, name, office)
+    if problem:
+        raise AccountError(problem)
+    account = StaffAccount(
+        username=name,
+        full_name=full_name.strip(),
+        password_hash=hasher.hash(password),
+        office=office,
+        role=role,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffAccount | None:
+    """The active account with this name and password, or None; as slow either way."""
+    account = find(session, username)
+    if account is None or not account.active:
+        _verify(_UNKNOWN, password)
+        return None
+    if not _verify(account.password_hash, password):
+        return None
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
+    account.last_login_at = utcnow()
+    return account
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password[:MAX_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(account: StaffAccount, password: str) -> None:
+    problem = password_problem(password, account.username, account.office)
+    if problem:
+        raise AccountError(problem)
+    account.password_hash = hasher.hash(password)
+    end_sessions(account)
+
+
+def end_sessions(account: StaffAccount) -> None:
+    """Every cookie of this account stops working: it names the session version it began in."""
+    account.session_version += 1
+
+
+def set_active(account: StaffAccount, active: bool) -> None:
+    account.active = active
+    end_sessions(account)

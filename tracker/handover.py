@@ -1,0 +1,100 @@
+"""Handing a document over: to the applicant, to a representative, or to a courier."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from tracker.errors import MissingDetails
+from tracker.models import CollectorKind, Handover, Request, utcnow
+from tracker.status import Status
+from tracker.workflow import find_move, transition
+
+
+def collect(
+    session: Session,
+    request: Request,
+    *,
+    collector: CollectorKind,
+    id_checked: bool,
+    actor: str,
+    expected_version: int | None = None,
+    name: str = "",
+    relation: str = "",
+    attorney_checked: bool = False,
+    at: dt.datetime | None = None,
+) -> Handover:
+    """Record who collected the document and move it to ``collected``. A representative needs
+    a name, a relation, a checked power of attorney, and the applicant's leave at intake."""
+    find_move(request.status, Status.COLLECTED)
+    if not id_checked:
+        raise MissingDetails(missing="id_checked", to=Status.COLLECTED)
+    if collector == CollectorKind.REPRESENTATIVE:
+        if not request.representative_allowed:
+            raise MissingDetails(missing="representative_not_allowed", to=Status.COLLECTED)
+        if not name.strip() or not relation.strip():
+            raise MissingDetails(missing="representative", to=Status.COLLECTED)
+        if not attorney_checked:
+            raise MissingDetails(missing="attorney", to=Status.COLLECTED)
+    else:
+        name, relation, attorney_checked = request.applicant_name, "", False
+    at = at or utcnow()
+    event = transition(
+        session, request, Status.COLLECTED, actor=actor, expected_version=expected_version, at=at
+    )
+    handover = Handover(
+        request_id=request.id,
+        event=event,
+        kind=collector,
+        collector_name=name.strip(),
+        relation=relation.strip(),
+        id_checked=True,
+        attorney_checked=attorney_checked,
+        at=at,
+        actor=actor,
+    )
+    session.add(handover)
+    session.flush()
+    return handover
+
+
+def send_out(
+    session: Session,
+    request: Request,
+    *,
+    courier: str,
+    tracking_ref: str,
+    actor: str,
+    expected_version: int | None = None,
+    public_note: str = "",
+    internal_note: str = "",
+    at: dt.datetime | None = None,
+) -> Handover:
+    """Give the document to a courier for delivery (``delivering``)."""
+    find_move(request.status, Status.DELIVERING)
+    if not courier.strip():
+        raise MissingDetails(missing="courier", to=Status.DELIVERING)
+    at = at or utcnow()
+    event = transition(
+        session,
+        request,
+        Status.DELIVERING,
+        actor=actor,
+        expected_version=expected_version,
+        public_note=public_note,
+        internal_note=internal_note,
+        at=at,
+    )
+    handover = Handover(
+        request_id=request.id,
+        event=event,
+        kind=CollectorKind.COURIER,
+        courier=courier.strip(),
+        tracking_ref=tracking_ref.strip(),
+        at=at,
+        actor=actor,
+    )
+    session.add(handover)
+    session.flush()
+    return handover

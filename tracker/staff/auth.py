@@ -1,0 +1,84 @@
+"""Signing in and out. Failures are throttled per account name and per client, and the
+answer is the same whether the name exists or not."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from tracker import accounts, audit
+from tracker.db import get_session
+from tracker.extensions import limiter
+from tracker.staff import bp
+from tracker.staff.access import SEEN
+from tracker.staff.forms import LoginForm
+
+FAILED = 401
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalise_username(request.form.get("username", ""))
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == FAILED
+
+
+def _client_limit() -> str:
+    return current_app.config["LOGIN_CLIENT_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_client_limit, methods=["POST"], deduct_when=_failed, scope="login-client")
+@limiter.limit(
+    _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed, scope="login"
+)
+def login() -> Response | tuple[str, int] | str:
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("staff/login.html", form=form), 400 if form.is_submitted() else 200
+    db = get_session()
+    account = accounts.authenticate(db, form.username.data or "", form.password.data or "")
+    if account is None:
+        db.rollback()
+        audit.record_apart("sign_in_failed", username=(form.username.data or "")[:60])
+        error = _("The username or the password is wrong.")
+        return render_template("staff/login.html", form=form, error=error), FAILED
+    session.clear()  # a new session: nothing from before signing in is carried over
+    login_user(account)
+    session[SEEN] = int(time.time())
+    generate_csrf()  # and a new CSRF token with it
+    audit.record(db, "sign_in", actor=account.username)
+    db.commit()
+    return redirect(_safe_next(form.next.data), 303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an address elsewhere."""
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/staff"):
+        return target
+    return url_for("staff.home")
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    db = get_session()
+    account = current_user._get_current_object()
+    accounts.end_sessions(account)
+    audit.record(db, "sign_out")
+    db.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("staff.login"), 303)

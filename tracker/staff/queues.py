@@ -1,0 +1,68 @@
+"""The console's lists: the home page with counts per status, a status's queue, the overdue
+list and search."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from tracker import audit, queues
+from tracker.db import get_session
+from tracker.models import Office
+from tracker.staff import bp
+from tracker.staff.access import ANYONE, office_filter, roles
+from tracker.status import Status
+
+
+def _offices() -> list[Office]:
+    """The offices an admin may choose between (others see only their own)."""
+    if current_user.role != "admin":
+        return []
+    return list(get_session().scalars(select(Office).order_by(Office.code)))
+
+
+@bp.get("/")
+@roles(*ANYONE)
+def home() -> str:
+    office_id = office_filter()
+    counts = queues.counts(get_session(), office_id)
+    late = queues.overdue(get_session(), office_id)
+    return render_template(
+        "staff/home.html", counts=counts, late=late, offices=_offices(), office_id=office_id
+    )
+
+
+@bp.get("/queue/<status>")
+@roles(*ANYONE)
+def queue(status: str) -> str:
+    try:
+        chosen = Status(status)
+    except ValueError:
+        abort(404)
+    number = request.args.get("page", 1, type=int)
+    page = queues.by_status(get_session(), office_filter(), chosen, number)
+    return render_template("staff/queue.html", status=chosen, page=page)
+
+
+@bp.get("/overdue")
+@roles(*ANYONE)
+def overdue() -> str:
+    office_id = office_filter()
+    page = queues.overdue(get_session(), office_id, request.args.get("page", 1, type=int))
+    today = queues.local_today(get_session(), office_id)
+    return render_template("staff/overdue.html", page=page, today=today)
+
+
+@bp.get("/search")
+@roles(*ANYONE)
+def search() -> Response | str:
+    text = request.args.get("q", "")
+    db = get_session(write=True)
+    found = queues.search(db, office_filter(), text)
+    audit.record(db, "search", query=text[:100], found=len(found))
+    db.commit()
+    if len(found) == 1:
+        return redirect(url_for("staff.request_page", receipt=found[0].receipt), 303)
+    return render_template("staff/search.html", text=text, found=found)
