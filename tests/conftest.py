@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from tests.factories import RequestFactory
+from tests.factories import AccountFactory, RequestFactory, sign_in
 from tracker import create_app, demo, schema
 from tracker.db import make_engine
 from tracker.models import Base
@@ -164,6 +164,20 @@ def make_request(app: Flask, session: Session) -> Callable[..., Any]:
     """``make_request(status=Status.READY, name=..., nik=...)``: a committed request that went
     through the real workflow to reach ``status``."""
     return RequestFactory(app, session)
+
+
+@pytest.fixture
+def make_account(session: Session) -> Callable[..., Any]:
+    """``make_account("supervisor", office="36.02")``: a committed staff account."""
+    return AccountFactory(session)
+
+
+@pytest.fixture
+def operator(make_account: Callable[..., Any], client: Any) -> Any:
+    """A client signed in as an operator of office 36.73 (Serang)."""
+    account = make_account("operator")
+    assert sign_in(client, account.username).status_code == 303
+    return account
 
 
 @pytest.fixture

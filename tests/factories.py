@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import pickup, workflow
+from tracker import accounts, pickup, workflow
 from tracker.demo import PATHS
-from tracker.models import Office, PickupPoint, Request, Service
+from tracker.models import Office, PickupPoint, Request, Role, Service, StaffAccount
 from tracker.status import Status
 
 NOTES = {
@@ -88,3 +89,48 @@ class RequestFactory:
             pickup_number=number,
             **kw,
         )
+
+
+PASSWORD = "kopi-tubruk-pagi-7"
+
+
+class AccountFactory:
+    """``factory(role, office="36.73")`` -> a committed StaffAccount whose password is
+    ``PASSWORD``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.made = 0
+
+    def __call__(
+        self, role: str = "operator", office: str = "36.73", username: str | None = None
+    ) -> StaffAccount:
+        self.made += 1
+        the_office = self.session.scalars(select(Office).where(Office.code == office)).one()
+        account = accounts.create(
+            self.session,
+            username=username or f"{role}{self.made}-{office.replace('.', '')}",
+            password=PASSWORD,
+            office=the_office,
+            role=Role(role),
+        )
+        self.session.commit()
+        return account
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: Any, path: str = "/staff/login") -> str:
+    """The CSRF token a page of the console carries for this client's session."""
+    page = client.get(path)
+    found = CSRF.search(page.get_data(as_text=True))
+    assert found, f"no CSRF token on {path} ({page.status_code})"
+    return found.group(1)
+
+
+def sign_in(client: Any, username: str, password: str = PASSWORD) -> Any:
+    token = csrf_token(client)
+    return client.post(
+        "/staff/login", data={"username": username, "password": password, "csrf_token": token}
+    )

@@ -3,8 +3,8 @@
 Each row's ``digest`` covers its own fields and the ``previous`` row's digest, so changing
 or removing a row breaks the chain at that row or the one after; ``verify`` finds the first
 row that no longer fits. Rows are written in the caller's transaction, so an action and its
-record stand or fall together; refusals and failed sign-ins, whose transaction is rolled
-back, are written by ``record_apart`` in a transaction of their own.
+record stand or fall together. Refusals and failed sign-ins roll back whatever the request
+did and commit only their own row (``record_apart``).
 
 Chaining needs one writer at a time: SQLite's ``BEGIN IMMEDIATE`` gives that already, and
 on PostgreSQL a transaction-level advisory lock is taken before the last digest is read.
@@ -17,11 +17,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
+from tracker.db import get_session
 from tracker.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
@@ -96,10 +97,12 @@ def record(
 def record_apart(
     action: str, *, target: str = "", actor: str | None = None, **details: Any
 ) -> None:
-    """Append one row in a transaction of its own (for refusals, whose own is rolled back)."""
-    with current_app.extensions["siapambil.db"]["writer"]() as session:
-        record(session, action, target=target, actor=actor, **details)
-        session.commit()
+    """Roll back whatever this request has done and commit just this row: for refusals and
+    failed sign-ins, which must leave a trace and change nothing else."""
+    session = get_session(write=True)
+    session.rollback()
+    record(session, action, target=target, actor=actor, **details)
+    session.commit()
 
 
 def verify(session: Session, batch: int = 5000) -> AuditEntry | None:

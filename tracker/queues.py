@@ -33,7 +33,7 @@ def _scoped(query, office_id: int | None):  # type: ignore[no-untyped-def]
 def counts(session: Session, office_id: int | None) -> dict[Status, int]:
     """How many requests each status holds."""
     query = _scoped(select(Request.status, func.count()).group_by(Request.status), office_id)
-    found = dict(session.execute(query).tuples().all())
+    found: dict[Status, int] = {row[0]: row[1] for row in session.execute(query)}
     return {status: found.get(status, 0) for status in Status}
 
 

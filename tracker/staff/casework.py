@@ -17,7 +17,7 @@ from tracker.messages import explain
 from tracker.models import PickupPoint, Request, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, find_request, roles
-from tracker.staff.forms import MoveForm
+from tracker.staff.forms import MoveForm, options
 from tracker.status import Status
 
 
@@ -27,7 +27,7 @@ def point_choices(request: Request, now: dt.datetime) -> list[PickupPoint]:
 
 def move_forms(request: Request) -> dict[Status, MoveForm]:
     """One form per move the request can make now."""
-    points = [(p.id, p.name) for p in point_choices(request, utcnow())]
+    points = options((p.id, p.name) for p in point_choices(request, utcnow()))
     forms = {}
     for move in workflow.TRANSITIONS[request.status]:
         form = MoveForm(prefix=move.to.value, to=move.to.value, version=request.version)
@@ -52,7 +52,7 @@ def move(receipt: str, to: str) -> Response | tuple[str, int]:
     db = get_session()
     found = find_request(receipt)
     form = MoveForm(prefix=to)
-    form.point.choices = [(p.id, p.name) for p in point_choices(found, utcnow())]
+    form.point.choices = options((p.id, p.name) for p in point_choices(found, utcnow()))
     try:
         if not form.validate_on_submit() or form.to.data != to:
             raise MissingDetails(missing="form", to=to)

@@ -16,11 +16,17 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from tracker.models import Channel, CollectorKind
 
 REQUIRED = _l("This field is required.")
+
+
+def options(pairs: object) -> list[SelectChoice]:
+    """WTForms' choices from ``(value, label)`` pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
 
 
 class LoginForm(FlaskForm):
@@ -42,16 +48,20 @@ class IntakeForm(FlaskForm):
     consent_notify = BooleanField(_l("The applicant agrees to be notified about this request"))
     channel = RadioField(
         _l("Preferred channel"),
-        choices=[
-            (Channel.WHATSAPP.value, "WhatsApp"),
-            (Channel.SMS.value, "SMS"),
-            (Channel.EMAIL.value, _l("E-mail")),
-        ],
+        choices=options(
+            [
+                (Channel.WHATSAPP.value, "WhatsApp"),
+                (Channel.SMS.value, "SMS"),
+                (Channel.EMAIL.value, _l("E-mail")),
+            ]
+        ),
         default=Channel.WHATSAPP.value,
     )
     handover = RadioField(
         _l("How the document is received"),
-        choices=[("pickup", _l("Collected at a pickup point")), ("delivery", _l("Delivered"))],
+        choices=options(
+            [("pickup", _l("Collected at a pickup point")), ("delivery", _l("Delivered"))]
+        ),
         default="pickup",
     )
     point = SelectField(_l("Preferred pickup point"), coerce=int, validators=[Optional()])
@@ -82,10 +92,12 @@ class HandoverForm(FlaskForm):
     version = IntegerField(validators=[InputRequired(REQUIRED)])
     collector = RadioField(
         _l("Who collects"),
-        choices=[
-            (CollectorKind.SELF.value, _l("The applicant")),
-            (CollectorKind.REPRESENTATIVE.value, _l("A representative")),
-        ],
+        choices=options(
+            [
+                (CollectorKind.SELF.value, _l("The applicant")),
+                (CollectorKind.REPRESENTATIVE.value, _l("A representative")),
+            ]
+        ),
         default=CollectorKind.SELF.value,
     )
     id_checked = BooleanField(_l("Identity card checked"))

@@ -13,7 +13,7 @@ from tracker.db import get_session
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, roles
-from tracker.staff.forms import IntakeForm
+from tracker.staff.forms import IntakeForm, options
 from tracker.status import N_
 
 NIK_PROBLEMS = {
@@ -30,9 +30,9 @@ def _form(office: Office) -> IntakeForm:
     db = get_session()
     form = IntakeForm()
     services = db.scalars(select(Service).order_by(Service.name_id))
-    form.service.choices = [(s.id, s.name_id) for s in services]
+    form.service.choices = options((s.id, s.name_id) for s in services)
     points = pickup.choices(db, office.id, utcnow())
-    form.point.choices = [(p.id, p.name) for p in points if not p.is_visit]
+    form.point.choices = options((p.id, p.name) for p in points if not p.is_visit)
     return form
 
 

@@ -15,7 +15,7 @@ from tracker.messages import explain, status_label
 from tracker.models import PickupPoint, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, roles
-from tracker.staff.forms import BatchForm
+from tracker.staff.forms import BatchForm, options
 from tracker.status import N_, Status
 
 STATES = {
@@ -30,11 +30,11 @@ STATES = {
 
 def _form() -> BatchForm:
     form = BatchForm()
-    form.to.choices = [(s.value, _(s.label_source)) for s in batch.BATCH_MOVES]
+    form.to.choices = options((s.value, _(s.label_source)) for s in batch.BATCH_MOVES)
     if not form.to.data:
         form.to.data = Status.READY.value
     points = pickup.choices(get_session(), current_user.office_id, utcnow())
-    form.point.choices = [(p.id, p.name) for p in points]
+    form.point.choices = options((p.id, p.name) for p in points)
     return form
 
 
