@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, noload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, pickup, receipts
@@ -97,7 +97,7 @@ def _load(session: Session, numbers: list[str]) -> dict[str, Request]:
     found: dict[str, Request] = {}
     for start in range(0, len(numbers), CHUNK):
         chunk = numbers[start : start + CHUNK]
-        query = select(Request).where(Request.receipt.in_(chunk)).options(noload(Request.events))
+        query = select(Request).where(Request.receipt.in_(chunk)).options(selectinload(Request.events))
         found.update((r.receipt, r) for r in session.scalars(query))
     return found
 

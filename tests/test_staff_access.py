@@ -1,0 +1,220 @@
+"""Every console endpoint × every role × a target in the account's own office and in another
+office: no cross-office read or write succeeds, a role may only do what it is for, and every
+refusal changes nothing and is in the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.factories import csrf_token, sign_in
+from tracker.models import AuditEntry, PickupPoint
+from tracker.status import Status
+
+OPERATOR, SUPERVISOR, ADMIN = "operator", "supervisor", "admin"
+RANK = {OPERATOR: 0, SUPERVISOR: 1, ADMIN: 2}
+HOME, AWAY = "36.73", "36.02"
+POINTS = {HOME: "srg-dinas", AWAY: "lbk-dinas"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    least: str = OPERATOR
+    scoped: bool = True  # the target belongs to an office
+    form: tuple[tuple[str, str], ...] = ()
+    refusal: str = "403"  # how a cross-office refusal shows: 403, or "hidden" from a list
+    admin_anywhere: bool = True  # False: the target must match the account's own office
+
+
+ENDPOINTS = [
+    Endpoint("home", "GET", "/staff/?office={office_id}", scoped=False),
+    Endpoint("queue", "GET", "/staff/queue/processing", refusal="hidden"),
+    Endpoint("overdue", "GET", "/staff/overdue", scoped=False),
+    Endpoint("search", "GET", "/staff/search?q={receipt}", refusal="hidden"),
+    Endpoint("request", "GET", "/staff/r/{receipt}"),
+    Endpoint("receipt", "GET", "/staff/r/{receipt}/receipt"),
+    Endpoint("handover page", "GET", "/staff/handover?no={ready}"),
+    Endpoint("batch check", "GET", "/staff/batch/check?no={receipt}&to=ready", refusal="json"),
+    Endpoint("intake page", "GET", "/staff/intake", scoped=False),
+    Endpoint(
+        "move",
+        "POST",
+        "/staff/r/{spare}/move/cancelled",
+        form=(("cancelled-to", "cancelled"), ("cancelled-version", "{spare_version}")),
+    ),
+    Endpoint(
+        "batch",
+        "POST",
+        "/staff/batch",
+        form=(("receipts", "{receipt}"), ("to", "ready"), ("point", "{home_point_id}")),
+        refusal="409",
+        admin_anywhere=False,  # a point of the admin's office takes only that office's documents
+    ),
+    Endpoint(
+        "hand over",
+        "POST",
+        "/staff/handover/{ready}",
+        form=(("collector", "self"), ("id_checked", "y"), ("version", "{ready_version}")),
+    ),
+    Endpoint("points", "GET", "/staff/points", SUPERVISOR, refusal="hidden"),
+    Endpoint("point", "GET", "/staff/points/{point}", SUPERVISOR),
+    Endpoint(
+        "counters", "POST", "/staff/points/{point}/counters", SUPERVISOR, form=(("counters", "X"),)
+    ),
+    Endpoint(
+        "closure",
+        "POST",
+        "/staff/points/{point}/closures",
+        SUPERVISOR,
+        form=(("day", "2031-01-07"), ("reason", "Rapat")),
+    ),
+    Endpoint(
+        "hours",
+        "POST",
+        "/staff/points/{point}/hours",
+        SUPERVISOR,
+        form=(("d0_p0_opens", "09:00"), ("d0_p0_closes", "12:00")),
+    ),
+    Endpoint(
+        "visit",
+        "POST",
+        "/staff/visits",
+        SUPERVISOR,
+        scoped=False,
+        form=(
+            ("name", "Desa Sukajaya"),
+            ("address", "Balai desa"),
+            ("day", "2031-01-08"),
+            ("opens", "09:00"),
+            ("closes", "13:00"),
+        ),
+    ),  # fmt: skip
+    Endpoint("accounts", "GET", "/staff/accounts", SUPERVISOR, refusal="hidden"),
+    Endpoint("account off", "POST", "/staff/accounts/{colleague}/off", SUPERVISOR),
+]
+
+
+@pytest.fixture
+def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
+    """In each office: requests in processing, ready and verifying, a pickup point and an
+    operator; each endpoint that changes a request has one of its own."""
+    found = {}
+    home_point = make_request.point(POINTS[HOME])
+    for office in (HOME, AWAY):
+        processing = make_request(Status.PROCESSING, office=office)
+        ready = make_request(Status.READY, office=office)
+        spare = make_request(Status.VERIFYING, office=office)
+        colleague = make_account(OPERATOR, office=office)
+        point = make_request.point(POINTS[office])
+        found[office] = {
+            "receipt": processing.receipt,
+            "spare": spare.receipt,
+            "spare_version": spare.version,
+            "ready": ready.receipt,
+            "ready_version": ready.version,
+            "point": point.code,
+            "colleague": colleague.username,
+            "office_id": processing.office_id,
+            "home_point_id": home_point.id,
+        }
+    return found
+
+
+def snapshot(session: Any) -> tuple:
+    """Everything a console action could change, except the audit trail."""
+    session.expire_all()
+    queries = [
+        "SELECT count(*), coalesce(sum(version), 0) FROM requests",
+        "SELECT count(*), coalesce(max(id), 0) FROM status_events",
+        "SELECT count(*) FROM handovers",
+        "SELECT count(*) FROM closures",
+        "SELECT count(*), coalesce(sum(weekday * 60 + id), 0) FROM opening_hours",
+        "SELECT count(*) FROM pickup_points",
+        "SELECT count(*), coalesce(sum(session_version), 0) FROM staff_accounts WHERE active",
+        "SELECT coalesce(sum(last), 0) FROM pickup_counters",
+    ]
+    counters = sorted(str(c) for c in session.scalars(select(PickupPoint.counters)))
+    found = (*[tuple(session.execute(text(q)).one()) for q in queries], tuple(counters))
+    session.rollback()  # the test's session must not hold SQLite's write lock
+    return found
+
+
+def denied(session: Any) -> int:
+    count = session.scalar(select(func.count()).where(AuditEntry.action == "denied"))
+    session.rollback()
+    return count
+
+
+def call(client: Any, endpoint: Endpoint, target: dict[str, Any]) -> Any:
+    path = endpoint.path.format(**target)
+    if endpoint.method == "GET":
+        return client.get(path)
+    token = csrf_token(client, "/staff/")
+    data = {key: value.format(**target) for key, value in endpoint.form}
+    data["csrf_token"] = token
+    return client.post(path, data=data)
+
+
+def links(target: dict[str, Any]) -> list[str]:
+    """What a list shows of the target office's things."""
+    return [
+        f"/staff/r/{target['receipt']}",
+        f"/staff/points/{target['point']}",
+        f"/staff/accounts/{target['colleague']}/",
+    ]
+
+
+def allowed(endpoint: Endpoint, role: str, office: str) -> bool:
+    if RANK[role] < RANK[endpoint.least]:
+        return False
+    admin = role == ADMIN and endpoint.admin_anywhere
+    return office == HOME or admin or not endpoint.scoped
+
+
+@pytest.mark.parametrize("role", [OPERATOR, SUPERVISOR, ADMIN])
+@pytest.mark.parametrize("office", [HOME, AWAY])
+def test_every_endpoint_for_every_role_and_office(
+    client: Any, make_account: Any, session: Any, world: Any, role: str, office: str
+) -> None:
+    account = make_account(role, office=HOME)
+    assert sign_in(client, account.username).status_code == 303
+    target = world[office]
+    for endpoint in ENDPOINTS:
+        before, refusals = snapshot(session), denied(session)
+        answer = call(client, endpoint, target)
+        body = answer.get_data(as_text=True)
+        where = f"{endpoint.name} as {role} on {office}"
+        if allowed(endpoint, role, office):
+            assert answer.status_code in (200, 303), where
+            if endpoint.refusal == "hidden":
+                assert any(link in body for link in links(target)), where
+            continue
+        if endpoint.refusal == "hidden" and RANK[role] >= RANK[endpoint.least]:
+            assert answer.status_code == 200, where
+            assert not any(link in body for link in links(target)), where
+            continue
+        if endpoint.refusal == "json" and RANK[role] >= RANK[endpoint.least]:
+            assert answer.get_json()["state"] == "other_office", where
+        elif endpoint.refusal == "409" and RANK[role] >= RANK[endpoint.least]:
+            assert answer.status_code == 409 and "other" in body.lower() or "lain" in body, where
+        else:
+            assert answer.status_code == 403, where
+        assert snapshot(session) == before, f"{where} changed something"
+        assert denied(session) == refusals + 1, f"{where} is not in the audit trail"
+
+
+def test_signed_out_clients_reach_nothing(client: Any, session: Any, world: Any) -> None:
+    before = snapshot(session)
+    for endpoint in ENDPOINTS:
+        path = endpoint.path.format(**world[HOME])
+        answer = client.get(path) if endpoint.method == "GET" else client.post(path)
+        assert answer.status_code in (302, 400), endpoint.name  # 400: no CSRF token
+        if answer.status_code == 302:
+            assert "/staff/login" in answer.headers["Location"]
+    assert snapshot(session) == before
