@@ -97,7 +97,9 @@ def _load(session: Session, numbers: list[str]) -> dict[str, Request]:
     found: dict[str, Request] = {}
     for start in range(0, len(numbers), CHUNK):
         chunk = numbers[start : start + CHUNK]
-        query = select(Request).where(Request.receipt.in_(chunk)).options(selectinload(Request.events))
+        query = (
+            select(Request).where(Request.receipt.in_(chunk)).options(selectinload(Request.events))
+        )
         found.update((r.receipt, r) for r in session.scalars(query))
     return found
 
