@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -141,7 +142,18 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> Any:
+def client(app: Flask, session: Session) -> Any:
+    """A test client. Before each of its requests (and those of any other client of this
+    app) the test's own session commits, as a second user of the database would: on SQLite
+    its open transaction would otherwise hold the lock, or the snapshot, the request needs."""
+
+    class Client(FlaskClient):
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            if session.in_transaction():
+                session.commit()
+            return super().open(*args, **kwargs)
+
+    app.test_client_class = Client
     return app.test_client()
 
 

@@ -28,14 +28,21 @@ class RequestFactory:
         self.app = app
         self.session = session
 
+    def _one(self, query: Any) -> Any:
+        """One row, with the transaction ended at once: the test's session is a writer, and
+        on SQLite an open transaction would hold the lock the app's requests need."""
+        found = self.session.scalars(query).one()
+        self.session.commit()
+        return found
+
     def office(self, code: str) -> Office:
-        return self.session.scalars(select(Office).where(Office.code == code)).one()
+        return self._one(select(Office).where(Office.code == code))
 
     def service(self, code: str) -> Service:
-        return self.session.scalars(select(Service).where(Service.code == code)).one()
+        return self._one(select(Service).where(Service.code == code))
 
     def point(self, code: str) -> PickupPoint:
-        return self.session.scalars(select(PickupPoint).where(PickupPoint.code == code)).one()
+        return self._one(select(PickupPoint).where(PickupPoint.code == code))
 
     def __call__(
         self,

@@ -118,9 +118,9 @@ def verify(session: Session, batch: int = 5000) -> AuditEntry | None:
 def _in_order(session: Session, batch: int) -> Iterator[AuditEntry]:
     last_id = 0
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
-        ).all()
+        query = select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id)
+        query = query.limit(batch).execution_options(populate_existing=True)
+        rows = session.scalars(query).all()
         if not rows:
             return
         yield from rows
