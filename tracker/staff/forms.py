@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from tracker.models import Channel, CollectorKind
 
@@ -74,7 +75,7 @@ class IntakeForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     to = HiddenField(validators=[DataRequired(REQUIRED)])
-    version = IntegerField(validators=[InputRequired(REQUIRED)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
     public_note = TextAreaField(_l("Note for the citizen"), [Optional(), Length(max=1000)])
     internal_note = TextAreaField(_l("Internal note"), [Optional(), Length(max=1000)])
     point = SelectField(_l("Pickup point"), coerce=int, validators=[Optional()])
@@ -89,7 +90,7 @@ class BatchForm(FlaskForm):
 
 
 class HandoverForm(FlaskForm):
-    version = IntegerField(validators=[InputRequired(REQUIRED)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
     collector = RadioField(
         _l("Who collects"),
         choices=options(

@@ -1,0 +1,128 @@
+"""The counter's day in a real Chromium, by keyboard where a counter works by keyboard:
+sign in; intake and its printed receipt; a scanned batch of 20 marked ready; handover to a
+representative; sign out, after which the old cookie opens nothing. Console pages are
+checked against WCAG 2.1 AA with axe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
+
+from tests.factories import PASSWORD
+from tests.test_browser import WCAG_AA
+from tracker import receipts
+from tracker.models import Handover, Request
+from tracker.status import Status
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def desk(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/staff/login")
+    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/staff/")
+
+
+def no_violations(page: Any) -> None:
+    result = Axe().run(page, options=WCAG_AA)
+    assert result.violations_count == 0, result.generate_report()
+
+
+def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_request, session):
+    page = desk
+    account = make_account("operator")
+    pile = [make_request(Status.PROCESSING) for _ in range(20)]
+    waiting = make_request(Status.READY)
+
+    sign_in(page, live_server, account.username)
+    assert account.username in page.locator(".signout").inner_text()
+    no_violations(page)
+
+    # Intake, then the printable receipt opens at once.
+    page.goto(live_server + "/staff/intake")
+    no_violations(page)
+    page.select_option("#service", label="Kartu Keluarga")
+    page.fill("#applicant_name", "Siti Rahmawati")
+    page.fill("#nik", "3673015212900003")
+    page.fill("#phone", "0812 3456 7890")
+    page.check("#consent_notify")
+    page.locator("form.intake button[type=submit]").press("Enter")
+    page.wait_for_url("**/staff/r/*/receipt")
+    receipt = page.url.split("/r/")[1].split("/")[0]
+    assert receipts.format_grouped(receipt) in page.locator(".receipt-number").inner_text()
+    assert page.locator("img.receipt-qr").evaluate("i => i.naturalWidth") > 0
+    page.emulate_media(media="print")
+    assert page.locator(".paper").is_hidden()
+    page.emulate_media(media="screen")
+
+    # A pile of 20 finished documents scanned (the scanner types the QR's address + Enter).
+    page.goto(live_server + "/staff/batch")
+    no_violations(page)
+    page.select_option("#point", label="Disdukcapil Kota Serang")
+    scan = page.locator("#scan")
+    for request in pile:
+        scan.type(receipts.status_url("https://cek.example.go.id", request.receipt))
+        scan.press("Enter")
+    page.locator("#scanned li.line-ok").nth(19).wait_for()
+    scan.type(waiting.receipt)  # already ready: cannot be marked ready again
+    scan.press("Enter")
+    page.locator("#scanned li.line-not_allowed").wait_for()
+    assert page.locator("#scanned li.line-ok").count() == 20
+    page.locator("#batch button[type=submit]").click()
+    page.wait_for_url(live_server + "/staff/batch")
+    assert "20" in page.locator(".notice").inner_text()
+    session.expire_all()
+    assert {r.status for r in pile} == {Status.READY}
+    numbers = {r.pickup_number for r in pile}
+    assert len(numbers) == 20
+    session.commit()  # ends the test's read: SQLite's lock is the live server's again
+
+    # Handover to a representative, typed by keyboard.
+    first = pile[0]
+    page.goto(live_server + "/staff/handover")
+    page.keyboard.type(receipts.format_grouped(first.receipt))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/handover?no=*")
+    assert first.pickup_number in page.locator(".pickup-number").inner_text()
+    no_violations(page)
+    page.check("#collector-1")
+    page.check("#id_checked")
+    page.fill("#collector_name", "Ahmad Fauzi")
+    page.fill("#relation", "Suami")
+    page.check("#attorney_checked")
+    page.locator(".handover button[type=submit]").click()
+    page.wait_for_url(live_server + "/staff/handover")
+    session.expire_all()
+    assert first.status == Status.COLLECTED
+    handover = session.scalars(select(Handover).where(Handover.request_id == first.id)).one()
+    assert (handover.kind.value, handover.collector_name) == ("representative", "Ahmad Fauzi")
+    session.commit()
+
+    # Sign out; the cookie taken before no longer opens the console.
+    copied = page.context.cookies()
+    page.locator(".signout button").click()
+    page.wait_for_url("**/staff/login")
+    thief = browser.new_context()
+    thief.add_cookies(copied)
+    stolen = thief.new_page()
+    stolen.goto(live_server + "/staff/")
+    assert "/staff/login" in stolen.url
+    thief.close()
+    assert session.scalars(select(Request).where(Request.receipt == receipt)).one()
