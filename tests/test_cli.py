@@ -114,3 +114,43 @@ def test_serve_runs_the_web_server(tmp_path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_staff_create_takes_the_password_from_standard_input(runner, session, client) -> None:
+    from tests.factories import PASSWORD, sign_in
+
+    result = runner.invoke(
+        args=["staff", "create", "Rina.K", "--office", "36.02", "--role", "supervisor"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert sign_in(client, "rina.k").status_code == 303
+    weak = runner.invoke(
+        args=["staff", "create", "budi", "--office", "36.02", "--role", "operator"],
+        input="password1\n",
+    )
+    assert weak.exit_code != 0 and any(w in weak.output.lower() for w in ("kata sandi", "password"))
+    nowhere = runner.invoke(
+        args=["staff", "create", "budi", "--office", "99.99", "--role", "operator"],
+        input=PASSWORD + "\n",
+    )
+    assert nowhere.exit_code != 0 and "99.99" in nowhere.output
+    off = runner.invoke(args=["staff", "deactivate", "rina.k"])
+    assert off.exit_code == 0
+    assert client.get("/staff/").status_code == 302  # the session ended with the account
+
+
+def test_demo_prints_how_to_sign_in(runner, client) -> None:
+    from tests.factories import csrf_token
+
+    result = runner.invoke(args=["demo", "--per-status", "1", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    logins = re.findall(r"username (demo-\w+)\s+password (\S+)", result.output)
+    assert [name for name, _ in logins] == ["demo-operator", "demo-supervisor", "demo-admin"]
+    for username, password in logins:
+        token = csrf_token(client)
+        answer = client.post(
+            "/staff/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        assert answer.status_code == 303
+        client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/")})

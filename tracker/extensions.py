@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, current_app, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -21,6 +21,8 @@ def select_locale() -> str:
     """A language chosen with the switch (``?lang=``, then its cookie), else Accept-Language,
     else Indonesian."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # commands and jobs: Indonesian unless force_locale says
+        return languages[0]
     for chosen in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
         if chosen in languages:
             return chosen
