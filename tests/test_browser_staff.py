@@ -31,7 +31,7 @@ def desk(browser: Any) -> Any:
 
 def sign_in(page: Any, base: str, username: str) -> None:
     page.goto(base + "/staff/login")
-    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    page.wait_for_function("document.activeElement.id === 'username'")  # autofocus
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "password"
