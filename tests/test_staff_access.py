@@ -4,6 +4,8 @@ refusal changes nothing and is in the audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.factories import csrf_token, sign_in
-from tracker.models import AuditEntry, PickupPoint
+from tracker.models import AuditEntry, Closure, PickupPoint
 from tracker.status import Status
 
 OPERATOR, SUPERVISOR, ADMIN = "operator", "supervisor", "admin"
@@ -43,6 +45,20 @@ ENDPOINTS = [
     Endpoint("batch check", "GET", "/staff/batch/check?no={receipt}&to=ready", refusal="json"),
     Endpoint("intake page", "GET", "/staff/intake", scoped=False),
     Endpoint(
+        "intake",
+        "POST",
+        "/staff/intake",
+        scoped=False,
+        form=(
+            ("service", "{service_id}"),
+            ("applicant_name", "Dewi Lestari"),
+            ("nik", "3673015212900003"),
+            ("handover", "pickup"),
+            ("channel", "sms"),
+        ),
+    ),  # fmt: skip
+    Endpoint("batch page", "GET", "/staff/batch", scoped=False),
+    Endpoint(
         "move",
         "POST",
         "/staff/r/{spare}/move/cancelled",
@@ -73,6 +89,12 @@ ENDPOINTS = [
         "/staff/points/{point}/closures",
         SUPERVISOR,
         form=(("day", "2031-01-07"), ("reason", "Rapat")),
+    ),
+    Endpoint(
+        "closure removed",
+        "POST",
+        "/staff/points/{point}/closures/{closure_id}/delete",
+        SUPERVISOR,
     ),
     Endpoint(
         "hours",
@@ -112,6 +134,8 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
         spare = make_request(Status.VERIFYING, office=office)
         colleague = make_account(OPERATOR, office=office)
         point = make_request.point(POINTS[office])
+        point.closures.append(Closure(day=dt.date(2031, 2, 3), reason="Rapat"))
+        make_request.session.commit()
         found[office] = {
             "receipt": processing.receipt,
             "spare": spare.receipt,
@@ -122,6 +146,8 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             "colleague": colleague.username,
             "office_id": processing.office_id,
             "home_point_id": home_point.id,
+            "closure_id": point.closures[0].id,
+            "service_id": make_request.service("kk").id,
         }
     return found
 
@@ -218,3 +244,32 @@ def test_signed_out_clients_reach_nothing(client: Any, session: Any, world: Any)
         if answer.status_code == 302:
             assert "/staff/login" in answer.headers["Location"]
     assert snapshot(session) == before
+
+
+def test_the_matrix_names_every_console_endpoint(app: Any) -> None:
+    """A new console view must join ENDPOINTS (signing in and out are tested on their own)."""
+    rules = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("staff.")
+        and rule.endpoint not in ("staff.login", "staff.logout")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(e.method, e.path.split("?")[0]) for e in ENDPOINTS}
+    pattern = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
+    named = {
+        (method, pattern.sub(lambda m: "{" + m.group(1) + "}", rule)) for method, rule in rules
+    }
+    aliases = {"{receipt}": ("{receipt}", "{spare}", "{ready}"), "{code}": ("{point}",)}
+    missing = set()
+    for method, rule in named:
+        forms = {rule}
+        for placeholder, names in aliases.items():
+            forms = {f.replace(placeholder, name) for f in forms for name in names}
+        fixed = {"{status}": "processing", "{username}": "{colleague}", "{state}": "off",
+                 "{to}": "cancelled"}  # fmt: skip
+        for placeholder, value in fixed.items():
+            forms = {f.replace(placeholder, value) for f in forms}
+        if not any((method, f) in covered for f in forms):
+            missing.add((method, rule))
+    assert not missing
