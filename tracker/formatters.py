@@ -142,6 +142,12 @@ def _in_page_language(function: Callable[..., str]) -> Callable[..., str]:
     return filtered
 
 
+def format_ddmm(moment: dt.datetime, zone: str) -> str:
+    """``07/12``: a short day in the office's time zone, for text messages."""
+    there = local(moment, zone)
+    return f"{there.day:02d}/{there.month:02d}"
+
+
 def register(app: Flask) -> None:
     app.context_processor(_template_context)
     app.add_template_filter(mask_name, "masked")
@@ -150,3 +156,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(_in_page_language(format_clock), "clock")
     app.add_template_filter(_in_page_language(format_moment), "moment")
     app.add_template_filter(_in_page_language(weekday_name), "weekday")
+    app.add_template_filter(format_ddmm, "ddmm")

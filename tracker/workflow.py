@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import pickup, receipts
+from tracker import notify, pickup, receipts
 from tracker.errors import ConflictError, MissingDetails, TransitionError
 from tracker.models import Office, PickupPoint, Request, Service, StatusEvent, utcnow
 from tracker.pickup import Window
@@ -110,6 +110,7 @@ def transition(
     if window is not None:
         _place(request, window, pickup_number)
     session.add(event)
+    notify.after_transition(session, request, to)
     if not flush:
         return event
     try:

@@ -13,6 +13,14 @@ from tracker.models.places import (
     PointKind,
     Service,
 )
+from tracker.models.publishing import (
+    Announcement,
+    AnnouncementItem,
+    AnnouncementKind,
+    JobLease,
+    OutboxMessage,
+    OutboxStatus,
+)
 from tracker.models.requests import (
     Channel,
     CollectorKind,
@@ -25,6 +33,12 @@ from tracker.models.staff import AuditEntry, Role, StaffAccount
 
 __all__ = [
     "TIMEZONES",
+    "Announcement",
+    "AnnouncementItem",
+    "AnnouncementKind",
+    "JobLease",
+    "OutboxMessage",
+    "OutboxStatus",
     "AuditEntry",
     "Base",
     "Channel",

@@ -57,6 +57,9 @@ class Request(Base):
     wants_delivery: Mapped[bool] = mapped_column(default=False)
     preferred_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"))
     representative_allowed: Mapped[bool] = mapped_column(default=True)
+    # The batch announcement that published this document as ready (NULL: not yet).
+    announced_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id"))
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     office: Mapped[Office] = relationship()
     service: Mapped[Service] = relationship()
@@ -69,6 +72,7 @@ class Request(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_requests_office_status", "office_id", "status"),
+        Index("ix_requests_status_announced_id", "status", "announced_id"),
         UniqueConstraint("pickup_point_id", "pickup_day", "pickup_number"),
     )
 
