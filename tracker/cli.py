@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import click
@@ -100,8 +104,31 @@ def _print_samples(samples: dict[Status, list[str]]) -> None:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the web server for development and the demo (migrating the database first)."""
+@click.option("--scheduler/--no-scheduler", default=True, help="Run the scheduled jobs beside.")
+def serve(host: str, port: int, scheduler: bool) -> None:
+    """Run the web server and the scheduler for development and the demo (migrating the
+    database first). The scheduler is a process of its own, as in production."""
     schema.upgrade(get_engine())
+    jobs = None
+    if scheduler:
+        # Started by module name: the web package never imports the jobs.
+        jobs = subprocess.Popen([sys.executable, "-m", "jobs.scheduler"], env=_scheduler_env())
+        click.echo(f"Scheduler running (process {jobs.pid}).")
     click.echo(f"SiapAmbil on http://{host}:{port}/ (Ctrl+C stops it)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that the scheduler stops too
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    finally:
+        if jobs is not None:
+            jobs.terminate()
+            jobs.wait(timeout=60)
+
+
+def _scheduler_env() -> dict[str, str]:
+    """The scheduler reads the same settings, so it gets this app's database and keys."""
+    config = current_app.config
+    env = dict(os.environ)
+    env["DATABASE_URL"] = config["DATABASE_URL"]
+    env["SECRET_KEY"] = config["SECRET_KEY"]
+    env["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"]
+    return env

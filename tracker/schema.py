@@ -20,11 +20,29 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database's schema to ``revision`` (creating it when empty)."""
+    """Bring the database's schema to ``revision`` (creating it when empty).
+
+    On SQLite, batch migrations copy a table and drop the old one; with foreign keys on, the
+    drop would delete (or refuse) every row that refers to it. So, as Alembic advises, the
+    checks are off while migrating (a pragma that only works outside a transaction) and
+    ``PRAGMA foreign_key_check`` must find nothing broken before the migration commits."""
     config = alembic_config()
-    with engine.execution_options(sqlite_writer=True).begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.execution_options(sqlite_writer=True).connect() as connection:
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def revision(engine: Engine, message: str) -> None:

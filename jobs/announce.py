@@ -1,0 +1,19 @@
+"""announce: publish, per pickup point, what became ready since its last announcement; and
+each office's morning digest, in its own time zone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker import announce
+
+
+def run(session: Any, _config: dict[str, Any]) -> int:
+    return sum(a.count for a in announce.publish(session))
+
+
+def digest(zone: str) -> Any:
+    def run_digest(session: Any, _config: dict[str, Any]) -> int:
+        return len(announce.digest(session, zone))
+
+    return run_digest

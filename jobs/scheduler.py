@@ -1,0 +1,111 @@
+"""The scheduler: every job declared once, run by APScheduler 3 in its own process.
+
+    flask --app wsgi jobs run          # or: python -m jobs.scheduler
+
+Each job has an id, ``coalesce=True`` (a backlog of missed runs is one run), an explicit
+misfire grace time, one instance at a time in this process, and a lease in the database so
+that a second scheduler, or a hand-run ``jobs run-once``, never runs it at the same time.
+Times are each office's own: the daily jobs are declared once per time zone in use.
+SIGTERM and Ctrl+C stop the scheduler after the job in hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from jobs import announce, daily, notify, runner
+from tracker.models import TIMEZONES
+
+MISFIRE_GRACE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    work: Callable[[Any, dict[str, Any]], Any]
+    trigger: Callable[[dict[str, Any]], Any]
+    lease_seconds: int = 600
+
+
+def jobs() -> list[Job]:
+    """Every job, in one place."""
+    declared = [
+        Job("announce", announce.run, lambda c: IntervalTrigger(seconds=c["ANNOUNCE_SECONDS"])),
+        Job(
+            "notify",
+            notify.run,
+            lambda c: IntervalTrigger(seconds=c["NOTIFY_SECONDS"]),
+            lease_seconds=300,
+        ),
+    ]
+    for zone, short in TIMEZONES.items():
+        key = short.lower()
+        declared += [
+            Job(f"digest-{key}", announce.digest(zone), _at(7, 0, zone)),
+            Job(f"remind-{key}", daily.remind(zone), _at(9, 0, zone)),
+            Job(f"expire-{key}", daily.expire(zone), _at(0, 30, zone)),
+            Job(f"deadlines-{key}", daily.deadlines(zone), _at(6, 0, zone)),
+        ]
+    declared.append(Job("retention", daily.retention, _at(2, 0, "Asia/Jakarta")))
+    return declared
+
+
+def _at(hour: int, minute: int, zone: str) -> Callable[[dict[str, Any]], CronTrigger]:
+    return lambda _config: CronTrigger(hour=hour, minute=minute, timezone=zone)
+
+
+def find(name: str) -> Job:
+    for job in jobs():
+        if job.id == name:
+            return job
+    raise KeyError(name)
+
+
+def build(app: Flask) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+        timezone="Asia/Jakarta",
+    )
+    for job in jobs():
+        scheduler.add_job(
+            runner.run,
+            job.trigger(app.config),
+            args=(app, job.id, job.work, job.lease_seconds),
+            id=job.id,
+            name=job.id,
+            replace_existing=True,
+        )
+    return scheduler
+
+
+def run_forever(app: Flask) -> None:
+    """Run the scheduler until SIGTERM or Ctrl+C; the job in hand finishes first."""
+    scheduler = build(app)
+
+    def stop(signum: int, _frame: Any) -> None:
+        logging.getLogger("jobs").info("signal %s: stopping after the job in hand", signum)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()
+
+
+if __name__ == "__main__":
+    from tracker import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_forever(create_app())

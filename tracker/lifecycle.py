@@ -1,0 +1,134 @@
+"""What happens to requests with time: reminders, the end of a pickup window, the overdue
+list, and the anonymisation of long-finished requests (DESIGN §6). Each function works in
+the caller's transaction and is safe to run twice: a second run finds nothing left to do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, true, update
+from sqlalchemy.orm import Session, joinedload
+
+from tracker import notify, pickup, workflow
+from tracker.formatters import mask_name
+from tracker.models import Handover, Office, OutboxMessage, Request, utcnow
+from tracker.status import FINISHED, OPEN, Status
+
+SYSTEM = "system"
+
+
+def _in_zone(zone: str | None) -> Any:
+    """A condition on requests: of offices in ``zone`` (all when None)."""
+    if zone is None:
+        return true()
+    return Request.office_id.in_(select(Office.id).where(Office.timezone == zone))
+
+
+def remind(
+    session: Session,
+    config: dict[str, Any],
+    now: dt.datetime | None = None,
+    zone: str | None = None,
+) -> Counter:
+    """Remind those whose window closes soon, and those whose document has waited long."""
+    now = now or utcnow()
+    tally: Counter = Counter()
+    closing = now + dt.timedelta(days=config["REMIND_BEFORE_CLOSE_DAYS"])
+    waited = now - dt.timedelta(days=config["REMIND_WAITING_DAYS"])
+    ready = select(Request).where(
+        Request.status == Status.READY, Request.consent_notify, _in_zone(zone)
+    )
+    for request in session.scalars(
+        ready.where(Request.window_ends > now, Request.window_ends <= closing)
+    ):
+        tally["reminder_closing"] += notify.queue(session, request, "reminder_closing", once=True)
+    for request in session.scalars(
+        ready.where(Request.window_starts <= waited, Request.window_ends > closing)
+    ):
+        tally["reminder_waiting"] += notify.queue(session, request, "reminder_waiting", once=True)
+    return tally
+
+
+def expire(
+    session: Session,
+    config: dict[str, Any],
+    now: dt.datetime | None = None,
+    zone: str | None = None,
+) -> int:
+    """Move documents past their window to ``returned`` at the office's main point, where they
+    wait ``RETURN_KEEP_OPEN_DAYS`` more days; the citizen is told where (the outbox)."""
+    now = now or utcnow()
+    late = session.scalars(
+        select(Request)
+        .where(Request.status == Status.READY, Request.window_ends < now, _in_zone(zone))
+        .options(joinedload(Request.office))
+    ).all()
+    for request in late:
+        main = pickup.main_point(session, request.office_id) or request.pickup_point
+        assert main is not None
+        window = pickup.next_window(main, now, config["RETURN_KEEP_OPEN_DAYS"])
+        workflow.transition(
+            session,
+            request,
+            Status.RETURNED,
+            actor=SYSTEM,
+            window=window,
+            public_note="Tidak diambil dalam jadwal; disimpan di kantor utama.",
+            at=now,
+        )
+    return len(late)
+
+
+def overdue_counts(
+    session: Session, now: dt.datetime | None = None, zone: str = "Asia/Jakarta"
+) -> dict[int, int]:
+    """Open requests past their service target, per office of ``zone`` (the supervisors'
+    daily list; the console shows each one)."""
+    today = (now or utcnow()).astimezone(ZoneInfo(zone)).date()
+    rows = session.execute(
+        select(Request.office_id, func.count())
+        .where(Request.status.in_(OPEN), Request.expected_on < today, _in_zone(zone))
+        .group_by(Request.office_id)
+    )
+    return {office_id: count for office_id, count in rows}
+
+
+def anonymise(session: Session, config: dict[str, Any], now: dt.datetime | None = None) -> int:
+    """Remove the personal data of requests finished more than ``RETENTION_DAYS`` ago: the name
+    is kept masked, NIK, phone, e-mail and address go; status, service, office and dates stay
+    for the statistics."""
+    now = now or utcnow()
+    before = now - dt.timedelta(days=config["RETENTION_DAYS"])
+    rows = session.execute(
+        select(Request.id, Request.applicant_name).where(
+            Request.anonymised_at.is_(None),
+            Request.status.in_(FINISHED),
+            Request.updated_at < before,
+        )
+    ).all()
+    for request_id, name in rows:
+        session.execute(
+            update(Request)
+            .where(Request.id == request_id)
+            .values(
+                applicant_name=mask_name(name), nik=None, phone=None, email=None, address=None,
+                consent_notify=False, anonymised_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        session.execute(
+            update(Handover)
+            .where(Handover.request_id == request_id)
+            .values(collector_name="", relation="")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.request_id == request_id)
+            .values(recipient="", body="", subject="")
+            .execution_options(synchronize_session=False)
+        )
+    return len(rows)
