@@ -66,9 +66,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import api, lookup, staff
+    from tracker import announcements, api, lookup, staff
 
     app.register_blueprint(lookup.bp)
+    app.register_blueprint(announcements.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
     csrf.exempt(api.bp)

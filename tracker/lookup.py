@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from tracker import public, receipts
+from tracker import calendar, public, receipts
 from tracker.db import get_engine
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import lookup_rate
@@ -39,6 +40,23 @@ def status(receipt: str) -> tuple[str, int] | str:
 @lookup_rate
 def printable(receipt: str) -> tuple[str, int] | str:
     return _status_or_error(receipt, template="lookup/receipt.html")
+
+
+@bp.get("/s/<receipt>/pickup.ics")
+@lookup_rate
+def pickup_calendar(receipt: str) -> Response:
+    """The pickup window as a calendar entry; 404 while the document has no window."""
+    try:
+        found = public.lookup(get_engine(), receipt)
+    except ReceiptError:
+        abort(404)
+    if found.window_starts is None or found.window_ends is None or not found.status.is_collectable:
+        abort(404)
+    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "siapambil"
+    entry = calendar.pickup_entry(found, current_app.config["SECRET_KEY"], host)
+    answer = Response(entry, mimetype="text/calendar")
+    answer.headers["Content-Disposition"] = 'attachment; filename="jadwal-pengambilan.ics"'
+    return answer
 
 
 @bp.get("/s/<receipt>/qr.svg")
