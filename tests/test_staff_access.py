@@ -13,7 +13,14 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.factories import csrf_token, sign_in
-from tracker.models import AuditEntry, Closure, PickupPoint
+from tracker.models import (
+    AuditEntry,
+    Channel,
+    Closure,
+    OutboxMessage,
+    OutboxStatus,
+    PickupPoint,
+)
 from tracker.status import Status
 
 OPERATOR, SUPERVISOR, ADMIN = "operator", "supervisor", "admin"
@@ -118,6 +125,8 @@ ENDPOINTS = [
         ),
     ),  # fmt: skip
     Endpoint("accounts", "GET", "/staff/accounts", SUPERVISOR, refusal="hidden"),
+    Endpoint("outbox", "GET", "/staff/outbox", SUPERVISOR, refusal="hidden"),
+    Endpoint("retry", "POST", "/staff/outbox/{dead_id}/retry", SUPERVISOR),
     Endpoint("account off", "POST", "/staff/accounts/{colleague}/off", SUPERVISOR),
 ]
 
@@ -135,6 +144,12 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
         colleague = make_account(OPERATOR, office=office)
         point = make_request.point(POINTS[office])
         point.closures.append(Closure(day=dt.date(2031, 2, 3), reason="Rapat"))
+        dead = OutboxMessage(
+            request_id=ready.id, office_id=ready.office_id, event="ready", channel=Channel.SMS,
+            idempotency_key=f"dead-{office}", recipient="081234567890", body="",
+            status=OutboxStatus.DEAD, attempts=8,
+        )  # fmt: skip
+        make_request.session.add(dead)
         make_request.session.commit()
         found[office] = {
             "receipt": processing.receipt,
@@ -147,6 +162,7 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             "office_id": processing.office_id,
             "home_point_id": home_point.id,
             "closure_id": point.closures[0].id,
+            "dead_id": dead.id,
             "service_id": make_request.service("kk").id,
         }
     return found
@@ -164,6 +180,7 @@ def snapshot(session: Any) -> tuple:
         "SELECT count(*) FROM pickup_points",
         "SELECT count(*), coalesce(sum(session_version), 0) FROM staff_accounts WHERE active",
         "SELECT coalesce(sum(last), 0) FROM pickup_counters",
+        "SELECT count(*), coalesce(sum(attempts), 0) FROM outbox WHERE status = 'dead'",
     ]
     counters = sorted(str(c) for c in session.scalars(select(PickupPoint.counters)))
     found = (*[tuple(session.execute(text(q)).one()) for q in queries], tuple(counters))
@@ -193,6 +210,7 @@ def links(target: dict[str, Any]) -> list[str]:
         f"/staff/r/{target['receipt']}",
         f"/staff/points/{target['point']}",
         f"/staff/accounts/{target['colleague']}/",
+        f"/staff/outbox/{target['dead_id']}/",
     ]
 
 
@@ -260,7 +278,11 @@ def test_the_matrix_names_every_console_endpoint(app: Any) -> None:
     named = {
         (method, pattern.sub(lambda m: "{" + m.group(1) + "}", rule)) for method, rule in rules
     }
-    aliases = {"{receipt}": ("{receipt}", "{spare}", "{ready}"), "{code}": ("{point}",)}
+    aliases = {
+        "{receipt}": ("{receipt}", "{spare}", "{ready}"),
+        "{code}": ("{point}",),
+        "{message_id}": ("{dead_id}",),
+    }
     missing = set()
     for method, rule in named:
         forms = {rule}

@@ -5,12 +5,21 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from tracker import calendar, public, receipts
-from tracker.db import get_engine
+from tracker import calendar, notify, public, receipts
+from tracker.db import get_engine, get_session
 from tracker.errors import ReceiptError, ReceiptMistyped
-from tracker.extensions import lookup_rate
+from tracker.extensions import csrf, lookup_rate
 from tracker.messages import explain
 
 bp = Blueprint("lookup", __name__)
@@ -40,6 +49,21 @@ def status(receipt: str) -> tuple[str, int] | str:
 @lookup_rate
 def printable(receipt: str) -> tuple[str, int] | str:
     return _status_or_error(receipt, template="lookup/receipt.html")
+
+
+@bp.post("/s/<receipt>/berhenti")
+@csrf.exempt  # the receipt number is the secret; a forged post cannot know it
+@lookup_rate
+def stop_messages(receipt: str) -> Response:
+    """The citizen opts out of messages; what still waits in the outbox is cancelled."""
+    try:
+        number = receipts.parse(receipt)
+    except ReceiptMistyped:
+        abort(404)
+    if not notify.opt_out(get_session(), number):
+        abort(404)
+    get_session().commit()
+    return redirect(url_for("lookup.status", receipt=number, berhenti=1), 303)
 
 
 @bp.get("/s/<receipt>/pickup.ics")

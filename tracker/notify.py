@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.formatters import mask_name
@@ -141,3 +141,22 @@ def _plain(character: str) -> str:
     if character in "‘’":
         return "'"
     return unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode()
+
+
+def opt_out(session: Session, receipt: str) -> bool:
+    """No more messages for this request; the waiting ones are cancelled. False when no
+    request has the number."""
+    request = session.scalars(select(Request).where(Request.receipt == receipt)).first()
+    if request is None:
+        return False
+    request.consent_notify = False
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.request_id == request.id,
+            OutboxMessage.status.in_((OutboxStatus.HELD, OutboxStatus.PENDING)),
+        )
+        .values(status=OutboxStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return True
