@@ -77,10 +77,10 @@ def dispatch(session: Session, config: dict[str, Any], now: dt.datetime | None =
     tally: Counter = Counter()
     ids = claim(session, now, config["NOTIFY_BATCH"], config["NOTIFY_CLAIM_SECONDS"])
     for message_id in ids:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
         if message is None or message.status != OutboxStatus.SENDING:
             continue
-        tally[send_one(session, message, config, utcnow())] += 1
+        tally[send_one(session, message, config, now)] += 1
         session.commit()
     return tally
 
@@ -131,7 +131,9 @@ def _send(message: OutboxMessage, config: dict[str, Any]) -> str | None:
     if not sender.add(url):
         return f"the {message.channel.value} address is not a valid Apprise URL"
     try:
-        taken = sender.notify(body=message.body, title=message.subject)
+        taken = sender.notify(
+            body=message.body, title=message.subject, body_format=apprise.NotifyFormat.TEXT
+        )
     except Exception as error:  # noqa: BLE001 - a provider's library failing is a failed send
         return f"{error.__class__.__name__}: {error}"
     return None if taken else f"the {message.channel.value} provider did not accept the message"

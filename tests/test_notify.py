@@ -1,0 +1,199 @@
+"""Notifications: the outbox is written with the change, released by the announcement, and
+sent through Apprise to real receivers on loopback (an HTTP endpoint, an SMTP server), with
+the exact texts checked; retries, dead letters, quiet hours and the opt-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tracker import announce, delivery, notify
+from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
+from tracker.status import Status
+
+NOON_WIB = dt.datetime(2026, 12, 2, 5, 0, tzinfo=dt.UTC)  # 12.00 WIB
+NIGHT_WIB = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)  # 22.00 WIB
+
+
+def sms_url(httpserver: Any) -> str:
+    return f"json://127.0.0.1:{httpserver.port}/sms?:to={{to}}&+Idempotency-Key={{key}}"
+
+
+def config(app: Any, **changes: Any) -> dict[str, Any]:
+    return {**app.config, **changes}
+
+
+def outbox(session: Any) -> list[OutboxMessage]:
+    session.expire_all()
+    rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    session.commit()
+    return rows
+
+
+def ready_with_sms(make_request: Any, session: Any, **kw: Any) -> Any:
+    request = make_request(Status.PROCESSING, **kw)
+    request.consent_notify, request.channel = True, Channel.SMS
+    session.commit()
+    make_request.move(request, Status.READY, point="srg-cipocok")
+    session.commit()
+    return request
+
+
+def test_ready_is_held_until_announced_then_sent_once(app, make_request, session, httpserver):
+    httpserver.expect_request("/sms", method="POST").respond_with_data("ok")
+    request = ready_with_sms(make_request, session)
+    [message] = outbox(session)
+    assert (message.status, message.event, message.channel) == (
+        OutboxStatus.HELD,
+        "ready",
+        Channel.SMS,
+    )
+    settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver))
+    with app.app_context():
+        assert delivery.dispatch(session, settings, NOON_WIB) == {}  # held: nothing to send
+        announce.publish(session, NOON_WIB)
+        session.commit()
+        assert delivery.dispatch(session, settings, NOON_WIB) == {"sent": 1}
+        assert delivery.dispatch(session, settings, NOON_WIB) == {}  # nothing twice
+    [(received, _)] = httpserver.log
+    payload = json.loads(received.data)
+    assert payload["to"] == "081234567890"
+    assert received.headers["Idempotency-Key"] == message.idempotency_key
+    zone_day = request.window_starts.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    until = request.window_ends.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    assert payload["message"] == (
+        f"KTP-el a.n. Budi SIAP DIAMBIL di Kantor Kecamatan Cipocok Jaya "
+        f"{zone_day:%d/%m}-{until:%d/%m}, no. {request.pickup_number}. "
+        "Bawa tanda terima & KTP-el asli."
+    )
+    assert outbox(session)[0].status == OutboxStatus.SENT
+
+
+def test_an_email_arrives_with_where_when_and_what_to_bring(
+    app, make_request, session, smtp_receiver
+):
+    request = make_request(Status.VERIFYING, email="siti@contoh.id")
+    request.consent_notify, request.channel = True, Channel.EMAIL
+    session.commit()
+    make_request.move(request, Status.NEEDS_FIX)  # the factory's note: a blurred KK copy
+    session.commit()
+    url = f"mailto://127.0.0.1:{smtp_receiver.port}?from=siapambil@serangkota.go.id&to={{to}}&mode=insecure"
+    with app.app_context():
+        assert delivery.dispatch(session, config(app, NOTIFY_EMAIL_URL=url), NIGHT_WIB) == {
+            "sent": 1
+        }  # e-mail keeps no quiet hours
+    [mail] = smtp_receiver.messages
+    assert mail["To"] == "siti@contoh.id"
+    assert mail["Subject"] == "Permohonan KTP-el perlu perbaikan"
+    text = mail.get_body(("plain",)).get_content()
+    assert text.replace("\r\n", "\n") == (
+        "Yth. Budi Santoso,\n\n"
+        "Permohonan KTP-el Anda perlu PERBAIKAN sebelum dapat diproses:\n"
+        "Foto kopi KK kurang jelas; bawa KK asli.\n\n"
+        "Di mana: Disdukcapil Kota Serang, Jl. Jenderal Sudirman No. 5, Kota Serang\n"
+        "Kapan: pada jam layanan kantor.\n"
+        "Yang dibawa: tanda terima dan dokumen yang disebut di atas.\n\n"
+        f"Status: https://cek.example.go.id/s/{request.receipt}\n"
+    )
+
+
+def test_every_ready_sms_fits_one_gsm7_message(app, make_request, session) -> None:
+    request = ready_with_sms(make_request, session, name="Bernadette Kusumawardhani")
+    points = session.scalars(select(PickupPoint)).all()
+    services = session.scalars(select(Service)).all()
+    with app.app_context():
+        for point in points:
+            for service in services:
+                request.pickup_point, request.service = point, service
+                for event in ("ready", "returned", "reminder_closing", "reminder_waiting"):
+                    _, text = notify.render(request, event, Channel.SMS)
+                    assert len(text) <= notify.SMS_LENGTH, text
+                    assert set(text) <= notify.GSM7, text
+                    assert "Bawa tanda terima" in text and point.name[:20] in text
+    session.rollback()
+
+
+def test_sms_waits_out_the_quiet_hours(app, make_request, session, httpserver):
+    httpserver.expect_request("/sms").respond_with_data("ok")
+    ready_with_sms(make_request, session)
+    with app.app_context():
+        announce.publish(session, NIGHT_WIB)
+        session.commit()
+        assert delivery.dispatch(
+            session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), NIGHT_WIB
+        ) == {"quiet": 1}
+    [message] = outbox(session)
+    assert message.status == OutboxStatus.PENDING
+    assert message.next_attempt_at == dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)  # 07.00 WIB
+    assert not httpserver.log
+
+
+def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, session, httpserver):
+    httpserver.expect_request("/sms").respond_with_data("down", status=503)
+    ready_with_sms(make_request, session)
+    settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver), NOTIFY_MAX_ATTEMPTS=3)
+    with app.app_context():
+        announce.publish(session, NOON_WIB)
+        session.commit()
+        assert delivery.dispatch(session, settings, NOON_WIB) == {"retry": 1}
+        [message] = outbox(session)
+        assert message.attempts == 1 and message.status == OutboxStatus.PENDING
+        assert (
+            NOON_WIB + dt.timedelta(seconds=30)
+            <= message.next_attempt_at
+            <= NOON_WIB + dt.timedelta(seconds=60)
+        )
+        later = message.next_attempt_at
+        assert delivery.dispatch(session, settings, later) == {"retry": 1}
+        second = outbox(session)[0]
+        assert (
+            later + dt.timedelta(seconds=60)
+            <= second.next_attempt_at
+            <= later + dt.timedelta(seconds=120)
+        )
+        assert delivery.dispatch(session, settings, second.next_attempt_at) == {"dead": 1}
+    assert outbox(session)[0].status == OutboxStatus.DEAD
+    assert len(httpserver.log) == 3
+
+
+def test_backoff_is_capped() -> None:
+    for attempt in range(1, 30):
+        assert delivery.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
+
+
+def test_the_citizen_opts_out(app, client, make_request, session, httpserver):
+    request = ready_with_sms(make_request, session)
+    answer = client.post(f"/s/{request.receipt}/berhenti")
+    assert answer.status_code == 303
+    assert [m.status for m in outbox(session)] == [OutboxStatus.CANCELLED]
+    session.refresh(request)
+    assert not request.consent_notify
+    make_request.move(request, Status.RETURNED)
+    session.commit()
+    assert [m.status for m in outbox(session)] == [OutboxStatus.CANCELLED]  # nothing new
+
+
+def test_a_collected_document_cancels_what_still_waits(make_request, session) -> None:
+    request = ready_with_sms(make_request, session)
+    make_request.move(request, Status.COLLECTED)
+    session.commit()
+    assert [m.status for m in outbox(session)] == [OutboxStatus.CANCELLED]
+
+
+@pytest.mark.parametrize("event", ["rejected", "returned"])
+def test_other_events_go_straight_to_the_outbox(event, make_request, session) -> None:
+    if event == "rejected":
+        request = make_request(Status.VERIFYING)
+        request.consent_notify, request.channel = True, Channel.WHATSAPP
+        session.commit()
+        make_request.move(request, Status.REJECTED)
+    else:
+        request = ready_with_sms(make_request, session)
+        make_request.move(request, Status.RETURNED)
+    session.commit()
+    last = outbox(session)[-1]
+    assert (last.event, last.status) == (event, OutboxStatus.PENDING)
