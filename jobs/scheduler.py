@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -70,8 +71,8 @@ def find(name: str) -> Job:
     raise KeyError(name)
 
 
-def build(app: Flask) -> BlockingScheduler:
-    scheduler = BlockingScheduler(
+def build(app: Flask, kind: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    scheduler = kind(
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
