@@ -37,7 +37,7 @@ def run_once(name: str) -> None:
         names = ", ".join(j.id for j in scheduler.jobs())
         raise click.UsageError(f"No job is called {name!r}. Jobs: {names}") from None
     app = current_app._get_current_object()
-    result = runner.run(app, job.id, job.work, job.lease_seconds)
+    result = runner.run(app, job.id, job.work, app.config[job.lease_setting])
     click.echo(f"{job.id}: {'skipped (another run holds the lease)' if result is None else result}")
 
 

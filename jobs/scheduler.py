@@ -34,7 +34,7 @@ class Job:
     id: str
     work: Callable[[Any, dict[str, Any]], Any]
     trigger: Callable[[dict[str, Any]], Any]
-    lease_seconds: int = 600
+    lease_setting: str = "JOB_LEASE_SECONDS"  # how long a run may take before it is presumed dead
 
 
 def jobs() -> list[Job]:
@@ -45,7 +45,7 @@ def jobs() -> list[Job]:
             "notify",
             notify.run,
             lambda c: IntervalTrigger(seconds=c["NOTIFY_SECONDS"]),
-            lease_seconds=300,
+            lease_setting="NOTIFY_CLAIM_SECONDS",
         ),
     ]
     for zone, short in TIMEZONES.items():
@@ -84,7 +84,7 @@ def build(app: Flask, kind: type[BaseScheduler] = BlockingScheduler) -> BaseSche
         scheduler.add_job(
             runner.run,
             job.trigger(app.config),
-            args=(app, job.id, job.work, job.lease_seconds),
+            args=(app, job.id, job.work, app.config[job.lease_setting]),
             id=job.id,
             name=job.id,
             replace_existing=True,
