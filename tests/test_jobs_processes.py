@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from tests.test_notify import ready_with_sms, sms_url
-from tracker.models import AnnouncementItem, OutboxMessage, OutboxStatus
+from tracker.models import AnnouncementItem, Channel, OutboxMessage, OutboxStatus
+from tracker.status import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -133,3 +134,62 @@ def test_a_provider_that_is_down_keeps_everything_queued(
     assert flask(env, "jobs", "run-once", "notify").wait(timeout=60) == 0
     assert states(session) == {OutboxStatus.SENT: len(made)}
     assert len(keys_received(httpserver)) == len(made)
+
+
+def test_the_run_line_serves_web_and_scheduler(database_url, app, client, make_account,
+                                                make_request, session, httpserver):  # fmt: skip
+    """``serve`` (the README's run line) starts the scheduler too: a document marked ready in
+    the console appears in /pengumuman, the Atom feed and the JSON within the announce
+    interval, and its message arrives at the configured receiver."""
+    import urllib.request
+
+    from tests.conftest import free_port
+    from tests.factories import csrf_token, sign_in
+
+    httpserver.expect_request("/sms").respond_with_data("ok")
+    request = make_request(Status.PROCESSING)
+    request.consent_notify, request.channel = True, Channel.SMS
+    session.commit()
+    point = make_request.point("srg-dinas")
+    port = free_port()
+    env = environment(database_url, NOTIFY_SMS_URL=sms_url(httpserver), ANNOUNCE_SECONDS=2,
+                      NOTIFY_SECONDS=1, NOTIFY_BACKOFF_SECONDS=1)  # fmt: skip
+    server = flask(env, "serve", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+
+    def fetch(path: str) -> str:
+        with urllib.request.urlopen(base + path, timeout=5) as answer:
+            return answer.read().decode()
+
+    try:
+        wait_for(lambda: _answers(fetch, "/"), 30, "the web server answering")
+        operator = make_account("operator")
+        sign_in(client, operator.username)
+        moved = client.post(
+            f"/staff/r/{request.receipt}/move/ready",
+            data={"ready-to": "ready", "ready-version": str(request.version),
+                  "ready-point": str(point.id), "csrf_token": csrf_token(client, "/staff/")},
+        )  # fmt: skip
+        assert moved.status_code == 303
+        session.refresh(request)
+        number = request.pickup_number
+        session.commit()
+        started = time.monotonic()
+        wait_for(lambda: number in fetch("/pengumuman?titik=srg-dinas"), 30, "the announcement")
+        assert time.monotonic() - started < 10  # within the announce interval (2 s) and a bit
+        assert number in fetch("/pengumuman.atom")
+        assert number in fetch("/api/v1/announcements?point=srg-dinas")
+        wait_for(lambda: len(httpserver.log) == 1, 30, "the message arriving")
+        assert number in httpserver.log[0][0].get_data(as_text=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+    assert "Scheduler running" in output
+
+
+def _answers(fetch: Any, path: str) -> bool:
+    try:
+        fetch(path)
+    except OSError:
+        return False
+    return True
