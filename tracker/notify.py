@@ -112,6 +112,8 @@ def render(request: Request, event: str, channel: Channel) -> tuple[str, str]:
         else request.applicant_name,
         "status_url": f"{current_app.config['PUBLIC_BASE_URL']}/s/{request.receipt}",
         "zone": request.office.timezone,
+        # The note of the change the message is about, even if the request moved on since.
+        "note": next((e.public_note for e in reversed(request.events) if e.to_status == event), ""),
     }
     with force_locale("id"):
         if channel == Channel.SMS:
