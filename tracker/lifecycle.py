@@ -66,10 +66,15 @@ def expire(
         .where(Request.status == Status.READY, Request.window_ends < now, _in_zone(zone))
         .options(joinedload(Request.office))
     ).all()
+    windows: dict[int, pickup.Window] = {}  # one per office: every return goes to its main point
     for request in late:
-        main = pickup.main_point(session, request.office_id) or request.pickup_point
-        assert main is not None
-        window = pickup.next_window(main, now, config["RETURN_KEEP_OPEN_DAYS"])
+        if request.office_id not in windows:
+            main = pickup.main_point(session, request.office_id) or request.pickup_point
+            assert main is not None
+            windows[request.office_id] = pickup.next_window(
+                main, now, config["RETURN_KEEP_OPEN_DAYS"]
+            )
+        window = windows[request.office_id]
         workflow.transition(
             session,
             request,
