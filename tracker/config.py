@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "siapambil_session",
-    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as its session (STAFF_IDLE_MINUTES)
     "NOTIFY_WHATSAPP_URL": "",
     "NOTIFY_SMS_URL": "",
     "NOTIFY_EMAIL_URL": "",
@@ -71,27 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "REMIND_BEFORE_CLOSE_DAYS": 2,
     "REMIND_WAITING_DAYS": 5,
     "RETURN_KEEP_OPEN_DAYS": 30,
-    "RETENTION_DAYS": 365,  # a token lives as long as its session (see STAFF_IDLE_MINUTES)
+    "RETENTION_DAYS": 365,
 }
 
-BOOL_KEYS = {"RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE"}
-INT_KEYS = {
-    "PICKUP_WINDOW_DAYS",
-    "PROXY_FIX_HOPS",
-    "STAFF_IDLE_MINUTES",
-    "NOTIFY_BATCH",
-    "NOTIFY_CLAIM_SECONDS",
-    "JOB_LEASE_SECONDS",
-    "NOTIFY_MAX_ATTEMPTS",
-    "NOTIFY_BACKOFF_SECONDS",
-    "NOTIFY_BACKOFF_CAP_SECONDS",
-    "ANNOUNCE_SECONDS",
-    "NOTIFY_SECONDS",
-    "REMIND_BEFORE_CLOSE_DAYS",
-    "REMIND_WAITING_DAYS",
-    "RETURN_KEEP_OPEN_DAYS",
-    "RETENTION_DAYS",
-}
 ENV_KEYS = (
     "ENV",
     "SECRET_KEY",
@@ -122,6 +104,9 @@ ENV_KEYS = (
     "RETURN_KEEP_OPEN_DAYS",
     "RETENTION_DAYS",
 )
+# A setting is read as the type of its default.
+BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}
+INT_KEYS = {key for key in ENV_KEYS if type(DEFAULTS[key]) is int}
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
