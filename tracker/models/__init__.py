@@ -4,6 +4,7 @@ their history and handovers) and staff (accounts and the audit trail)."""
 from __future__ import annotations
 
 from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum, utcnow
+from tracker.models.figures import DailyFigure
 from tracker.models.places import (
     Closure,
     Office,
@@ -43,6 +44,7 @@ __all__ = [
     "Base",
     "Channel",
     "Closure",
+    "DailyFigure",
     "CollectorKind",
     "Handover",
     "Office",

@@ -60,6 +60,10 @@ class Request(Base):
     # The batch announcement that published this document as ready (NULL: not yet).
     announced_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id"))
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The counter a ready document was last called to, for the lobby board; calling does not
+    # touch ``updated_at``, which for a ready document stays the moment it became ready.
+    counter: Mapped[str | None] = mapped_column(String(40))
+    called_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     office: Mapped[Office] = relationship()
     service: Mapped[Service] = relationship()
@@ -73,6 +77,7 @@ class Request(Base):
     __table_args__ = (
         Index("ix_requests_office_status", "office_id", "status"),
         Index("ix_requests_status_announced_id", "status", "announced_id"),
+        Index("ix_requests_pickup_point_id_status", "pickup_point_id", "status"),
         UniqueConstraint("pickup_point_id", "pickup_day", "pickup_number"),
     )
 
@@ -81,6 +86,7 @@ class StatusEvent(Base):
     """One change of status. Append-only: rows are never updated or deleted."""
 
     __tablename__ = "status_events"
+    __table_args__ = (Index("ix_status_events_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
