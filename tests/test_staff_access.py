@@ -80,6 +80,12 @@ ENDPOINTS = [
         admin_anywhere=False,  # a point of the admin's office takes only that office's documents
     ),
     Endpoint(
+        "call to a counter",
+        "POST",
+        "/staff/call/{callable}",
+        form=(("counter", "{counter}"), ("version", "{callable_version}")),
+    ),
+    Endpoint(
         "hand over",
         "POST",
         "/staff/handover/{ready}",
@@ -140,6 +146,7 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
     for office in (HOME, AWAY):
         processing = make_request(Status.PROCESSING, office=office)
         ready = make_request(Status.READY, office=office)
+        callable_ = make_request(Status.READY, office=office)
         spare = make_request(Status.VERIFYING, office=office)
         colleague = make_account(OPERATOR, office=office)
         point = make_request.point(POINTS[office])
@@ -157,6 +164,9 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             "spare_version": spare.version,
             "ready": ready.receipt,
             "ready_version": ready.version,
+            "callable": callable_.receipt,
+            "callable_version": callable_.version,
+            "counter": callable_.pickup_point.counters[0],
             "point": point.code,
             "colleague": colleague.username,
             "office_id": processing.office_id,
@@ -279,7 +289,7 @@ def test_the_matrix_names_every_console_endpoint(app: Any) -> None:
         (method, pattern.sub(lambda m: "{" + m.group(1) + "}", rule)) for method, rule in rules
     }
     aliases = {
-        "{receipt}": ("{receipt}", "{spare}", "{ready}"),
+        "{receipt}": ("{receipt}", "{spare}", "{ready}", "{callable}"),
         "{code}": ("{point}",),
         "{message_id}": ("{dead_id}",),
     }

@@ -72,6 +72,11 @@ DEFAULTS: dict[str, Any] = {
     "REMIND_WAITING_DAYS": 5,
     "RETURN_KEEP_OPEN_DAYS": 30,
     "RETENTION_DAYS": 365,
+    "BOARD_REFRESH_SECONDS": 5,  # how often a lobby board asks for news
+    "BOARD_PAGE_SECONDS": 8,  # how long a board shows one page of a long list
+    "BOARD_NEW_MINUTES": 15,  # how long a newly ready document stays highlighted
+    "BOARD_CALL_MINUTES": 10,  # how long a call to a counter stays on the board
+    "BOARD_CACHE_SECONDS": 2,  # one worker builds a point's board at most this often
 }
 
 ENV_KEYS = (
@@ -103,6 +108,11 @@ ENV_KEYS = (
     "REMIND_WAITING_DAYS",
     "RETURN_KEEP_OPEN_DAYS",
     "RETENTION_DAYS",
+    "BOARD_REFRESH_SECONDS",
+    "BOARD_PAGE_SECONDS",
+    "BOARD_NEW_MINUTES",
+    "BOARD_CALL_MINUTES",
+    "BOARD_CACHE_SECONDS",
 )
 # A setting is read as the type of its default.
 BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}

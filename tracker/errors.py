@@ -5,6 +5,7 @@ DomainError                   anything the product refuses, with a message for p
 │   ├── ReceiptMistyped       wrong length, a character that is not in the alphabet,
 │   │                         or a check character that does not fit: a typo
 │   └── RequestNotFound       well formed, but no request has it (or it may not be shown)
+├── PointNotFound             no pickup point has this code (the board, the points API)
 ├── TransitionError           a status change the workflow does not allow
 │   └── MissingDetails        the change needs something that was not given
 │                             (a reason, a pickup point, a collector)
@@ -50,6 +51,11 @@ class TransitionError(DomainError):
 class MissingDetails(TransitionError):
     code = "missing_details"
     status = 400
+
+
+class PointNotFound(DomainError):
+    code = "point_not_found"
+    status = 404
 
 
 class ConflictError(DomainError):

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker.errors import MissingDetails
+from tracker.errors import DomainError, MissingDetails
 from tracker.models import CollectorKind, Handover, Request, utcnow
 from tracker.status import Status
-from tracker.workflow import find_move, transition
+from tracker.workflow import check_version, find_move, transition
+
+
+def call(
+    session: Session,
+    request: Request,
+    counter: str,
+    *,
+    expected_version: int | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Call a ready document to a counter of its point: the lobby board shows the call (and
+    may speak it). Calling again, to the same or another counter, is a new call."""
+    check_version(request, expected_version)
+    if request.status != Status.READY or request.pickup_point is None:
+        raise DomainError(_("Only a document that is ready at a pickup point can be called."))
+    if counter not in (request.pickup_point.counters or []):
+        raise DomainError(
+            _("Choose one of the counters of %(point)s.", point=request.pickup_point.name)
+        )
+    request.counter = counter
+    request.called_at = at or utcnow()
+    session.flush()
 
 
 def collect(

@@ -46,6 +46,21 @@ def _hours_on(
     return by_weekday.get(day.weekday(), [])
 
 
+def hours_on(point: PickupPoint, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+    """When ``point`` is open on ``day`` (its local date): ``[(opens, closes), ...]``, none on
+    a closure or public holiday; a visit is open from its start to its end on its own days."""
+    if point.visit_starts is not None and point.visit_ends is not None:
+        zone = ZoneInfo(point.office.timezone)
+        starts, ends = point.visit_starts.astimezone(zone), point.visit_ends.astimezone(zone)
+        if not starts.date() <= day <= ends.date():
+            return []
+        opens = starts.time() if day == starts.date() else dt.time(0, 0)
+        closes = ends.time() if day == ends.date() else dt.time(23, 59)
+        return [(opens, closes)]
+    periods = _hours_on(_by_weekday(point), {closure.day for closure in point.closures}, day)
+    return [(period.opens, period.closes) for period in periods]
+
+
 def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Window:
     """The window that starts at the point's next opening after ``after`` and lasts ``open_days``
     days on which the point is open; closed days, closures and public holidays are skipped.

@@ -88,8 +88,7 @@ def transition(
     nothing when the move is not allowed, lacks what it needs, or the request changed since
     ``expected_version`` was read. With ``flush=False`` (many moves in one go) the caller
     flushes, and a lost race shows there as StaleDataError."""
-    if expected_version is not None and request.version != expected_version:
-        raise _conflict(request)
+    check_version(request, expected_version)
     move = find_move(request.status, to)
     if move.needs_reason and not public_note.strip():
         raise MissingDetails(missing="reason", to=to)
@@ -119,6 +118,13 @@ def transition(
         session.rollback()
         raise _conflict(request) from None
     return event
+
+
+def check_version(request: Request, expected_version: int | None) -> None:
+    """ConflictError, naming who changed it last, when ``request`` is no longer the version
+    the caller read."""
+    if expected_version is not None and request.version != expected_version:
+        raise _conflict(request)
 
 
 def _place(request: Request, window: Window, pickup_number: str | None) -> None:

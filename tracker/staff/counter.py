@@ -15,13 +15,27 @@ from tracker.messages import explain
 from tracker.models import CollectorKind, Request
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, find_request, roles
-from tracker.staff.forms import HandoverForm
+from tracker.staff.forms import CallForm, HandoverForm
 
 
 def _page(found: Request | None, form: HandoverForm | None = None, **extra: object) -> str:
-    if found is not None and form is None:
-        form = HandoverForm(version=found.version)
-    return render_template("staff/handover.html", r=found, form=form, **extra)
+    call_form = None
+    if found is not None:
+        if form is None:
+            form = HandoverForm(version=found.version)
+        call_form = _call_form(found, submitted=False)
+    return render_template("staff/handover.html", r=found, form=form, call_form=call_form, **extra)
+
+
+def _call_form(found: Request, submitted: bool) -> CallForm:
+    """The form to call ``found`` to a counter of its point (the lobby board shows the call)."""
+    if submitted:
+        form = CallForm()
+    else:
+        form = CallForm(formdata=None, version=found.version, counter=found.counter)
+    counters = found.pickup_point.counters if found.pickup_point is not None else []
+    form.counter.choices = [(c, c) for c in counters or []]
+    return form
 
 
 @bp.get("/handover")
@@ -38,6 +52,27 @@ def handover_page() -> tuple[str, int] | str:
     audit.record(db, "view_request", target=found.receipt, at_counter=True)
     db.commit()
     return _page(found)
+
+
+@bp.post("/call/<receipt>")
+@roles(*ANYONE)
+def call(receipt: str) -> Response | tuple[str, int]:
+    db = get_session()
+    found = find_request(receipt)
+    form = _call_form(found, submitted=True)
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(_("Choose a counter."))
+        handover.call(db, found, form.counter.data, expected_version=form.version.data)
+    except DomainError as error:
+        db.rollback()
+        return _page(find_request(receipt), error=explain(error)), error.status
+    audit.record(db, "call", target=found.receipt, counter=found.counter)
+    db.commit()
+    flash(
+        _("%(number)s is called to %(counter)s.", number=found.pickup_number, counter=found.counter)
+    )
+    return redirect(url_for("staff.handover_page", no=found.receipt), 303)
 
 
 @bp.post("/handover/<receipt>")

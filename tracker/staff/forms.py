@@ -107,6 +107,13 @@ class HandoverForm(FlaskForm):
     attorney_checked = BooleanField(_l("Power of attorney (surat kuasa) checked"))
 
 
+class CallForm(FlaskForm):
+    """Call a ready document to a counter; the choices are its point's counters."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
+    counter = SelectField(_l("Counter"), validators=[InputRequired(REQUIRED)])
+
+
 class ClosureForm(FlaskForm):
     day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
     reason = StringField(_l("Reason"), [Optional(), Length(max=200)])
