@@ -29,7 +29,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.db import get_session
-from tracker.errors import PointNotFound
+from tracker.errors import DomainError, PointNotFound
 from tracker.formatters import mask_name
 from tracker.models import TIMEZONES, Announcement, PickupPoint, Request, Service, utcnow
 from tracker.pickup import hours_on
@@ -261,7 +261,7 @@ def screen_of(codes: list[str]) -> str:
 
 def _screen(codes: list[str]) -> str:
     if len(codes) > MAX_POINTS:
-        raise PointNotFound(_("A board shows at most %(count)d pickup points.", count=MAX_POINTS))
+        raise DomainError(_("A board shows at most %(count)d pickup points.", count=MAX_POINTS))
     points = find_points(get_session(), codes)
     config = current_app.config
     settings = {

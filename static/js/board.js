@@ -181,7 +181,6 @@
       counter.className = "call-counter";
       counter.textContent = doc.counter || "";
       li.appendChild(number);
-      li.appendChild(document.createTextNode(" → "));
       li.appendChild(counter);
       items.appendChild(li);
     });
