@@ -134,7 +134,7 @@ def board(session: Session, point: PickupPoint, now: dt.datetime) -> dict[str, A
         )
         .join(Service, Service.id == Request.service_id)
         .where(Request.pickup_point_id == point.id, Request.status == Status.READY)
-        .order_by(Request.updated_at.desc(), Request.pickup_number)
+        .order_by(Request.updated_at.desc(), Request.pickup_number, Request.id)
     ).all()
     documents = [
         {
