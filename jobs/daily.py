@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from tracker import lifecycle
+from tracker import lifecycle, statistics
 
 log = logging.getLogger("jobs")
 Work = Callable[[Any, dict[str, Any]], Any]
@@ -28,11 +28,15 @@ def expire(zone: str) -> Work:
 
 
 def deadlines(zone: str) -> Work:
-    def run(session: Any, _config: dict[str, Any]) -> dict[int, int]:
+    """The overdue list for supervisors, then yesterday's figures for the public statistics
+    (run after the zone's local midnight, so that yesterday is complete)."""
+
+    def run(session: Any, _config: dict[str, Any]) -> dict[str, Any]:
         counts = lifecycle.overdue_counts(session, zone=zone)
         for office_id, count in sorted(counts.items()):
             log.warning("office %s: %s requests past their service target", office_id, count)
-        return counts
+        rolled = statistics.roll_up(session, zone)
+        return {"overdue": counts, "days": rolled.days, "figures": rolled.rows}
 
     return run
 

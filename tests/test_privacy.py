@@ -8,9 +8,11 @@ import urllib.error
 import urllib.request
 
 import pytest
+from sqlalchemy import select
 
 from tests.qr import decode_svg
-from tracker import receipts
+from tracker import announce, demo, receipts, statistics
+from tracker.models import TIMEZONES, Office, PickupPoint, Request
 from tracker.status import Status
 
 PEOPLE = [
@@ -141,3 +143,56 @@ def test_logs_carry_neither_receipts_nor_personal_data(live_server, make_request
         *forbidden(PEOPLE[0]),
     ):
         assert needle not in lines, needle
+
+
+def demo_answers(client, session):
+    """Every board, statistics and announcement answer there is for the demo data."""
+    points = list(session.scalars(select(PickupPoint.code)))
+    offices = list(session.scalars(select(Office.code)))
+    session.rollback()
+    paths = ["/board", "/api/v1/points", f"/board?points={','.join(points[:4])}"]
+    for code in points:
+        paths += [
+            f"/board/{code}",
+            f"/api/v1/points/{code}/board",
+            f"/pengumuman?titik={code}",
+            f"/pengumuman.atom?titik={code}",
+            f"/api/v1/announcements?point={code}",
+        ]
+    paths += ["/pengumuman", "/pengumuman.atom", "/api/v1/announcements"]
+    for suffix in ("", ".csv", ".json"):
+        paths.append(f"/statistik{suffix}")
+        paths += [f"/statistik{suffix}?kantor={code}&minggu=52" for code in offices]
+    for path in paths:
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        yield path, answer.get_data(as_text=True) + str(answer.headers)
+
+
+def test_no_personal_data_on_boards_statistics_or_announcements(client, session) -> None:
+    """The demo, announced and rolled up as the jobs do, read through every public answer
+    about many requests at once: no NIK, phone number, e-mail, full name or receipt number."""
+    demo.add_requests(session, 400, per_status=3, seed=5)
+    announce.publish(session)
+    for zone in TIMEZONES:
+        announce.digest(session, zone)
+        statistics.roll_up(session, zone)
+    session.commit()
+    people = session.execute(
+        select(Request.receipt, Request.nik, Request.phone, Request.email, Request.applicant_name)
+    ).all()
+    session.rollback()
+    receipt_numbers = {row.receipt for row in people}
+    niks = {row.nik for row in people if row.nik}
+    phones = {re.sub(r"\D", "", row.phone)[-9:] for row in people if row.phone}
+    emails = {row.email for row in people if row.email}
+    names = {row.applicant_name for row in people}
+    assert len(receipt_numbers) > 400 and niks and phones and emails
+    for path, body in demo_answers(client, session):
+        tokens = set(re.findall(r"[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}", body))
+        assert not {t.replace("-", "") for t in tokens} & receipt_numbers, path
+        assert not set(re.findall(r"\d{16}", body)) & niks, path
+        numbers = {re.sub(r"\D", "", n)[-9:] for n in re.findall(r"\+?\d[\d .-]{7,}\d", body)}
+        assert not numbers & phones, path
+        assert not [e for e in emails if e in body], path
+        assert not [n for n in names if n in body], path

@@ -66,12 +66,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import announcements, api, board, lookup, staff
+    from tracker import announcements, api, board, lookup, staff, statistik
 
     app.register_blueprint(lookup.bp)
     app.register_blueprint(announcements.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(statistik.bp)
     app.register_blueprint(staff.bp)
     csrf.exempt(api.bp)
 

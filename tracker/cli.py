@@ -12,10 +12,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from tracker import cli_staff, demo, schema
+from tracker import cli_staff, demo, schema, statistics
 from tracker.db import get_engine, get_session
+from tracker.models import TIMEZONES
 from tracker.receipts import format_grouped
 from tracker.status import Status
 
@@ -77,12 +79,24 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     took = time.perf_counter() - started
     made = count + per_status * len(Status)
     click.echo(f"Demo data in {_shown_url()}: {made} requests added in {took:.1f} s.")
+    _roll_up_statistics(session)
     logins = cli_staff.demo_accounts(session)
     session.commit()
     if not any(samples.values()):
         samples = demo.sample_receipts(session)
     _print_samples(samples)
     _print_logins(logins)
+
+
+def _roll_up_statistics(session: Session) -> None:
+    """Count the demo's whole past into the daily figures at once, so that the statistics
+    page has something to show before the first morning run of the deadlines job."""
+    started = time.perf_counter()
+    rows = sum(statistics.roll_up(session, zone, full=True).rows for zone in TIMEZONES)
+    session.commit()
+    took = time.perf_counter() - started
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"Statistics: {rows} daily figures in {took:.1f} s, at {base}/statistik")
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:

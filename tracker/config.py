@@ -77,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "BOARD_NEW_MINUTES": 15,  # how long a newly ready document stays highlighted
     "BOARD_CALL_MINUTES": 10,  # how long a call to a counter stays on the board
     "BOARD_CACHE_SECONDS": 2,  # one worker builds a point's board at most this often
+    "STATS_CACHE_SECONDS": 300,  # the statistics are worked out at most this often per worker
 }
 
 ENV_KEYS = (
@@ -113,6 +114,7 @@ ENV_KEYS = (
     "BOARD_NEW_MINUTES",
     "BOARD_CALL_MINUTES",
     "BOARD_CACHE_SECONDS",
+    "STATS_CACHE_SECONDS",
 )
 # A setting is read as the type of its default.
 BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}

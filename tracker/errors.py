@@ -6,6 +6,8 @@ DomainError                   anything the product refuses, with a message for p
 │   │                         or a check character that does not fit: a typo
 │   └── RequestNotFound       well formed, but no request has it (or it may not be shown)
 ├── PointNotFound             no pickup point has this code (the board, the points API)
+├── QueryError                a public page's argument that cannot be read
+│                             (the statistics' office or period)
 ├── TransitionError           a status change the workflow does not allow
 │   └── MissingDetails        the change needs something that was not given
 │                             (a reason, a pickup point, a collector)
@@ -56,6 +58,11 @@ class MissingDetails(TransitionError):
 class PointNotFound(DomainError):
     code = "point_not_found"
     status = 404
+
+
+class QueryError(DomainError):
+    code = "bad_query"
+    status = 400
 
 
 class ConflictError(DomainError):

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Flask, current_app, request
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
@@ -58,6 +60,19 @@ def format_moment(moment: dt.datetime, zone: str, locale: str | None = None) -> 
         f"{format_day(there.date(), locale)}, {format_clock(there.time(), locale)} "
         f"{TIMEZONES.get(zone, zone)}"
     )
+
+
+def format_short_day(day: dt.date, locale: str | None = None) -> str:
+    """``1 Des`` (``1 Dec``): a day in a chart's axis or a narrow table."""
+    return format_date(day, "d MMM", locale=locale or _locale())
+
+
+def format_percent(share: float | None, locale: str | None = None) -> str:
+    """A fraction as a percentage with one decimal in the reader's way (``92,5%``, ``92.5%``);
+    a dash when there is nothing to divide."""
+    if share is None:
+        return "–"
+    return format_decimal(round(share * 100, 1), "0.#", locale=locale or _locale()) + "%"
 
 
 def weekday_name(weekday: int, locale: str | None = None) -> str:
@@ -156,4 +171,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(_in_page_language(format_clock), "clock")
     app.add_template_filter(_in_page_language(format_moment), "moment")
     app.add_template_filter(_in_page_language(weekday_name), "weekday")
+    app.add_template_filter(_in_page_language(format_short_day), "short_day")
+    app.add_template_filter(_in_page_language(format_percent), "percent")
     app.add_template_filter(format_ddmm, "ddmm")
