@@ -102,12 +102,16 @@ def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_req
     page.wait_for_url("**/staff/handover?no=*")
     assert first.pickup_number in page.locator(".pickup-number").inner_text()
     no_violations(page)
+    page.select_option("#counter", "Loket 2")  # called to a counter: the lobby board shows it
+    page.locator("form.call button").click()
+    page.wait_for_url("**/staff/handover?no=*")
+    assert "Loket 2" in page.locator(".notice").inner_text()
     page.check("#collector-1")
     page.check("#id_checked")
     page.fill("#collector_name", "Ahmad Fauzi")
     page.fill("#relation", "Suami")
     page.check("#attorney_checked")
-    page.locator(".handover button[type=submit]").click()
+    page.locator(".handover button.primary").click()
     page.wait_for_url(live_server + "/staff/handover")
     session.expire_all()
     assert first.status == Status.COLLECTED

@@ -14,11 +14,8 @@ counter and window. Never a receipt number, a NIK, a phone number or a full name
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import threading
-import time
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from tracker.db import get_session
 from tracker.errors import DomainError, PointNotFound
 from tracker.formatters import mask_name
+from tracker.kept import Kept, etag_of, worker_cache
 from tracker.models import TIMEZONES, Announcement, PickupPoint, Request, Service, utcnow
 from tracker.pickup import hours_on
 from tracker.status import Status
@@ -44,40 +42,6 @@ bp = Blueprint("board", __name__)
 MAX_POINTS = 4  # points on one screen
 TICKER_NUMBERS = 40  # pickup numbers read out in the ticker
 POLL_CACHE = "no-cache"  # a board may keep the answer, but asks again with its ETag
-
-
-@dataclass(frozen=True)
-class Built:
-    etag: str
-    body: bytes
-    expires: float
-
-
-class BoardCache:
-    """The last board built for each point in this worker, for ``BOARD_CACHE_SECONDS``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._boards: dict[str, Built] = {}
-
-    def get(self, code: str) -> Built | None:
-        built = self._boards.get(code)
-        return built if built is not None and built.expires > time.monotonic() else None
-
-    def put(self, code: str, body: bytes, seconds: float) -> Built:
-        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
-        built = Built(etag, body, time.monotonic() + seconds)
-        with self._lock:
-            self._boards[code] = built
-        return built
-
-    def clear(self) -> None:
-        with self._lock:
-            self._boards.clear()
-
-
-def _cache() -> BoardCache:
-    return current_app.extensions.setdefault("siapambil.boards", BoardCache())
 
 
 def find_points(session: Session, codes: list[str]) -> list[PickupPoint]:
@@ -293,18 +257,19 @@ def points_json() -> Response:
 
 @bp.get("/api/v1/points/<code>/board")
 def board_json(code: str) -> Response:
-    cache = _cache()
-    built = cache.get(code)
-    if built is None:
-        point = find_points(get_session(), [code])[0]
-        body = json.dumps(
-            board(get_session(), point, utcnow()), ensure_ascii=False, separators=(",", ":")
-        ).encode()
-        built = cache.put(code, body, current_app.config["BOARD_CACHE_SECONDS"])
-    if request.if_none_match.contains(built.etag):
+    seconds = current_app.config["BOARD_CACHE_SECONDS"]
+    kept = worker_cache("boards").get(code, seconds, partial(_build, code))
+    if request.if_none_match.contains(kept.etag):
         answer = Response(status=304)
     else:
-        answer = Response(built.body, mimetype="application/json")
-    answer.set_etag(built.etag)
+        answer = Response(kept.body, mimetype="application/json")
+    answer.set_etag(kept.etag)
     answer.headers["Cache-Control"] = POLL_CACHE
     return answer
+
+
+def _build(code: str) -> Kept:
+    point = find_points(get_session(), [code])[0]
+    data = board(get_session(), point, utcnow())
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Kept(body, etag_of(body))

@@ -15,8 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +31,7 @@ from tracker import charts
 from tracker.db import get_session
 from tracker.errors import QueryError
 from tracker.formatters import format_short_day
+from tracker.kept import Kept, worker_cache
 from tracker.models import Office, utcnow
 from tracker.statistics import (
     DEFAULT_WEEKS,
@@ -102,41 +101,6 @@ class Query:
     office: str | None
 
 
-@dataclass(frozen=True)
-class Answer:
-    body: bytes
-    etag: str
-    expires: float
-
-
-class AnswerCache:
-    """Answers built in this worker, each kept for ``STATS_CACHE_SECONDS``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._answers: dict[tuple[Any, ...], Answer] = {}
-
-    def get(self, key: tuple[Any, ...], seconds: int, build: Callable[[], Answer]) -> Answer:
-        now = time.monotonic()
-        found = self._answers.get(key)
-        if found is not None and found.expires > now:
-            return found
-        made = build()
-        made = Answer(made.body, made.etag, now + seconds)
-        with self._lock:
-            self._answers = {k: a for k, a in self._answers.items() if a.expires > now}
-            self._answers[key] = made
-        return made
-
-    def clear(self) -> None:
-        with self._lock:
-            self._answers.clear()
-
-
-def answer_cache() -> AnswerCache:
-    return current_app.extensions.setdefault("siapambil.statistics", AnswerCache())
-
-
 # --- Views ----------------------------------------------------------------------------------
 
 
@@ -199,7 +163,7 @@ def _send(
     """The cached answer for ``query``, with its caching headers, or a 304."""
     seconds = current_app.config["STATS_CACHE_SECONDS"]
     last = period_end()
-    answer = answer_cache().get(
+    answer = worker_cache("statistics").get(
         (kind, lang, query, last), seconds, lambda: _build(kind, query, last, lang, render)
     )
     response = Response(answer.body, mimetype=mimetype)
@@ -212,7 +176,7 @@ def _send(
 
 def _build(
     kind: str, query: Query, last: dt.date, lang: str, render: Callable[[Statistics], bytes]
-) -> Answer:
+) -> Kept:
     try:
         figures = gather(get_session(), Period.ending(last, query.weeks), query.office)
     except LookupError:
@@ -224,7 +188,7 @@ def _build(
     digest = hashlib.blake2b(
         json.dumps([kind, lang, counted], sort_keys=True).encode(), digest_size=12
     ).hexdigest()
-    return Answer(render(figures), digest, 0.0)
+    return Kept(render(figures), digest)
 
 
 def period_end() -> dt.date:
