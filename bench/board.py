@@ -11,8 +11,10 @@ lists that many documents with real pickup numbers.
    board with 500 documents answers in at most 20 ms at the median, built afresh.
 2. Load: ``--boards`` boards (default 200) each poll every ``--every`` seconds (default 5)
    with their ETag for ``--seconds`` (default 60), as the TVs do, while a staff action (a
-   call to a counter) changes the board every 5 s. The server's CPU time (gunicorn master
-   and worker, from /proc) over the wall time is its share of one core. Goal: at most 10%.
+   call to a counter) changes the board every ``--calls-every`` seconds (default 5, which
+   is busier than any counter; 0 for a board that does not change). The server's CPU time
+   (gunicorn master and worker, from /proc) over the wall time is its share of one core.
+   Goal: at most 10%.
 
     python bench/board.py
     python bench/board.py --ready 500 --boards 200 --seconds 30
@@ -215,14 +217,14 @@ def poll(port: int, every: float, until: float, tally: dict[str, int], lock: thr
         time.sleep(max(0.0, every - (time.monotonic() - started)))
 
 
-def staff_calls(database: Path, until: float) -> int:
-    """A call to a counter every 5 s, written as the console writes it (a new called_at)."""
+def staff_calls(database: Path, until: float, every: float) -> int:
+    """A call to a counter every ``every`` seconds, written as the console writes it."""
     connection = sqlite3.connect(database, timeout=10)
     ids = [row[0] for row in connection.execute(
         "SELECT id FROM requests WHERE status = 'ready' AND pickup_point_id = "
         "(SELECT id FROM pickup_points WHERE code = ?)", (POINT,))]  # fmt: skip
     made = 0
-    while time.monotonic() < until:
+    while every and time.monotonic() < until:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         connection.execute(
             "UPDATE requests SET counter = 'Loket 2', called_at = ?, version = version + 1 "
@@ -230,12 +232,12 @@ def staff_calls(database: Path, until: float) -> int:
         )  # fmt: skip
         connection.commit()
         made += 1
-        time.sleep(5)
+        time.sleep(every)
     connection.close()
     return made
 
 
-def load(database: Path, boards: int, every: float, seconds: float) -> None:
+def load(database: Path, boards: int, every: float, seconds: float, calls: float) -> None:
     server = Server(database, cache_seconds=2)
     try:
         tally: dict[str, int] = {}
@@ -245,7 +247,7 @@ def load(database: Path, boards: int, every: float, seconds: float) -> None:
                    for _ in range(boards)]  # fmt: skip
         for thread in threads:
             thread.start()
-        caller = threading.Thread(target=staff_calls, args=(database, until))
+        caller = threading.Thread(target=staff_calls, args=(database, until, calls))
         caller.start()
         time.sleep(every)  # the boards' first, unconditional polls are not the steady state
         cpu, wall = server.cpu_seconds(), time.monotonic()
@@ -260,7 +262,8 @@ def load(database: Path, boards: int, every: float, seconds: float) -> None:
     finally:
         server.stop()
     asked = sum(counts.values())
-    print(f"{boards} boards polling every {every:g} s for {took:.0f} s: {asked} asks "
+    changes = f"a call every {calls:g} s" if calls else "no change"
+    print(f"{boards} boards polling every {every:g} s for {took:.0f} s, {changes}: {asked} asks "
           f"({asked / took:.1f}/s; {counts}), server CPU {used:.2f} s = "
           f"{100 * used / took:.1f}% of one core (goal: at most 10%)")  # fmt: skip
     if counts.get("error"):
@@ -275,6 +278,7 @@ def main() -> None:
     parser.add_argument("--boards", type=int, default=200)
     parser.add_argument("--every", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--calls-every", type=float, default=5.0, help="0: the board never changes")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     database = prepare(args.stored, args.ready)
@@ -293,7 +297,7 @@ def main() -> None:
         print(describe("304, board unchanged", latency(cached.port, args.asks, True)[0]))
     finally:
         cached.stop()
-    load(database, args.boards, args.every, args.seconds)
+    load(database, args.boards, args.every, args.seconds, args.calls_every)
 
 
 if __name__ == "__main__":
