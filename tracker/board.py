@@ -35,10 +35,6 @@ from tracker.status import Status
 
 bp = Blueprint("board", __name__)
 
-# What a board lists: documents ready at the point. (A document held at the main office after
-# its window closed keeps the number of its first point, so it is asked for by receipt at the
-# counter, not called from the board.) For a ready document ``updated_at`` is the moment it
-# became ready: calling it to a counter does not touch it.
 MAX_POINTS = 4  # points on one screen
 TICKER_NUMBERS = 40  # pickup numbers read out in the ticker
 POLL_CACHE = "no-cache"  # a board may keep the answer, but asks again with its ETag
@@ -79,7 +75,11 @@ def listed_points(session: Session, now: dt.datetime) -> list[PickupPoint]:
 
 
 def board(session: Session, point: PickupPoint, now: dt.datetime) -> dict[str, Any]:
-    """What the board of ``point`` shows, as the JSON the TV reads."""
+    """What the board of ``point`` shows, as the JSON the TV reads: the documents ready
+    there, newest first. (A document held at the main office after its window closed keeps
+    the number of its first point, so it is asked for by receipt, not called from the
+    board.) For a ready document ``updated_at`` is the moment it became ready: calling it to
+    a counter does not touch it."""
     zone = point.office.timezone
     today = now.astimezone(ZoneInfo(zone)).date()
     default_counter = point.counters[0] if point.counters else None
