@@ -29,7 +29,15 @@ from tracker.db import get_session
 from tracker.errors import DomainError, PointNotFound
 from tracker.formatters import mask_name
 from tracker.kept import Kept, etag_of, worker_cache
-from tracker.models import TIMEZONES, Announcement, PickupPoint, Request, Service, utcnow
+from tracker.models import (
+    TIMEZONES,
+    Announcement,
+    AnnouncementItem,
+    PickupPoint,
+    Request,
+    Service,
+    utcnow,
+)
 from tracker.pickup import hours_on
 from tracker.status import Status
 
@@ -134,12 +142,18 @@ def _ticker(session: Session, point: PickupPoint) -> dict[str, str] | None:
         .where(Announcement.point_id == point.id)
         .order_by(Announcement.published_at.desc(), Announcement.id.desc())
         .limit(1)
-        .options(selectinload(Announcement.items))
     ).first()
     if latest is None:
         return None
-    numbers = [item.pickup_number for item in latest.items[:TICKER_NUMBERS]]
-    if len(latest.items) > TICKER_NUMBERS:
+    numbers = list(
+        session.scalars(
+            select(AnnouncementItem.pickup_number)
+            .where(AnnouncementItem.announcement_id == latest.id)
+            .order_by(AnnouncementItem.pickup_number)
+            .limit(TICKER_NUMBERS)
+        )
+    )
+    if latest.count > TICKER_NUMBERS:
         numbers.append("…")
     line = {}
     for language in current_app.config["LANGUAGES"]:
