@@ -29,14 +29,10 @@ import sys
 import time
 from pathlib import Path
 
+from common import flask  # bench/common.py (the script's own folder is on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / "bench" / "results" / "announce"
-
-
-def flask(database: Path, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench"}
-    command = [sys.executable, "-m", "flask", "--app", str(ROOT / "wsgi.py"), *args]
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def filled(stored: int) -> Path:

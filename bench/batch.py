@@ -15,24 +15,18 @@ Goal: 1,000 receipts in under 2 seconds.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from common import flask  # bench/common.py (the script's own folder is on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / "bench" / "results" / "batch"
 PASSWORD = "bench-batch-password-7"
-
-
-def flask(database: Path, *args: str, stdin: str | None = None) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench"}
-    command = [sys.executable, "-m", "flask", "--app", str(ROOT / "wsgi.py"), *args]
-    subprocess.run(command, env=env, check=True, input=stdin, text=True, stdout=subprocess.DEVNULL)
 
 
 def prepare(stored: int) -> Path:

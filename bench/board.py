@@ -39,17 +39,13 @@ import threading
 import time
 from pathlib import Path
 
+from common import flask  # bench/common.py (the script's own folder is on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / "bench" / "results" / "board"
 POINT = "srg-dinas"
 PATH = f"/api/v1/points/{POINT}/board"
 PASSWORD = "bench-board-password-7"
-
-
-def flask(database: Path, *args: str, stdin: str | None = None) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench"}
-    command = [sys.executable, "-m", "flask", "--app", str(ROOT / "wsgi.py"), *args]
-    subprocess.run(command, env=env, check=True, input=stdin, text=True, stdout=subprocess.DEVNULL)
 
 
 def prepare(stored: int, ready: int) -> Path:
