@@ -87,8 +87,7 @@ TARGETS = (
     Target("bare", "bare Flask + sqlite3 JSON", "bench.bare_app:app", "/bare/"),
     Target("json", "product JSON look-up", "wsgi:app", "/api/v1/requests/", goal=0.8),
     Target("page", "product status page", "wsgi:app", "/s/", goal=0.6),
-    Target("bare2", "bare again, to see the machine stayed quiet", "bench.bare_app:app",
-           "/bare/"),
+    Target("bare2", "bare again, to see the machine stayed quiet", "bench.bare_app:app", "/bare/"),
 )
 BARE_RUNS = ("bare", "bare2")
 
@@ -103,8 +102,10 @@ class WrkSettings:
 
     def args(self, duration: int) -> list[str]:
         return [
-            f"--threads={self.threads}", f"--connections={self.connections}",
-            f"--duration={duration}s", f"--timeout={self.timeout}s",
+            f"--threads={self.threads}",
+            f"--connections={self.connections}",
+            f"--duration={duration}s",
+            f"--timeout={self.timeout}s",
         ]
 
 
@@ -138,8 +139,11 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def app_env(db: Path) -> dict[str, str]:
     return child_env(
-        DATABASE_URL=f"sqlite:///{db}", RATELIMIT_ENABLED="0", SECRET_KEY="bench",
-        ENV="production", BARE_APP_DB=str(db),
+        DATABASE_URL=f"sqlite:///{db}",
+        RATELIMIT_ENABLED="0",
+        SECRET_KEY="bench",
+        ENV="production",
+        BARE_APP_DB=str(db),
     )
 
 
@@ -189,11 +193,26 @@ def gunicorn(app: str, db: Path, workers: int, log: Path) -> Iterator[Server]:
     """A gunicorn serving ``app`` on a free loopback port, stopped on leaving the block."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-        "--bind", f"{HOST}:{port}", "--error-logfile", str(log), "--no-control-socket", app,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"{HOST}:{port}",
+        "--error-logfile",
+        str(log),
+        "--no-control-socket",
+        app,
     ]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=app_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command,
+        cwd=ROOT,
+        env=app_env(db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
@@ -217,8 +236,9 @@ def wait_until_up(server: Server, path: str) -> None:
             return
         except OSError:
             time.sleep(0.2)
-    raise BenchError(f"{server.url} did not answer within {START_TIMEOUT_SECONDS:.0f} s; "
-                     f"see {server.log}")
+    raise BenchError(
+        f"{server.url} did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {server.log}"
+    )
 
 
 def probe(base: str, prefix: str, receipts: list[str]) -> None:
@@ -246,8 +266,11 @@ def prepare_database(db: Path, count: int, keep: bool) -> float | None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     run_flask(db, "init-db")
     took = run_flask(db, "demo", "--requests", str(count), "--seed", "1")
-    print(f"Demo fill: {count:,} requests in {took:.1f} s wall clock "
-          f"({count / took:,.0f} requests/s).", flush=True)
+    print(
+        f"Demo fill: {count:,} requests in {took:.1f} s wall clock "
+        f"({count / took:,.0f} requests/s).",
+        flush=True,
+    )
     return took
 
 
@@ -338,26 +361,43 @@ def parse_wrk(output: str) -> WrkResult:
         requests=int(total.group(1)),
         seconds=float(total.group(2)) * _UNITS_MS[total.group(3)] / 1000,
         requests_per_second=float(rate.group(1)),
-        p50_ms=percentiles["50"], p75_ms=percentiles["75"],
-        p90_ms=percentiles["90"], p99_ms=percentiles["99"],
+        p50_ms=percentiles["50"],
+        p75_ms=percentiles["75"],
+        p90_ms=percentiles["90"],
+        p99_ms=percentiles["99"],
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
     )
 
 
-def run_wrk(url: str, inputs: WrkInputs, prefix: str, settings: WrkSettings,
-            duration: int) -> str:
-    command = [WRK, *settings.args(duration), "--latency", f"--script={inputs.script}", url,
-               "--", prefix, str(inputs.receipts)]
-    done = subprocess.run(command, text=True, capture_output=True,
-                          timeout=duration + settings.timeout + 30)
+def run_wrk(url: str, inputs: WrkInputs, prefix: str, settings: WrkSettings, duration: int) -> str:
+    command = [
+        WRK,
+        *settings.args(duration),
+        "--latency",
+        f"--script={inputs.script}",
+        url,
+        "--",
+        prefix,
+        str(inputs.receipts),
+    ]
+    done = subprocess.run(
+        command, text=True, capture_output=True, timeout=duration + settings.timeout + 30
+    )
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr}")
     return done.stdout
 
 
-def measure(target: Target, db: Path, receipts: list[str], inputs: WrkInputs,
-            settings: WrkSettings, workers: int, workdir: Path) -> WrkResult:
+def measure(
+    target: Target,
+    db: Path,
+    receipts: list[str],
+    inputs: WrkInputs,
+    settings: WrkSettings,
+    workers: int,
+    workdir: Path,
+) -> WrkResult:
     """Serve the target, check it, warm it up and run wrk; the raw output is kept."""
     log = workdir / f"gunicorn-{target.name}.log"
     log.unlink(missing_ok=True)
@@ -402,14 +442,18 @@ def bare_drift(results: dict[str, WrkResult]) -> float:
 
 def print_table(results: dict[str, WrkResult]) -> None:
     bare = reference(results)
-    print(f"\n{'target':<34} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-          f"{'x bare':>7} {'errors':>7}")
+    print(
+        f"\n{'target':<34} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+        f"{'x bare':>7} {'errors':>7}"
+    )
     for target in TARGETS:
         r = results[target.name]
         label = f"{target.name} {target.prefix}<receipt>"
-        print(f"{label:<34} {r.requests_per_second:>8,.0f} {r.p50_ms:>7.2f} {r.p90_ms:>7.2f} "
-              f"{r.p99_ms:>7.2f} {r.requests_per_second / bare:>7.2f} "
-              f"{r.non_2xx_3xx + r.socket_errors:>7}")
+        print(
+            f"{label:<34} {r.requests_per_second:>8,.0f} {r.p50_ms:>7.2f} {r.p90_ms:>7.2f} "
+            f"{r.p99_ms:>7.2f} {r.requests_per_second / bare:>7.2f} "
+            f"{r.non_2xx_3xx + r.socket_errors:>7}"
+        )
 
 
 def judge(results: dict[str, WrkResult], fill: float | None, count: int) -> dict[str, bool]:
@@ -418,24 +462,32 @@ def judge(results: dict[str, WrkResult], fill: float | None, count: int) -> dict
     verdicts: dict[str, bool] = {}
     drift = bare_drift(results)
     if drift > MAX_BARE_DRIFT:
-        print(f"\nWARNING: the two bare runs differ by {drift:.0%}: something else used the CPUs "
-              "during the run, so the ratios below are not reliable. Run again on a quiet "
-              "machine (--keep reuses the database).")
+        print(
+            f"\nWARNING: the two bare runs differ by {drift:.0%}: something else used the CPUs "
+            "during the run, so the ratios below are not reliable. Run again on a quiet "
+            "machine (--keep reuses the database)."
+        )
     print("\nGoals:")
     for target in TARGETS:
         if target.goal is None:
             continue
         ratio = results[target.name].requests_per_second / bare
         verdicts[target.name] = ratio >= target.goal
-        print(f"  {'PASS' if verdicts[target.name] else 'FAIL'}  {target.description}: "
-              f"{ratio:.2f}x bare (goal >= {target.goal}x)")
+        print(
+            f"  {'PASS' if verdicts[target.name] else 'FAIL'}  {target.description}: "
+            f"{ratio:.2f}x bare (goal >= {target.goal}x)"
+        )
     if fill is not None and count == FILL_GOAL_REQUESTS:
         verdicts["fill"] = fill < FILL_GOAL_SECONDS
-        print(f"  {'PASS' if verdicts['fill'] else 'FAIL'}  demo fill of {count:,}: "
-              f"{fill:.1f} s (goal < {FILL_GOAL_SECONDS:.0f} s)")
+        print(
+            f"  {'PASS' if verdicts['fill'] else 'FAIL'}  demo fill of {count:,}: "
+            f"{fill:.1f} s (goal < {FILL_GOAL_SECONDS:.0f} s)"
+        )
     else:
-        print(f"  ----  demo fill: goal < {FILL_GOAL_SECONDS:.0f} s for "
-              f"{FILL_GOAL_REQUESTS:,} requests, not judged in this run")
+        print(
+            f"  ----  demo fill: goal < {FILL_GOAL_SECONDS:.0f} s for "
+            f"{FILL_GOAL_REQUESTS:,} requests, not judged in this run"
+        )
     return verdicts
 
 
@@ -450,10 +502,12 @@ def save(workdir: Path, report: dict[str, Any]) -> Path:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--requests", type=int, default=1_000_000,
-                        help="synthetic requests in the database")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--requests", type=int, default=1_000_000, help="synthetic requests in the database"
+    )
     parser.add_argument("--duration", type=int, default=15, help="seconds of wrk per target")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk before each run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
@@ -462,13 +516,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--sample", type=int, default=20_000, help="receipt numbers to ask for")
     parser.add_argument("--seed", type=int, default=1, help="seed of the receipt sample")
-    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
-                        help="where the database, wrk inputs and outputs go")
-    parser.add_argument("--keep", action="store_true",
-                        help="reuse the work dir's database if it exists")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEFAULT_WORKDIR,
+        help="where the database, wrk inputs and outputs go",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the work dir's database if it exists"
+    )
     args = parser.parse_args(argv)
-    if min(args.requests, args.duration, args.connections, args.threads, args.workers,
-           args.sample) < 1 or args.connections < args.threads:
+    if (
+        min(args.requests, args.duration, args.connections, args.threads, args.workers, args.sample)
+        < 1
+        or args.connections < args.threads
+    ):
         parser.error("counts must be positive, and --connections at least --threads")
     args.workdir = args.workdir.resolve()
     return args
@@ -477,8 +539,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     db = args.workdir / DB_NAME
-    settings = WrkSettings(args.threads, args.connections, args.duration, args.warmup,
-                           args.timeout)
+    settings = WrkSettings(args.threads, args.connections, args.duration, args.warmup, args.timeout)
     fill = prepare_database(db, args.requests, args.keep)
     warm_page_cache(db)
     rows = count_requests(db)
@@ -486,26 +547,37 @@ def run(args: argparse.Namespace) -> None:
     inputs = write_wrk_inputs(args.workdir, receipts)
     cpus = len(os.sched_getaffinity(0))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nMachine: nproc={cpus}, {cpu_model()}, Python {platform.python_version()}, "
-          f"load average {load}")
+    print(
+        f"\nMachine: nproc={cpus}, {cpu_model()}, Python {platform.python_version()}, "
+        f"load average {load}"
+    )
     print(f"Database: {db} ({rows:,} requests; {len(receipts):,} receipt numbers sampled)")
-    print(f"wrk: {' '.join(settings.args(settings.duration))} --latency, "
-          f"{settings.warmup} s warm-up; gunicorn: {args.workers} sync workers on {HOST}")
+    print(
+        f"wrk: {' '.join(settings.args(settings.duration))} --latency, "
+        f"{settings.warmup} s warm-up; gunicorn: {args.workers} sync workers on {HOST}"
+    )
 
     results: dict[str, WrkResult] = {}
     for target in TARGETS:
         print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
-        results[target.name] = measure(target, db, receipts, inputs, settings, args.workers,
-                                       args.workdir)
+        results[target.name] = measure(
+            target, db, receipts, inputs, settings, args.workers, args.workdir
+        )
 
     print_table(results)
     verdicts = judge(results, fill, args.requests)
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"nproc": cpus, "cpu": cpu_model(), "python": platform.python_version()},
-        "database": {"path": str(db), "requests": rows, "fill_seconds": fill,
-                     "fill_requested": args.requests if fill is not None else None},
-        "wrk": asdict(settings), "gunicorn_workers": args.workers, "sample": len(receipts),
+        "database": {
+            "path": str(db),
+            "requests": rows,
+            "fill_seconds": fill,
+            "fill_requested": args.requests if fill is not None else None,
+        },
+        "wrk": asdict(settings),
+        "gunicorn_workers": args.workers,
+        "sample": len(receipts),
         "results": {
             name: {**asdict(r), "ratio_to_bare": r.requests_per_second / reference(results)}
             for name, r in results.items()

@@ -42,6 +42,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def screenshot_path(name: str, tmp_path: Path) -> str:
+    """Where a browser test saves its screenshot: the committed ``docs/screenshots/`` only
+    when ``UPDATE_SCREENSHOTS=1`` asks for it, so that a test run leaves the tree clean."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return str(SCREENSHOTS / name)
+    return str(tmp_path / name)
+
 
 def services_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("SIAPAMBIL_REQUIRE_SERVICES"))

@@ -3,16 +3,14 @@ switching language, without JavaScript, on a 360-pixel phone, and against WCAG 2
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.conftest import screenshot_path
 from tracker import demo, receipts
 from tracker.status import Status
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -35,7 +33,7 @@ def no_js_page(browser):
 
 
 def test_type_a_demo_receipt_read_the_status_and_switch_language(
-    page, live_server, demo_receipts
+    page, live_server, demo_receipts, tmp_path
 ) -> None:
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(live_server) else outside.append(r.url))
@@ -50,8 +48,7 @@ def test_type_a_demo_receipt_read_the_status_and_switch_language(
     assert "Siap diambil" in status.inner_text()
     assert page.get_by_text("Nomor pengambilan").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "status.png"), full_page=True)
+    page.screenshot(path=screenshot_path("status.png", tmp_path), full_page=True)
 
     page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.conftest import screenshot_path
 from tests.factories import csrf_token
 from tracker import announce
 from tracker.status import Status
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 POINT = "srg-dinas"
 API = "**/api/v1/points/**"
@@ -146,7 +145,7 @@ def test_a_call_to_a_counter_is_shown_and_spoken(
 
 
 def test_the_board_passes_axe_and_is_pictured_for_the_readme(
-    app, tv, live_server, make_request, session
+    app, tv, live_server, make_request, session, tmp_path
 ) -> None:
     for name in NAMES[:9]:
         make_request(Status.READY, name=name, point=POINT)
@@ -163,5 +162,4 @@ def test_the_board_passes_axe_and_is_pictured_for_the_readme(
     expect(tv.locator("[data-role=ticker]")).to_contain_text("A-")
     still = "Object.assign(document.querySelector('.ticker p').style, {animation: 'none', %s})"
     tv.evaluate(still % "paddingLeft: '0'")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tv.screenshot(path=str(SCREENSHOTS / "board.png"))
+    tv.screenshot(path=screenshot_path("board.png", tmp_path))

@@ -4,20 +4,20 @@ taken here."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.conftest import screenshot_path
 from tracker import demo, statistics
 from tracker.models import TIMEZONES
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-def test_the_statistics_page_passes_axe_and_is_pictured(browser, live_server, session) -> None:
+def test_the_statistics_page_passes_axe_and_is_pictured(
+    browser, live_server, session, tmp_path
+) -> None:
     demo.add_requests(session, 1500, per_status=2, seed=3)
     for zone in TIMEZONES:
         statistics.roll_up(session, zone, full=True)
@@ -38,8 +38,7 @@ def test_the_statistics_page_passes_axe_and_is_pictured(browser, live_server, se
                 assert sections.nth(i).locator("table caption").count() == 1
         assert not refused, refused  # nothing on the page was blocked by the policy
         page.goto(live_server + "/statistik?lang=id")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.set_viewport_size({"width": 1280, "height": 1700})
-        page.screenshot(path=str(SCREENSHOTS / "statistics.png"))
+        page.screenshot(path=screenshot_path("statistics.png", tmp_path))
     finally:
         context.close()
