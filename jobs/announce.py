@@ -3,17 +3,18 @@ each office's morning digest, in its own time zone."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tracker import announce
 
 
-def run(session: Any, _config: dict[str, Any]) -> int:
-    return sum(a.count for a in announce.publish(session))
+def run(session: Any, _config: dict[str, Any], now: dt.datetime) -> int:
+    return sum(a.count for a in announce.publish(session, now))
 
 
 def digest(zone: str) -> Any:
-    def run_digest(session: Any, _config: dict[str, Any]) -> int:
-        return len(announce.digest(session, zone))
+    def run_digest(session: Any, _config: dict[str, Any], now: dt.datetime) -> int:
+        return len(announce.digest(session, zone, now))
 
     return run_digest

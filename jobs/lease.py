@@ -13,15 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tracker.models import JobLease, utcnow
+from tracker.models import JobLease
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-def take(session: Session, name: str, seconds: int) -> bool:
-    """Take the lease of ``name`` for ``seconds`` if nobody holds it; commits."""
-    now = utcnow()
+def take(session: Session, name: str, seconds: int, now: dt.datetime) -> bool:
+    """Take the lease of ``name`` for ``seconds`` if nobody holds it at ``now``; commits."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
         insert(JobLease).values(name=name, holder="", until=EPOCH).on_conflict_do_nothing()
@@ -36,8 +35,8 @@ def take(session: Session, name: str, seconds: int) -> bool:
     return taken.rowcount == 1
 
 
-def give_back(session: Session, name: str) -> None:
-    now = utcnow()
+def give_back(session: Session, name: str, now: dt.datetime) -> None:
+    """Give the lease back at ``now`` (when the run ended); commits."""
     session.execute(
         update(JobLease)
         .where(JobLease.name == name, JobLease.holder == HOLDER)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tracker import delivery
 
 
-def run(session: Any, config: dict[str, Any]) -> dict[str, int]:
-    return dict(delivery.dispatch(session, config))
+def run(session: Any, config: dict[str, Any], now: dt.datetime) -> dict[str, int]:
+    return dict(delivery.dispatch(session, config, now))

@@ -32,7 +32,7 @@ MISFIRE_GRACE_SECONDS = 300
 @dataclass(frozen=True)
 class Job:
     id: str
-    work: Callable[[Any, dict[str, Any]], Any]
+    work: runner.Work
     trigger: Callable[[dict[str, Any]], Any]
     lease_setting: str = "JOB_LEASE_SECONDS"  # how long a run may take before it is presumed dead
 

@@ -10,9 +10,18 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import accounts, pickup, workflow
+from tracker import accounts, handover, pickup, workflow
 from tracker.demo import PATHS
-from tracker.models import Office, PickupPoint, Request, Role, Service, StaffAccount
+from tracker.models import (
+    CollectorKind,
+    Office,
+    PickupPoint,
+    Request,
+    Role,
+    Service,
+    StaffAccount,
+    utcnow,
+)
 from tracker.status import Status
 
 NOTES = {
@@ -22,7 +31,8 @@ NOTES = {
 
 
 class RequestFactory:
-    """``factory(status=..., **fields)`` -> a committed Request in that status."""
+    """``factory(status=..., **fields)`` -> a committed Request in that status, every step
+    taken at ``at`` (the real clock, read once, unless a test chooses its instant)."""
 
     def __init__(self, app: Flask, session: Session) -> None:
         self.app = app
@@ -58,6 +68,7 @@ class RequestFactory:
         point: str | None = None,
         at: dt.datetime | None = None,
     ) -> Request:
+        at = at or utcnow()
         the_office = self.office(office)
         request = workflow.register(
             self.session,
@@ -72,20 +83,34 @@ class RequestFactory:
             at=at,
         )
         for step in PATHS[status][1:]:
-            self.move(request, step, point=point)
+            self.move(request, step, point=point, at=at)
         self.session.commit()
         return request
 
-    def move(self, request: Request, to: Status, *, point: str | None = None, **kw: Any) -> None:
+    def move(
+        self,
+        request: Request,
+        to: Status,
+        *,
+        point: str | None = None,
+        at: dt.datetime | None = None,
+        **kw: Any,
+    ) -> None:
+        """One step of the workflow, as staff would make it (a collection as a handover of the
+        document to the applicant)."""
+        at = at or utcnow()
+        if to in (Status.COLLECTED, Status.DELIVERING):
+            self._hand_over(request, to, at, **kw)
+            return
         window = number = None
         if to == Status.READY:
             the_point = self.point(point) if point else request.office.points[0]
-            window = pickup.next_window(the_point, workflow.utcnow(), 10)
+            window = pickup.next_window(the_point, at, 10)
             number = pickup.assign_number(self.session, the_point, window.first_day)
         elif to == Status.RETURNED:
             main = pickup.main_point(self.session, request.office_id)
             assert main is not None
-            window = pickup.next_window(main, workflow.utcnow(), 30)
+            window = pickup.next_window(main, at, 30)
         workflow.transition(
             self.session,
             request,
@@ -94,8 +119,21 @@ class RequestFactory:
             public_note=NOTES.get(to, ""),
             window=window,
             pickup_number=number,
+            at=at,
             **kw,
         )
+
+    def _hand_over(self, request: Request, to: Status, at: dt.datetime, **kw: Any) -> None:
+        if to == Status.COLLECTED:
+            handover.collect(
+                self.session, request, collector=CollectorKind.SELF, id_checked=True,
+                actor="factory", at=at, **kw,
+            )  # fmt: skip
+        else:
+            handover.send_out(
+                self.session, request, courier="Pos Indonesia", tracking_ref="P123",
+                actor="factory", at=at, **kw,
+            )  # fmt: skip
 
 
 PASSWORD = "kopi-tubruk-pagi-7"

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import csrf_token
-from tracker import handover, pickup, workflow
+from tracker import handover, pickup
 from tracker.kept import worker_cache
-from tracker.models import Closure, PickupPoint, Request
+from tracker.models import Closure, PickupPoint, Request, utcnow
 from tracker.status import Status
 from tracker.workdays import is_holiday
 
@@ -66,7 +66,7 @@ def test_the_etag_answers_304_until_the_board_changes(client, make_request, sess
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert request.pickup_number in [d["number"] for d in changed.get_json()["documents"]]
 
-    handover.collect(session, request, collector="self", id_checked=True, actor="test")
+    handover.collect(session, request, collector="self", id_checked=True, actor="test", at=utcnow())
     session.commit()
     gone = client.get(BOARD, headers={"If-None-Match": changed.headers["ETag"]})
     assert gone.status_code == 200
@@ -147,7 +147,7 @@ def test_today_shows_the_hours_and_a_closure_closes_the_day(client, make_request
 
 def test_the_list_of_points_and_the_board_pages(client, make_request, session) -> None:
     office = make_request.office("36.73")
-    now = workflow.utcnow()
+    now = utcnow()
     past = pickup.schedule_visit(
         session, office, name="Desa Lama", address="Balai desa",
         starts=now - dt.timedelta(days=3), ends=now - dt.timedelta(days=2),

@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import screenshot_path
 from tracker import demo, receipts
+from tracker.models import utcnow
 from tracker.status import Status
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,7 @@ WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
 
 @pytest.fixture
 def demo_receipts(session) -> dict[Status, str]:
-    samples = demo.add_requests(session, 0, per_status=1, seed=11)
+    samples = demo.add_requests(session, 0, per_status=1, seed=11, now=utcnow())
     session.commit()
     return {status: numbers[0] for status, numbers in samples.items()}
 

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from tests.conftest import screenshot_path
 from tests.factories import csrf_token
 from tracker import announce
+from tracker.models import utcnow
 from tracker.status import Status
 
 pytestmark = pytest.mark.browser
@@ -151,7 +152,7 @@ def test_the_board_passes_axe_and_is_pictured_for_the_readme(
         make_request(Status.READY, name=name, point=POINT)
     called = make_request(Status.READY, name="Hendra Gunawan", point=POINT)
     called.counter, called.called_at = make_request.point(POINT).counters[1], called.updated_at
-    announce.publish(session)
+    announce.publish(session, utcnow())
     session.commit()
     axe = Axe()
     for path in ("/board", f"/board/{POINT}", f"/board?points={POINT},srg-cipocok"):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.factories import PASSWORD
@@ -97,10 +98,14 @@ def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_req
     # Handover to a representative, typed by keyboard.
     first = pile[0]
     page.goto(live_server + "/staff/handover")
+    # The field takes focus by itself (autofocus), which Chromium may apply a moment after
+    # the load event: type only once it has it, or the first keys go nowhere.
+    expect(page.locator("#no")).to_be_focused()
     page.keyboard.type(receipts.format_grouped(first.receipt))
+    expect(page.locator("#no")).to_have_value(receipts.format_grouped(first.receipt))
     page.keyboard.press("Enter")
     page.wait_for_url("**/staff/handover?no=*")
-    assert first.pickup_number in page.locator(".pickup-number").inner_text()
+    expect(page.locator(".pickup-number")).to_contain_text(first.pickup_number)
     no_violations(page)
     page.select_option("#counter", "Loket 2")  # called to a counter: the lobby board shows it
     page.locator("form.call button").click()

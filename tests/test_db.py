@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from tracker import workflow
 from tracker.db import make_engine
-from tracker.models import Base, Request
+from tracker.models import Base, Request, utcnow
 from tracker.status import Status
 
 
@@ -47,7 +47,9 @@ def test_concurrent_writers_never_see_database_is_locked(app, make_request) -> N
                 with writer() as session:
                     request = session.get(Request, request_id)
                     session.scalar(select(Request.id).limit(1))  # a read before the write
-                    workflow.transition(session, request, to, actor="t", public_note="n")
+                    workflow.transition(
+                        session, request, to, actor="t", public_note="n", at=utcnow()
+                    )
                     session.commit()
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)

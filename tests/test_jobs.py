@@ -55,7 +55,7 @@ def test_announce_publishes_each_ready_document_once(make_request, session, runn
 
 def test_the_announcement_pages_show_numbers_not_people(client, make_request, session) -> None:
     request = make_request(Status.READY, point="srg-cipocok", name="Siti Rahmawati")
-    announce.publish(session)
+    announce.publish(session, utcnow())
     session.commit()
     page = client.get("/pengumuman?titik=srg-cipocok").get_data(as_text=True)
     assert request.pickup_number in page and mask_name("Siti Rahmawati") in page
@@ -166,7 +166,7 @@ def test_retention_removes_personal_data_and_keeps_statistics(app, make_request,
         >= 4
     )
     fresh = make_request(Status.COLLECTED)
-    assert lifecycle.anonymise(session, app.config) == 0  # not old enough
+    assert lifecycle.anonymise(session, app.config, utcnow()) == 0  # not old enough
     session.refresh(fresh)
     assert fresh.nik is not None
     session.commit()
@@ -175,16 +175,16 @@ def test_retention_removes_personal_data_and_keeps_statistics(app, make_request,
 def test_the_overdue_list_counts_per_office(make_request, session) -> None:
     late = make_request(Status.PROCESSING, at=utcnow() - dt.timedelta(days=60))
     make_request(Status.PROCESSING)
-    assert lifecycle.overdue_counts(session) == {late.office_id: 1}
+    assert lifecycle.overdue_counts(session, utcnow()) == {late.office_id: 1}
     session.commit()
 
 
 def test_a_held_lease_keeps_a_second_run_out(app, session, runner) -> None:
     with app.app_context():
-        assert lease.take(session, "announce", 60)
+        assert lease.take(session, "announce", 60, utcnow())
         result = runner.invoke(jobs_cli, ["run-once", "announce"])
         assert "skipped" in result.output
-        lease.give_back(session, "announce")
+        lease.give_back(session, "announce", utcnow())
         assert "announce: 0" in runner.invoke(jobs_cli, ["run-once", "announce"]).output
 
 

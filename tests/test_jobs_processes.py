@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
 from tests.test_notify import ready_with_sms, sms_url
-from tracker.models import AnnouncementItem, Channel, OutboxMessage, OutboxStatus
+from tracker.models import AnnouncementItem, Channel, OutboxMessage, OutboxStatus, utcnow
 from tracker.status import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +27,10 @@ pytestmark = pytest.mark.slow
 
 
 def environment(database_url: str, **settings: Any) -> dict[str, str]:
+    """The processes' settings. They run on the real clock, so quiet hours are switched off
+    by the setting: an SMS must go at whatever hour the suite runs."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-           "PUBLIC_BASE_URL": "https://cek.example.go.id"}  # fmt: skip
+           "PUBLIC_BASE_URL": "https://cek.example.go.id", "NOTIFY_QUIET_HOURS": ""}  # fmt: skip
     env.update({key: str(value) for key, value in settings.items()})
     return env
 
@@ -134,6 +136,29 @@ def test_a_provider_that_is_down_keeps_everything_queued(
     assert flask(env, "jobs", "run-once", "notify").wait(timeout=60) == 0
     assert states(session) == {OutboxStatus.SENT: len(made)}
     assert len(keys_received(httpserver)) == len(made)
+
+
+def test_a_real_dispatcher_keeps_the_quiet_hours_it_is_given(
+    database_url, make_request, session, httpserver
+):
+    """The setting reaches a real process: with quiet hours around the present moment (in
+    the office's zone) the SMS waits, and with none it goes."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    httpserver.expect_request("/sms").respond_with_data("ok")
+    ready_with_sms(make_request, session)
+    here = dt.datetime.now(ZoneInfo("Asia/Jakarta"))
+    around = f"{here - dt.timedelta(hours=2):%H:%M}-{here + dt.timedelta(hours=2):%H:%M}"
+    quiet = environment(database_url, NOTIFY_SMS_URL=sms_url(httpserver), NOTIFY_QUIET_HOURS=around)
+    assert flask(quiet, "jobs", "run-once", "announce").wait(timeout=60) == 0
+    assert flask(quiet, "jobs", "run-once", "notify").wait(timeout=60) == 0
+    assert states(session) == {OutboxStatus.PENDING: 1} and not httpserver.log
+    session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))  # due again now
+    session.commit()
+    none = environment(database_url, NOTIFY_SMS_URL=sms_url(httpserver))
+    assert flask(none, "jobs", "run-once", "notify").wait(timeout=60) == 0
+    assert states(session) == {OutboxStatus.SENT: 1} and len(httpserver.log) == 1
 
 
 def test_the_run_line_serves_web_and_scheduler(database_url, app, client, make_account,

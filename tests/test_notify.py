@@ -15,6 +15,7 @@ from tracker import announce, delivery, notify
 from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
 from tracker.status import Status
 
+MORNING_WIB = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # 08.00 WIB: the changes are made
 NOON_WIB = dt.datetime(2026, 12, 2, 5, 0, tzinfo=dt.UTC)  # 12.00 WIB
 NIGHT_WIB = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)  # 22.00 WIB
 
@@ -34,18 +35,25 @@ def outbox(session: Any) -> list[OutboxMessage]:
     return rows
 
 
-def ready_with_sms(make_request: Any, session: Any, **kw: Any) -> Any:
-    request = make_request(Status.PROCESSING, **kw)
+def ready_with_sms(
+    make_request: Any,
+    session: Any,
+    at: dt.datetime | None = None,
+    point: str = "srg-cipocok",
+    **kw: Any,
+) -> Any:
+    """A request with SMS consent made ready at ``at`` (the real clock when None)."""
+    request = make_request(Status.PROCESSING, at=at, **kw)
     request.consent_notify, request.channel = True, Channel.SMS
     session.commit()
-    make_request.move(request, Status.READY, point="srg-cipocok")
+    make_request.move(request, Status.READY, point=point, at=at)
     session.commit()
     return request
 
 
 def test_ready_is_held_until_announced_then_sent_once(app, make_request, session, httpserver):
     httpserver.expect_request("/sms", method="POST").respond_with_data("ok")
-    request = ready_with_sms(make_request, session)
+    request = ready_with_sms(make_request, session, MORNING_WIB)
     [message] = outbox(session)
     assert (message.status, message.event, message.channel) == (
         OutboxStatus.HELD,
@@ -76,10 +84,10 @@ def test_ready_is_held_until_announced_then_sent_once(app, make_request, session
 def test_an_email_arrives_with_where_when_and_what_to_bring(
     app, make_request, session, smtp_receiver
 ):
-    request = make_request(Status.VERIFYING, email="siti@contoh.id")
+    request = make_request(Status.VERIFYING, email="siti@contoh.id", at=MORNING_WIB)
     request.consent_notify, request.channel = True, Channel.EMAIL
     session.commit()
-    make_request.move(request, Status.NEEDS_FIX)  # the factory's note: a blurred KK copy
+    make_request.move(request, Status.NEEDS_FIX, at=MORNING_WIB)  # the note: a blurred KK copy
     session.commit()
     url = f"mailto://127.0.0.1:{smtp_receiver.port}?from=siapambil@serangkota.go.id&to={{to}}&mode=insecure"
     with app.app_context():
@@ -119,7 +127,7 @@ def test_every_ready_sms_fits_one_gsm7_message(app, make_request, session) -> No
 
 def test_sms_waits_out_the_quiet_hours(app, make_request, session, httpserver):
     httpserver.expect_request("/sms").respond_with_data("ok")
-    ready_with_sms(make_request, session)
+    ready_with_sms(make_request, session, MORNING_WIB)
     with app.app_context():
         announce.publish(session, NIGHT_WIB)
         session.commit()
@@ -134,7 +142,7 @@ def test_sms_waits_out_the_quiet_hours(app, make_request, session, httpserver):
 
 def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, session, httpserver):
     httpserver.expect_request("/sms").respond_with_data("down", status=503)
-    ready_with_sms(make_request, session)
+    ready_with_sms(make_request, session, MORNING_WIB)
     settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver), NOTIFY_MAX_ATTEMPTS=3)
     with app.app_context():
         announce.publish(session, NOON_WIB)
@@ -197,3 +205,88 @@ def test_other_events_go_straight_to_the_outbox(event, make_request, session) ->
     session.commit()
     last = outbox(session)[-1]
     assert (last.event, last.status) == (event, OutboxStatus.PENDING)
+
+
+def test_a_message_is_due_from_the_moment_of_its_change(make_request, session) -> None:
+    """The outbox row is due at the instant of the change that wrote it, not at the real
+    time the test happens to run at."""
+    request = make_request(Status.VERIFYING, at=MORNING_WIB)
+    request.consent_notify, request.channel = True, Channel.WHATSAPP
+    session.commit()
+    make_request.move(request, Status.REJECTED, at=MORNING_WIB)
+    session.commit()
+    assert outbox(session)[-1].next_attempt_at == MORNING_WIB
+
+
+def test_no_quiet_hours_when_the_setting_is_empty(app, make_request, session, httpserver):
+    httpserver.expect_request("/sms").respond_with_data("ok")
+    ready_with_sms(make_request, session, MORNING_WIB)
+    settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver), NOTIFY_QUIET_HOURS="")
+    with app.app_context():
+        announce.publish(session, NIGHT_WIB)
+        session.commit()
+        assert delivery.dispatch(session, settings, NIGHT_WIB) == {"sent": 1}
+    assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize(
+    ("quiet", "at", "waits_until"),
+    [
+        # 22.00 WIB inside 21.00-07.00: until 07.00 WIB the next morning
+        ("21:00-07:00", NIGHT_WIB, dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)),
+        # 06.59 WIB, just before the end: until 07.00 that same morning
+        ("21:00-07:00", dt.datetime(2026, 12, 2, 23, 59, tzinfo=dt.UTC), None),
+        # a window within one day: 12.00-13.00 WIB
+        ("12:00-13:00", NOON_WIB, dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_quiet_hours_come_from_the_setting(
+    app, make_request, session, httpserver, quiet, at, waits_until
+):
+    httpserver.expect_request("/sms").respond_with_data("ok")
+    ready_with_sms(make_request, session, MORNING_WIB)
+    settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver), NOTIFY_QUIET_HOURS=quiet)
+    with app.app_context():
+        announce.publish(session, at)
+        session.commit()
+        assert delivery.dispatch(session, settings, at) == {"quiet": 1}
+    [message] = outbox(session)
+    expected = waits_until or dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)
+    assert message.next_attempt_at == expected and not httpserver.log
+    with app.app_context():  # control: at the end of the quiet hours it goes
+        assert delivery.dispatch(session, settings, expected) == {"sent": 1}
+
+
+def test_quiet_hours_are_kept_in_the_office_s_own_zone(app, make_request, session, httpserver):
+    """20.00 WIB is 22.00 in Jayapura (WIT): an SMS of a Jayapura office waits, one of a
+    Serang office goes."""
+    httpserver.expect_request("/sms").respond_with_data("ok")
+    serang = ready_with_sms(make_request, session, MORNING_WIB)
+    jayapura = ready_with_sms(make_request, session, MORNING_WIB, "lbk-dinas", office="36.02")
+    jayapura.office.timezone = "Asia/Jayapura"  # Lebak, moved east for the test
+    session.commit()
+    evening = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.UTC)  # 20.00 WIB, 22.00 WIT
+    with app.app_context():
+        announce.publish(session, evening)
+        session.commit()
+        tally = delivery.dispatch(session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), evening)
+    assert tally == {"sent": 1, "quiet": 1}
+    [(received, _)] = httpserver.log
+    assert received.headers["Idempotency-Key"].startswith(f"{serang.id}:")
+    session.rollback()
+
+
+@pytest.mark.parametrize("raw", ["21-07", "25:00-07:00", "21:00", "07:00-07:00"])
+def test_a_setting_of_quiet_hours_that_cannot_be_read_is_refused(raw) -> None:
+    from tracker import create_app
+    from tracker.config import ConfigError
+
+    with pytest.raises(ConfigError, match="NOTIFY_QUIET_HOURS"):
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "NOTIFY_QUIET_HOURS": raw})
+
+
+def test_an_empty_quiet_hours_setting_in_the_environment_means_none() -> None:
+    from tracker.config import from_environment
+
+    assert from_environment({"NOTIFY_QUIET_HOURS": ""}) == {"NOTIFY_QUIET_HOURS": ""}
+    assert from_environment({"NOTIFY_BATCH": ""}) == {}  # control: other empties are "unset"

@@ -6,13 +6,14 @@ import logging
 import re
 import urllib.error
 import urllib.request
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from tests.qr import decode_svg
 from tracker import announce, demo, receipts, statistics
-from tracker.models import TIMEZONES, Office, PickupPoint, Request
+from tracker.models import TIMEZONES, Office, PickupPoint, Request, utcnow
 from tracker.status import Status
 
 PEOPLE = [
@@ -172,11 +173,12 @@ def demo_answers(client, session):
 def test_no_personal_data_on_boards_statistics_or_announcements(client, session) -> None:
     """The demo, announced and rolled up as the jobs do, read through every public answer
     about many requests at once: no NIK, phone number, e-mail, full name or receipt number."""
-    demo.add_requests(session, 400, per_status=3, seed=5)
-    announce.publish(session)
+    now = utcnow()
+    demo.add_requests(session, 400, per_status=3, seed=5, now=now)
+    announce.publish(session, now)
     for zone in TIMEZONES:
-        announce.digest(session, zone)
-        statistics.roll_up(session, zone)
+        announce.digest(session, zone, now)
+        statistics.roll_up(session, zone, now.astimezone(ZoneInfo(zone)).date())
     session.commit()
     people = session.execute(
         select(Request.receipt, Request.nik, Request.phone, Request.email, Request.applicant_name)

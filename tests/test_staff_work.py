@@ -7,11 +7,12 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import csrf_token
 from tracker import audit, batch, nik, pickup, receipts, workflow
-from tracker.models import AuditEntry, Closure, Handover, PickupPoint, Request, StatusEvent
+from tracker.models import AuditEntry, Closure, Handover, PickupPoint, Request, StatusEvent, utcnow
 from tracker.status import Status
 
 NIK_WOMAN = "3673015212900003"  # born 12 December 1990, a woman (52 = 12 + 40)
@@ -240,11 +241,45 @@ def test_a_representative_is_refused_where_the_applicant_said_no(make_request, s
     try:
         handover.collect(session, request, collector=CollectorKind.REPRESENTATIVE,
                          id_checked=True, actor="t", name="A", relation="B",
-                         attorney_checked=True)  # fmt: skip
+                         attorney_checked=True, at=utcnow())  # fmt: skip
     except MissingDetails as error:
         assert error.details["missing"] == "representative_not_allowed"
     else:
         raise AssertionError("a representative was let through")
+    session.rollback()
+
+
+@pytest.mark.parametrize("start", [Status.READY, Status.RETURNED])
+def test_collected_is_reached_only_through_the_handover(
+    client, operator, make_request, session, start
+) -> None:
+    """The request page's generic move refuses ``collected`` and points to the handover
+    page, so no document is handed over without the identity check and its record."""
+    request = make_request(start)
+    page = client.get(f"/staff/r/{request.receipt}").get_data(as_text=True)
+    assert f"/staff/r/{request.receipt}/move/collected" not in page  # no form offers it
+    refused = move(client, request, "collected", public_note="diambil")
+    assert refused.status_code == 400
+    assert "halaman penyerahan" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert request.status == start
+    assert session.scalars(select(Handover)).all() == []
+    session.commit()
+    # Control: the handover page hands it over, and records who took it.
+    data = {"version": request.version, "collector": "self", "id_checked": "y"}
+    assert post(client, f"/staff/handover/{request.receipt}", data).status_code == 303
+    session.expire_all()
+    assert request.status == Status.COLLECTED
+    assert session.scalars(select(Handover.kind)).one().value == "self"
+
+
+def test_the_workflow_itself_refuses_collected_without_a_handover(make_request, session) -> None:
+    from tracker.errors import MissingDetails
+
+    request = make_request(Status.READY)
+    with pytest.raises(MissingDetails) as refused:
+        workflow.transition(session, request, Status.COLLECTED, actor="t", at=utcnow())
+    assert refused.value.details["missing"] == "handover"
     session.rollback()
 
 
@@ -332,6 +367,7 @@ def test_mark_ready_refuses_a_point_of_another_office(make_request, session) -> 
     request = make_request(Status.PROCESSING)
     with pytest.raises(MissingDetails):
         workflow.mark_ready(
-            session, request, make_request.point("lbk-dinas"), actor="t", open_days=5
-        )
+            session, request, make_request.point("lbk-dinas"), actor="t", open_days=5,
+            at=utcnow(),
+        )  # fmt: skip
     session.rollback()

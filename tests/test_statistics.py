@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jobs.cli import jobs as jobs_cli
 from tracker import statistics
 from tracker.formatters import format_percent
-from tracker.models import DailyFigure, Office, Request, Service
+from tracker.models import DailyFigure, Office, Request, Service, utcnow
 from tracker.receipts import format_grouped
 from tracker.statistics import Period, percentile
 from tracker.status import Status
@@ -30,6 +30,9 @@ NOV = 11
 
 def utc(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2025, NOV, day, hour, minute, tzinfo=dt.UTC)
+
+
+NOW = utc(14, 2)  # when the figures are read
 
 
 def local(day: int) -> dt.date:
@@ -150,7 +153,7 @@ def test_figures_of_a_period_add_up_the_days(session, wita_history) -> None:
     session.commit()
     period = Period.ending(local(13), weeks=4)
     assert (period.first, period.last) == (dt.date(2025, 10, 20), local(13))
-    found = statistics.gather(session, period, "36.02")
+    found = statistics.gather(session, period, "36.02", now=NOW)
     session.commit()
     [office] = found.offices
     [ktp] = [s for s in office.services if s.code == "ktp-el"]
@@ -164,7 +167,7 @@ def test_figures_of_a_period_add_up_the_days(session, wita_history) -> None:
     ]
     assert found.weekly[-1].last == local(13) and len(found.weekly) == 4
     with pytest.raises(LookupError):
-        statistics.gather(session, period, "99.99")
+        statistics.gather(session, period, "99.99", now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -309,7 +312,7 @@ def test_no_personal_data_in_any_statistics_answer(client, demo) -> None:
 
 
 def test_the_deadlines_job_rolls_yesterday_up(runner, make_request, session) -> None:
-    make_request(S.READY, at=statistics.utcnow() - dt.timedelta(days=3))
+    make_request(S.READY, at=utcnow() - dt.timedelta(days=3))
     result = runner.invoke(jobs_cli, ["run-once", "deadlines-wib"])
     assert result.exit_code == 0, result.output
     assert "'figures': " in result.output and "'overdue': " in result.output

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tracker import pickup, workflow
 from tracker.errors import ConflictError, MissingDetails, TransitionError
-from tracker.models import Request, StatusEvent
+from tracker.models import Request, StatusEvent, utcnow
 from tracker.status import FINISHED, OPEN, Status
 from tracker.workflow import TRANSITIONS
 
@@ -56,6 +56,7 @@ def test_a_move_writes_the_event_and_bumps_the_version(session, make_request) ->
         expected_version=1,
         public_note="Berkas lengkap.",
         internal_note="cek ulang alamat",
+        at=utcnow(),
     )
     session.commit()
     fresh = session.get(Request, request.id)
@@ -82,7 +83,7 @@ def test_an_illegal_move_is_refused_and_changes_nothing(session, make_request, s
     request = make_request(start)
     before = (request.status, request.version, len(events_of(session, request)))
     with pytest.raises(TransitionError):
-        workflow.transition(session, request, to, actor="op1", public_note="x")
+        workflow.transition(session, request, to, actor="op1", public_note="x", at=utcnow())
     session.rollback()
     fresh = session.get(Request, request.id)
     session.refresh(fresh)
@@ -93,19 +94,25 @@ def test_an_illegal_move_is_refused_and_changes_nothing(session, make_request, s
 def test_needs_fix_and_rejected_need_a_reason(session, make_request, to) -> None:
     request = make_request(Status.VERIFYING)
     with pytest.raises(MissingDetails) as caught:
-        workflow.transition(session, request, to, actor="op1", public_note="   ")
+        workflow.transition(session, request, to, actor="op1", public_note="   ", at=utcnow())
     assert caught.value.details["missing"] == "reason"
 
 
 def test_ready_needs_a_window(session, make_request) -> None:
     request = make_request(Status.PROCESSING)
     with pytest.raises(MissingDetails):
-        workflow.transition(session, request, Status.READY, actor="op1")
+        workflow.transition(session, request, Status.READY, actor="op1", at=utcnow())
     point = request.office.points[1]
-    window = pickup.next_window(point, workflow.utcnow(), 10)
+    window = pickup.next_window(point, utcnow(), 10)
     number = pickup.assign_number(session, point, window.first_day)
     workflow.transition(
-        session, request, Status.READY, actor="op1", window=window, pickup_number=number
+        session,
+        request,
+        Status.READY,
+        actor="op1",
+        window=window,
+        pickup_number=number,
+        at=utcnow(),
     )
     session.commit()
     assert request.pickup_point_id == point.id
@@ -117,7 +124,9 @@ def test_a_stale_version_is_a_conflict_and_overwrites_nothing(app, session, make
     other = app.extensions["siapambil.db"]["writer"]()
     try:
         theirs = other.get(Request, request.id)
-        workflow.transition(other, theirs, Status.PROCESSING, actor="op2", expected_version=2)
+        workflow.transition(
+            other, theirs, Status.PROCESSING, actor="op2", expected_version=2, at=utcnow()
+        )
         other.commit()
     finally:
         other.close()
@@ -129,6 +138,7 @@ def test_a_stale_version_is_a_conflict_and_overwrites_nothing(app, session, make
             actor="op1",
             expected_version=2,
             public_note="Foto buram",
+            at=utcnow(),
         )
     session.rollback()
     assert caught.value.code == "conflict"
@@ -145,13 +155,13 @@ def test_a_concurrent_write_without_expected_version_is_caught_at_flush(
     other = app.extensions["siapambil.db"]["writer"]()
     try:
         theirs = other.get(Request, request.id)
-        workflow.transition(other, theirs, Status.PROCESSING, actor="op2")
+        workflow.transition(other, theirs, Status.PROCESSING, actor="op2", at=utcnow())
         other.commit()
     finally:
         other.close()
     assert request.version == 2  # this session still holds what it read
     with pytest.raises(ConflictError) as caught:
-        workflow.transition(session, request, Status.CANCELLED, actor="op1")
+        workflow.transition(session, request, Status.CANCELLED, actor="op1", at=utcnow())
     assert caught.value.details["changed_by"] is not None
     session.rollback()
     count = session.scalar(
@@ -185,6 +195,7 @@ def test_pickup_numbers_count_per_local_day(session, make_request) -> None:
         actor="op1",
         window=window,
         pickup_number=pickup.assign_number(session, point, window.first_day),
+        at=utcnow(),
     )
     session.commit()
     assert request.pickup_day == dt.date(2026, 12, 2)

@@ -28,7 +28,6 @@ from tracker.models import (
     OutboxStatus,
     PickupPoint,
     Request,
-    utcnow,
 )
 from tracker.status import Status
 
@@ -48,9 +47,8 @@ _ROW = (
 )
 
 
-def publish(session: Session, now: dt.datetime | None = None) -> list[Announcement]:
+def publish(session: Session, now: dt.datetime) -> list[Announcement]:
     """One batch announcement per point with newly ready documents; the caller commits."""
-    now = now or utcnow()
     rows = session.execute(
         select(*_ROW)
         .where(Request.status == Status.READY, Request.announced_id.is_(None))
@@ -81,10 +79,9 @@ def publish(session: Session, now: dt.datetime | None = None) -> list[Announceme
     return made
 
 
-def digest(session: Session, zone: str, now: dt.datetime | None = None) -> list[Announcement]:
+def digest(session: Session, zone: str, now: dt.datetime) -> list[Announcement]:
     """The morning digest of every point of the offices in ``zone``: all documents waiting
     there. One per point and local day; a second run that day adds nothing."""
-    now = now or utcnow()
     day = now.astimezone(ZoneInfo(zone)).date()
     points = session.scalars(
         select(PickupPoint).join(Office).where(Office.timezone == zone).order_by(PickupPoint.id)

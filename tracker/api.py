@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify
 from tracker import public
 from tracker.db import get_engine
 from tracker.extensions import lookup_rate
+from tracker.models import utcnow
 from tracker.serialise import public_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -15,5 +16,5 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.get("/requests/<receipt>")
 @lookup_rate
 def request_status(receipt: str) -> Response:
-    found = public.lookup(get_engine(), receipt)
+    found = public.lookup(get_engine(), receipt, utcnow())
     return jsonify(public_status(found))

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, pickup, receipts
 from tracker.errors import ConflictError, MissingDetails, ReceiptMistyped
-from tracker.models import PickupPoint, Request, StaffAccount, utcnow
+from tracker.models import PickupPoint, Request, StaffAccount
 from tracker.status import Status
 from tracker.workflow import TRANSITIONS, transition
 
@@ -112,7 +112,7 @@ def move(
     *,
     point: PickupPoint | None = None,
     open_days: int = 10,
-    at: dt.datetime | None = None,
+    at: dt.datetime,
 ) -> list[Line]:
     """Check the lines again and, when every one is fine, move them all in the caller's
     transaction (which the caller commits). Returns the lines; nothing moves if one is not ok."""
@@ -121,7 +121,6 @@ def move(
     lines = check(session, account, typed, to, point)
     if not lines or not all(line.ok for line in lines):
         return lines
-    at = at or utcnow()
     requests = _load(session, [line.receipt for line in lines])
     window = numbers = None
     if to == Status.READY and point is not None:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vText
 
-from tracker.models import utcnow
 from tracker.public import PublicStatus
 
 
@@ -25,7 +24,7 @@ def pickup_entry(status: PublicStatus, secret: str, host: str) -> bytes:
     event = Event()
     digest = hmac.new(secret.encode(), status.receipt.encode(), hashlib.sha256).hexdigest()[:24]
     event.add("uid", f"{digest}@{host}")
-    event.add("dtstamp", utcnow())
+    event.add("dtstamp", status.as_of)
     event.add("dtstart", status.window_starts.astimezone(zone))
     event.add("dtend", status.window_ends.astimezone(zone))
     event.add("summary", f"Ambil {status.service_name_id} ({status.pickup_number or '-'})")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -17,7 +19,7 @@ from werkzeug.serving import run_simple
 
 from tracker import cli_staff, demo, schema, statistics
 from tracker.db import get_engine, get_session
-from tracker.models import TIMEZONES
+from tracker.models import TIMEZONES, utcnow
 from tracker.receipts import format_grouped
 from tracker.status import Status
 
@@ -60,6 +62,7 @@ def init_db() -> None:
 @click.option("--seed", type=int, default=None, help="Seed for repeatable data.")
 def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     """Load the demo offices, pickup points, services and requests, and print receipts to try."""
+    now = utcnow()
     engine = get_engine()
     if not schema.is_current(engine):
         schema.upgrade(engine)
@@ -74,12 +77,13 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
         per_status=per_status,
         seed=seed,
         window_days=current_app.config["PICKUP_WINDOW_DAYS"],
+        now=now,
     )
     session.commit()
     took = time.perf_counter() - started
     made = count + per_status * len(Status)
     click.echo(f"Demo data in {_shown_url()}: {made} requests added in {took:.1f} s.")
-    _roll_up_statistics(session)
+    _roll_up_statistics(session, now)
     logins = cli_staff.demo_accounts(session)
     session.commit()
     if not any(samples.values()):
@@ -88,11 +92,14 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     _print_logins(logins)
 
 
-def _roll_up_statistics(session: Session) -> None:
+def _roll_up_statistics(session: Session, now: dt.datetime) -> None:
     """Count the demo's whole past into the daily figures at once, so that the statistics
     page has something to show before the first morning run of the deadlines job."""
     started = time.perf_counter()
-    rows = sum(statistics.roll_up(session, zone, full=True).rows for zone in TIMEZONES)
+    rows = sum(
+        statistics.roll_up(session, zone, now.astimezone(ZoneInfo(zone)).date(), full=True).rows
+        for zone in TIMEZONES
+    )
     session.commit()
     took = time.perf_counter() - started
     base = current_app.config["PUBLIC_BASE_URL"]

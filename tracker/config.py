@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_WHATSAPP_URL": "",
     "NOTIFY_SMS_URL": "",
     "NOTIFY_EMAIL_URL": "",
+    "NOTIFY_QUIET_HOURS": "21:00-07:00",  # office time; SMS and WhatsApp wait; empty: none
     "NOTIFY_BATCH": 100,
     "NOTIFY_CLAIM_SECONDS": 300,
     "JOB_LEASE_SECONDS": 1800,
@@ -97,6 +98,7 @@ ENV_KEYS = (
     "NOTIFY_WHATSAPP_URL",
     "NOTIFY_SMS_URL",
     "NOTIFY_EMAIL_URL",
+    "NOTIFY_QUIET_HOURS",
     "NOTIFY_BATCH",
     "NOTIFY_CLAIM_SECONDS",
     "JOB_LEASE_SECONDS",
@@ -119,6 +121,8 @@ ENV_KEYS = (
 # A setting is read as the type of its default.
 BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}
 INT_KEYS = {key for key in ENV_KEYS if type(DEFAULTS[key]) is int}
+# Settings whose empty value means something (none), rather than "use the default".
+EMPTY_MEANS_NONE = {"NOTIFY_QUIET_HOURS"}
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
@@ -126,7 +130,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     found: dict[str, Any] = {}
     for key in ENV_KEYS:
         raw = environ.get(f"SIAPAMBIL_{key}", environ.get(key))
-        if raw is None or raw == "":
+        if raw is None or (raw == "" and key not in EMPTY_MEANS_NONE):
             continue
         if key in BOOL_KEYS:
             found[key] = parse_bool(key, raw)
@@ -143,6 +147,7 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
         config["DATABASE_URL"] = default_database_url(instance_path)
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
     config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+    check_quiet_hours(config.get("NOTIFY_QUIET_HOURS", ""))
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(
@@ -152,6 +157,19 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
             )
         config["SECRET_KEY"] = secrets.token_hex(32)
         log.warning("SECRET_KEY is not set: using a random key for this development run")
+
+
+def check_quiet_hours(raw: str) -> None:
+    """Refuse a ``NOTIFY_QUIET_HOURS`` that is neither empty nor ``HH:MM-HH:MM``."""
+    from tracker.delivery import QuietHours
+
+    try:
+        QuietHours.parse(raw)
+    except ValueError as error:
+        raise ConfigError(
+            f"NOTIFY_QUIET_HOURS={raw!r} cannot be read ({error}); write it as HH:MM-HH:MM in "
+            "office time, e.g. 21:00-07:00, or leave it empty for no quiet hours"
+        ) from None
 
 
 def normalise_database_url(url: str) -> str:

@@ -5,7 +5,8 @@ committed on its own, so a dispatcher killed mid-batch loses nothing: a claim ol
 ``NOTIFY_CLAIM_SECONDS`` is taken up again, and at most the message that was in flight is
 sent a second time, with the same idempotency key. A failed send is retried with capped
 exponential backoff and jitter, then given up as ``dead``. SMS and WhatsApp keep quiet
-hours (21.00 to 07.00 office time): such messages wait for the morning.
+hours (``NOTIFY_QUIET_HOURS``, 21.00 to 07.00 by default, in each office's own time zone):
+such messages wait for the end of them.
 
 Channel addresses are Apprise URLs from configuration, with ``{to}`` for the recipient and
 ``{key}`` for the idempotency key, e.g. ``json://gateway.example/sms?:to={to}&+Idempotency-Key={key}``.
@@ -16,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -26,7 +29,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import notify
-from tracker.models import Channel, OutboxMessage, OutboxStatus, Request, utcnow
+from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 
 log = logging.getLogger(__name__)
 CHANNEL_SETTINGS = {
@@ -35,7 +38,43 @@ CHANNEL_SETTINGS = {
     Channel.EMAIL: "NOTIFY_EMAIL_URL",
 }
 QUIET_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
-QUIET_FROM, QUIET_UNTIL = dt.time(21, 0), dt.time(7, 0)
+QUIET_FORMAT = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """When SMS and WhatsApp wait, in office time: from ``start`` until ``end`` (which may be
+    on the next day)."""
+
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """``"21:00-07:00"``; an empty text means none. ValueError for anything else."""
+        if not text.strip():
+            return None
+        matched = QUIET_FORMAT.fullmatch(text.strip())
+        if matched is None:
+            raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+        start_h, start_m, end_h, end_m = (int(part) for part in matched.groups())
+        found = cls(dt.time(start_h, start_m), dt.time(end_h, end_m))  # ValueError past 23:59
+        if found.start == found.end:
+            raise ValueError(f"{text!r} starts and ends at the same time")
+        return found
+
+    def covers(self, clock: dt.time) -> bool:
+        if self.start < self.end:
+            return self.start <= clock < self.end
+        return clock >= self.start or clock < self.end
+
+    def end_after(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+        """The end of the quiet hours that ``now`` falls in, in UTC."""
+        there = now.astimezone(zone)
+        day = there.date()
+        if self.start > self.end and there.time() >= self.start:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.end, zone).astimezone(dt.UTC)
 
 
 def claim(session: Session, now: dt.datetime, limit: int, lease_seconds: int) -> list[int]:
@@ -71,9 +110,8 @@ def claim(session: Session, now: dt.datetime, limit: int, lease_seconds: int) ->
     return ids
 
 
-def dispatch(session: Session, config: dict[str, Any], now: dt.datetime | None = None) -> Counter:
-    """Send what is due; returns how many messages ended in each state."""
-    now = now or utcnow()
+def dispatch(session: Session, config: dict[str, Any], now: dt.datetime) -> Counter:
+    """Send what is due at ``now``; returns how many messages ended in each state."""
     tally: Counter = Counter()
     ids = claim(session, now, config["NOTIFY_BATCH"], config["NOTIFY_CLAIM_SECONDS"])
     for message_id in ids:
@@ -95,9 +133,10 @@ def send_one(
         message.status = OutboxStatus.CANCELLED
         return "cancelled"
     zone = ZoneInfo(request.office.timezone)
-    if message.channel in QUIET_CHANNELS and is_quiet(now.astimezone(zone).time()):
+    quiet = QuietHours.parse(config["NOTIFY_QUIET_HOURS"])
+    if message.channel in QUIET_CHANNELS and quiet and quiet.covers(now.astimezone(zone).time()):
         message.status = OutboxStatus.PENDING
-        message.next_attempt_at = morning_after(now, zone)
+        message.next_attempt_at = quiet.end_after(now, zone)
         return "quiet"
     message.subject, message.body = notify.render(request, message.event, message.channel)
     error = _send(message, config)
@@ -143,14 +182,3 @@ def backoff(attempts: int, base: int, cap: int) -> dt.timedelta:
     """``base · 2^(attempts-1)`` seconds, at most ``cap``, with jitter down to half of it."""
     delay = min(cap, base * 2 ** max(attempts - 1, 0))
     return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
-
-
-def is_quiet(clock: dt.time) -> bool:
-    return clock >= QUIET_FROM or clock < QUIET_UNTIL
-
-
-def morning_after(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    """07.00 office time at the end of the quiet hours ``now`` falls in."""
-    there = now.astimezone(zone)
-    day = there.date() if there.time() < QUIET_UNTIL else there.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(day, QUIET_UNTIL, zone).astimezone(dt.UTC)

@@ -31,7 +31,6 @@ from tracker.models import (
     Request,
     Service,
     StatusEvent,
-    utcnow,
 )
 from tracker.pickup import Window, next_window
 from tracker.status import Status
@@ -366,13 +365,13 @@ def add_requests(
     per_status: int = 0,
     seed: int | None = None,
     window_days: int = 10,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> dict[Status, list[str]]:
     """Write ``per_status`` requests of every status and ``count`` more in ``mix``; returns a few
     receipt numbers of each status. The caller commits; batches are flushed as they fill."""
     rng = random.Random(seed)
     places = _places(session)
-    maker = _Maker(places, rng, now or utcnow(), window_days)
+    maker = _Maker(places, rng, now, window_days)
     next_id = (session.scalar(select(func.max(Request.id))) or 0) + 1
     wanted = chain(
         (s for s in Status for _ in range(per_status)),

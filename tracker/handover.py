@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.errors import DomainError, MissingDetails
-from tracker.models import CollectorKind, Handover, Request, utcnow
+from tracker.models import CollectorKind, Handover, Request
 from tracker.status import Status
 from tracker.workflow import check_version, find_move, transition
 
@@ -19,7 +19,7 @@ def call(
     counter: str,
     *,
     expected_version: int | None = None,
-    at: dt.datetime | None = None,
+    at: dt.datetime,
 ) -> None:
     """Call a ready document to a counter of its point: the lobby board shows the call (and
     may speak it). Calling again, to the same or another counter, is a new call."""
@@ -31,7 +31,7 @@ def call(
             _("Choose one of the counters of %(point)s.", point=request.pickup_point.name)
         )
     request.counter = counter
-    request.called_at = at or utcnow()
+    request.called_at = at
     session.flush()
 
 
@@ -46,7 +46,7 @@ def collect(
     name: str = "",
     relation: str = "",
     attorney_checked: bool = False,
-    at: dt.datetime | None = None,
+    at: dt.datetime,
 ) -> Handover:
     """Record who collected the document and move it to ``collected``. A representative needs
     a name, a relation, a checked power of attorney, and the applicant's leave at intake."""
@@ -62,9 +62,14 @@ def collect(
             raise MissingDetails(missing="attorney", to=Status.COLLECTED)
     else:
         name, relation, attorney_checked = request.applicant_name, "", False
-    at = at or utcnow()
     event = transition(
-        session, request, Status.COLLECTED, actor=actor, expected_version=expected_version, at=at
+        session,
+        request,
+        Status.COLLECTED,
+        actor=actor,
+        expected_version=expected_version,
+        at=at,
+        handover=True,
     )
     handover = Handover(
         request_id=request.id,
@@ -92,13 +97,12 @@ def send_out(
     expected_version: int | None = None,
     public_note: str = "",
     internal_note: str = "",
-    at: dt.datetime | None = None,
+    at: dt.datetime,
 ) -> Handover:
     """Give the document to a courier for delivery (``delivering``)."""
     find_move(request.status, Status.DELIVERING)
     if not courier.strip():
         raise MissingDetails(missing="courier", to=Status.DELIVERING)
-    at = at or utcnow()
     event = transition(
         session,
         request,
@@ -108,6 +112,7 @@ def send_out(
         public_note=public_note,
         internal_note=internal_note,
         at=at,
+        handover=True,
     )
     handover = Handover(
         request_id=request.id,

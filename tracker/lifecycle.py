@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import notify, pickup, workflow
 from tracker.formatters import mask_name
-from tracker.models import Handover, Office, OutboxMessage, Request, utcnow
+from tracker.models import Handover, Office, OutboxMessage, Request
 from tracker.status import FINISHED, OPEN, Status
 
 SYSTEM = "system"
@@ -30,11 +30,10 @@ def _in_zone(zone: str | None) -> Any:
 def remind(
     session: Session,
     config: dict[str, Any],
-    now: dt.datetime | None = None,
+    now: dt.datetime,
     zone: str | None = None,
 ) -> Counter:
     """Remind those whose window closes soon, and those whose document has waited long."""
-    now = now or utcnow()
     tally: Counter = Counter()
     closing = now + dt.timedelta(days=config["REMIND_BEFORE_CLOSE_DAYS"])
     waited = now - dt.timedelta(days=config["REMIND_WAITING_DAYS"])
@@ -44,23 +43,26 @@ def remind(
     for request in session.scalars(
         ready.where(Request.window_ends > now, Request.window_ends <= closing)
     ):
-        tally["reminder_closing"] += notify.queue(session, request, "reminder_closing", once=True)
+        tally["reminder_closing"] += notify.queue(
+            session, request, "reminder_closing", now=now, once=True
+        )
     for request in session.scalars(
         ready.where(Request.window_starts <= waited, Request.window_ends > closing)
     ):
-        tally["reminder_waiting"] += notify.queue(session, request, "reminder_waiting", once=True)
+        tally["reminder_waiting"] += notify.queue(
+            session, request, "reminder_waiting", now=now, once=True
+        )
     return tally
 
 
 def expire(
     session: Session,
     config: dict[str, Any],
-    now: dt.datetime | None = None,
+    now: dt.datetime,
     zone: str | None = None,
 ) -> int:
     """Move documents past their window to ``returned`` at the office's main point, where they
     wait ``RETURN_KEEP_OPEN_DAYS`` more days; the citizen is told where (the outbox)."""
-    now = now or utcnow()
     late = session.scalars(
         select(Request)
         .where(Request.status == Status.READY, Request.window_ends < now, _in_zone(zone))
@@ -88,11 +90,11 @@ def expire(
 
 
 def overdue_counts(
-    session: Session, now: dt.datetime | None = None, zone: str = "Asia/Jakarta"
+    session: Session, now: dt.datetime, zone: str = "Asia/Jakarta"
 ) -> dict[int, int]:
     """Open requests past their service target, per office of ``zone`` (the supervisors'
     daily list; the console shows each one)."""
-    today = (now or utcnow()).astimezone(ZoneInfo(zone)).date()
+    today = now.astimezone(ZoneInfo(zone)).date()
     rows = session.execute(
         select(Request.office_id, func.count())
         .where(Request.status.in_(OPEN), Request.expected_on < today, _in_zone(zone))
@@ -101,11 +103,10 @@ def overdue_counts(
     return {office_id: count for office_id, count in rows}
 
 
-def anonymise(session: Session, config: dict[str, Any], now: dt.datetime | None = None) -> int:
+def anonymise(session: Session, config: dict[str, Any], now: dt.datetime) -> int:
     """Remove the personal data of requests finished more than ``RETENTION_DAYS`` ago: the name
     is kept masked, NIK, phone, e-mail and address go; status, service, office and dates stay
     for the statistics."""
-    now = now or utcnow()
     before = now - dt.timedelta(days=config["RETENTION_DAYS"])
     rows = session.execute(
         select(Request.id, Request.applicant_name).where(

@@ -21,6 +21,7 @@ from tracker.db import get_engine, get_session
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import csrf, lookup_rate
 from tracker.messages import explain
+from tracker.models import utcnow
 
 bp = Blueprint("lookup", __name__)
 
@@ -71,7 +72,7 @@ def stop_messages(receipt: str) -> Response:
 def pickup_calendar(receipt: str) -> Response:
     """The pickup window as a calendar entry; 404 while the document has no window."""
     try:
-        found = public.lookup(get_engine(), receipt)
+        found = public.lookup(get_engine(), receipt, utcnow())
     except ReceiptError:
         abort(404)
     if found.window_starts is None or found.window_ends is None or not found.status.is_collectable:
@@ -100,7 +101,7 @@ def qr(receipt: str) -> Response:
 
 def _status_or_error(typed: str, template: str) -> tuple[str, int] | str:
     try:
-        found = public.lookup(get_engine(), typed)
+        found = public.lookup(get_engine(), typed, utcnow())
     except ReceiptError as error:
         return render_template(
             "lookup/index.html", error=explain(error), typed=typed[:40], code=error.code

@@ -75,6 +75,10 @@ def _missing(what: str) -> str:
             "The applicant did not allow a representative to collect this document."
         ),
         "courier": _("Write the courier's name."),
+        "handover": _(
+            "A document is handed over on the handover page, where the collector's identity "
+            "(and a representative's power of attorney) is checked and recorded."
+        ),
     }
     return messages.get(what, _("Something needed for this change is missing."))
 

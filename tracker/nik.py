@@ -39,15 +39,16 @@ def normalise(text: str) -> str:
     return _SEPARATORS.sub("", text or "")
 
 
-def check(text: str, today: dt.date | None = None) -> NikCheck:
-    """Check a NIK's form; spaces, dots and dashes between the digits are allowed."""
+def check(text: str, today: dt.date) -> NikCheck:
+    """Check a NIK's form on ``today``; spaces, dots and dashes between the digits are
+    allowed."""
     nik = normalise(text)
     if len(nik) != 16 or not nik.isascii() or not nik.isdigit():
         return NikCheck(nik, "length")
     province, regency, district = int(nik[0:2]), int(nik[2:4]), int(nik[4:6])
     if province not in PROVINCES or regency == 0 or district == 0:
         return NikCheck(nik, "region")
-    born, woman = birth_date(nik, today or dt.date.today())
+    born, woman = birth_date(nik, today)
     if born is None:
         return NikCheck(nik, "birth_date")
     if nik[12:] == "0000":

@@ -11,6 +11,7 @@ chose otherwise; an SMS keeps to one 160-character GSM-7 message.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.formatters import mask_name
-from tracker.models import Channel, OutboxMessage, OutboxStatus, Request, utcnow
+from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 from tracker.status import Status
 
 STATUS_EVENTS = {
@@ -49,7 +50,13 @@ def key_for(request: Request, event: str, channel: Channel) -> str:
 
 
 def queue(
-    session: Session, request: Request, event: str, *, held: bool = False, once: bool = False
+    session: Session,
+    request: Request,
+    event: str,
+    *,
+    now: dt.datetime,
+    held: bool = False,
+    once: bool = False,
 ) -> bool:
     """Write the message for ``event`` in the caller's transaction, if the citizen agreed to
     messages and left an address for the chosen channel. A change of status makes a new key
@@ -74,23 +81,23 @@ def queue(
             recipient=to,
             body="",
             status=OutboxStatus.HELD if held else OutboxStatus.PENDING,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now,
         )
     )
     return True
 
 
-def after_transition(session: Session, request: Request, to: Status) -> None:
+def after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:
     """The messages a change of status causes (``workflow.transition`` calls this; the
     caller flushes, so nothing here may)."""
     with session.no_autoflush:
-        _after_transition(session, request, to)
+        _after_transition(session, request, to, at)
 
 
-def _after_transition(session: Session, request: Request, to: Status) -> None:
+def _after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:
     event = STATUS_EVENTS.get(to)
     if event is not None:
-        queue(session, request, event, held=to == Status.READY)
+        queue(session, request, event, now=at, held=to == Status.READY)
     if to in (Status.COLLECTED, Status.DELIVERING, Status.DELIVERED, Status.CANCELLED):
         # A document that moved on makes its waiting messages pointless.
         for message in session.scalars(

@@ -64,9 +64,10 @@ class PublicStatus:
     window_starts: dt.datetime | None
     window_ends: dt.datetime | None
     pickup_number: str | None
+    as_of: dt.datetime  # the instant of the look-up, which "overdue" is judged at
 
     def today(self) -> dt.date:
-        return dt.datetime.now(ZoneInfo(self.timezone)).date()
+        return self.as_of.astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def overdue(self) -> bool:
@@ -121,10 +122,10 @@ _PLACE_AND_HOURS = PreparedQuery(
 )
 
 
-def find(engine: Engine, receipt: str) -> PublicStatus:
-    """The public view of the request with this (canonical) receipt number: one query for the
-    request with its history (one snapshot), one more for its pickup point once ready. Not
-    through the ORM session: a look-up only reads rows (see ``PreparedQuery``)."""
+def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
+    """The public view, as of ``now``, of the request with this (canonical) receipt number: one
+    query for the request with its history (one snapshot), one more for its pickup point once
+    ready. Not through the ORM session: a look-up only reads rows (see ``PreparedQuery``)."""
     rows = _REQUEST_AND_HISTORY.fetch(engine, receipt=receipt)
     if not rows:
         raise RequestNotFound()
@@ -152,6 +153,7 @@ def find(engine: Engine, receipt: str) -> PublicStatus:
         window_starts=row.window_starts if place else None,
         window_ends=row.window_ends if place else None,
         pickup_number=row.pickup_number if place else None,
+        as_of=now,
     )
 
 
@@ -171,6 +173,7 @@ def _place(engine: Engine, point_id: int | None) -> Place | None:
     )
 
 
-def lookup(engine: Engine, text: str) -> PublicStatus:
-    """Parse what was typed and find it: ReceiptMistyped or RequestNotFound otherwise."""
-    return find(engine, receipts.parse(text))
+def lookup(engine: Engine, text: str, now: dt.datetime) -> PublicStatus:
+    """Parse what was typed and find it as of ``now``: ReceiptMistyped or RequestNotFound
+    otherwise."""
+    return find(engine, receipts.parse(text), now)

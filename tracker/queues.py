@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import nik, receipts
 from tracker.errors import ReceiptMistyped
-from tracker.models import Office, Request, utcnow
+from tracker.models import Office, Request
 from tracker.status import OPEN, Status
 
 PAGE = 50
@@ -50,10 +50,10 @@ def _page(session: Session, query, number: int) -> Page:  # type: ignore[no-unty
     return Page(rows[:PAGE], number, len(rows) > PAGE)
 
 
-def overdue(session: Session, office_id: int | None, number: int = 1) -> Page:
+def overdue(session: Session, office_id: int | None, now: dt.datetime, number: int = 1) -> Page:
     """Open requests past their service's target date, the most overdue first (today is the
     office's own date; across all offices, Jakarta's)."""
-    today = local_today(session, office_id)
+    today = local_today(session, office_id, now)
     query = _scoped(
         select(Request).where(Request.status.in_(OPEN), Request.expected_on < today), office_id
     )
@@ -61,11 +61,11 @@ def overdue(session: Session, office_id: int | None, number: int = 1) -> Page:
     return _page(session, query.order_by(Request.expected_on, Request.id), number)
 
 
-def local_today(session: Session, office_id: int | None) -> dt.date:
+def local_today(session: Session, office_id: int | None, now: dt.datetime) -> dt.date:
     zone = "Asia/Jakarta"
     if office_id is not None:
         zone = session.scalar(select(Office.timezone).where(Office.id == office_id)) or zone
-    return utcnow().astimezone(ZoneInfo(zone)).date()
+    return now.astimezone(ZoneInfo(zone)).date()
 
 
 def search(session: Session, office_id: int | None, text: str) -> list[Request]:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from tracker.models import DailyFigure, Office, Request, Service, StatusEvent, utcnow
+from tracker.models import DailyFigure, Office, Request, Service, StatusEvent
 from tracker.status import OPEN, Status
 from tracker.workdays import working_days_between
 
@@ -61,16 +61,13 @@ class RollUp:
         return (self.last - self.first).days + 1
 
 
-def roll_up(
-    session: Session, zone: str, today: dt.date | None = None, *, full: bool = False
-) -> RollUp:
+def roll_up(session: Session, zone: str, today: dt.date, *, full: bool = False) -> RollUp:
     """(Re)compute the daily figures of the offices of ``zone`` up to yesterday (local), in
     the caller's transaction. It starts ``OVERLAP_DAYS`` before the last day on file, or at
     the first event when there is none, and never more than ``MAX_DAYS_BACK`` days ago;
     ``full`` starts there (the demo, which has just written a past). The days it covers
     are deleted and written again, so a second run changes nothing."""
     tz = ZoneInfo(zone)
-    today = today or utcnow().astimezone(tz).date()
     furthest = today - dt.timedelta(days=MAX_DAYS_BACK)
     offices = set(session.scalars(select(Office.id).where(Office.timezone == zone)))
     first = furthest if full else _first_day(session, offices, tz)
@@ -305,7 +302,7 @@ class Statistics:
 
 
 def gather(
-    session: Session, period: Period, office: str | None = None, now: dt.datetime | None = None
+    session: Session, period: Period, office: str | None = None, *, now: dt.datetime
 ) -> Statistics:
     """The figures of ``period`` for ``office`` (a code; None: every office), read from the
     daily figures and the live count of documents waiting. Raises LookupError for an
@@ -330,7 +327,7 @@ def gather(
         week[2] += row.within_target
     for office_id, service_id, count in session.execute(_waiting(ids)):
         tallies[(office_id, service_id)].waiting += count
-    return _assemble(period, office, offices, services, tallies, weeks, now or utcnow())
+    return _assemble(period, office, offices, services, tallies, weeks, now)
 
 
 def _offices(session: Session, code: str | None) -> list[Office]:

@@ -162,9 +162,10 @@ def _send(
 ) -> Response:
     """The cached answer for ``query``, with its caching headers, or a 304."""
     seconds = current_app.config["STATS_CACHE_SECONDS"]
-    last = period_end()
+    now = utcnow()
+    last = period_end(now)
     answer = worker_cache("statistics").get(
-        (kind, lang, query, last), seconds, lambda: _build(kind, query, last, lang, render)
+        (kind, lang, query, last), seconds, lambda: _build(kind, query, last, lang, render, now)
     )
     response = Response(answer.body, mimetype=mimetype)
     response.set_etag(answer.etag, weak=True)
@@ -175,10 +176,16 @@ def _send(
 
 
 def _build(
-    kind: str, query: Query, last: dt.date, lang: str, render: Callable[[Statistics], bytes]
+    kind: str,
+    query: Query,
+    last: dt.date,
+    lang: str,
+    render: Callable[[Statistics], bytes],
+    now: dt.datetime,
 ) -> Kept:
     try:
-        figures = gather(get_session(), Period.ending(last, query.weeks), query.office)
+        period = Period.ending(last, query.weeks)
+        figures = gather(get_session(), period, query.office, now=now)
     except LookupError:
         raise QueryError(
             _("There is no office with the code “%(code)s”.", code=query.office)
@@ -191,9 +198,9 @@ def _build(
     return Kept(render(figures), digest)
 
 
-def period_end() -> dt.date:
+def period_end(now: dt.datetime) -> dt.date:
     """Yesterday, the last day of every period (see ``PERIOD_ZONE``)."""
-    return utcnow().astimezone(ZoneInfo(PERIOD_ZONE)).date() - ONE_DAY
+    return now.astimezone(ZoneInfo(PERIOD_ZONE)).date() - ONE_DAY
 
 
 # --- The answers' contents ------------------------------------------------------------------

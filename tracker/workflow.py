@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import notify, pickup, receipts
 from tracker.errors import ConflictError, MissingDetails, TransitionError
-from tracker.models import Office, PickupPoint, Request, Service, StatusEvent, utcnow
+from tracker.models import Office, PickupPoint, Request, Service, StatusEvent
 from tracker.pickup import Window
 from tracker.status import Status
 from tracker.workdays import add_working_days
@@ -31,6 +31,7 @@ class Move:
     to: Status
     needs_reason: bool = False
     needs_window: bool = False
+    by_handover: bool = False  # only ``handover.collect`` or ``handover.send_out`` make it
 
 
 TRANSITIONS: dict[Status, tuple[Move, ...]] = {
@@ -48,12 +49,16 @@ TRANSITIONS: dict[Status, tuple[Move, ...]] = {
         Move(S.CANCELLED),
     ),
     S.READY: (
-        Move(S.COLLECTED),
-        Move(S.DELIVERING),
+        Move(S.COLLECTED, by_handover=True),
+        Move(S.DELIVERING, by_handover=True),
         Move(S.RETURNED, needs_window=True),
         Move(S.CANCELLED),
     ),
-    S.RETURNED: (Move(S.COLLECTED), Move(S.DELIVERING), Move(S.CANCELLED)),
+    S.RETURNED: (
+        Move(S.COLLECTED, by_handover=True),
+        Move(S.DELIVERING, by_handover=True),
+        Move(S.CANCELLED),
+    ),
     S.DELIVERING: (Move(S.DELIVERED), Move(S.RETURNED, needs_window=True)),
     S.DELIVERED: (),
     S.COLLECTED: (),
@@ -81,20 +86,24 @@ def transition(
     internal_note: str = "",
     window: Window | None = None,
     pickup_number: str | None = None,
-    at: dt.datetime | None = None,
+    at: dt.datetime,
     flush: bool = True,
+    handover: bool = False,
 ) -> StatusEvent:
     """Move ``request`` to ``to`` and record the event; raises a DomainError and changes
     nothing when the move is not allowed, lacks what it needs, or the request changed since
-    ``expected_version`` was read. With ``flush=False`` (many moves in one go) the caller
-    flushes, and a lost race shows there as StaleDataError."""
+    ``expected_version`` was read. A document leaves the office (``collected``,
+    ``delivering``) only through ``tracker.handover``, which records who took it and passes
+    ``handover=True``. With ``flush=False`` (many moves in one go) the caller flushes, and a
+    lost race shows there as StaleDataError."""
     check_version(request, expected_version)
     move = find_move(request.status, to)
+    if move.by_handover and not handover:
+        raise MissingDetails(missing="handover", to=to)
     if move.needs_reason and not public_note.strip():
         raise MissingDetails(missing="reason", to=to)
     if move.needs_window and window is None:
         raise MissingDetails(missing="window", to=to)
-    at = at or utcnow()
     event = StatusEvent(
         request=request,
         from_status=request.status,
@@ -109,7 +118,7 @@ def transition(
     if window is not None:
         _place(request, window, pickup_number)
     session.add(event)
-    notify.after_transition(session, request, to)
+    notify.after_transition(session, request, to, at)
     if not flush:
         return event
     try:
@@ -156,12 +165,11 @@ def register(
     phone: str | None = None,
     email: str | None = None,
     address: str | None = None,
-    at: dt.datetime | None = None,
+    at: dt.datetime,
     **choices: Any,
 ) -> Request:
     """A new request in ``submitted`` with its first event, receipt number and expected date;
     ``choices`` are the intake's other columns (consent, channel, delivery, preferred point)."""
-    at = at or utcnow()
     local_day = at.astimezone(ZoneInfo(office.timezone)).date()
     request = Request(
         receipt=_fresh_receipt(session),
@@ -201,12 +209,11 @@ def mark_ready(
     *,
     actor: str,
     open_days: int,
-    at: dt.datetime | None = None,
+    at: dt.datetime,
     **notes: Any,
 ) -> StatusEvent:
     """Move a request to ``ready`` at ``point``: its window starts at the point's next opening
     and the document gets the point's next pickup number for the window's first day."""
-    at = at or utcnow()
     find_move(request.status, S.READY)
     if point.office_id != request.office_id:
         raise MissingDetails(missing="point", to=S.READY)

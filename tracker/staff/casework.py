@@ -25,11 +25,13 @@ def point_choices(request: Request, now: dt.datetime) -> list[PickupPoint]:
     return pickup.choices(get_session(), request.office_id, now)
 
 
-def move_forms(request: Request) -> dict[Status, MoveForm]:
-    """One form per move the request can make now."""
-    points = options((p.id, p.name) for p in point_choices(request, utcnow()))
+def move_forms(request: Request, now: dt.datetime) -> dict[Status, MoveForm]:
+    """One form per move the request can make here (collection has the handover page)."""
+    points = options((p.id, p.name) for p in point_choices(request, now))
     forms = {}
     for move in workflow.TRANSITIONS[request.status]:
+        if move.to == Status.COLLECTED:
+            continue
         form = MoveForm(prefix=move.to.value, to=move.to.value, version=request.version)
         form.point.choices = points
         forms[move.to] = form
@@ -43,31 +45,33 @@ def request_page(receipt: str) -> str:
     found = find_request(receipt)
     audit.record(db, "view_request", target=found.receipt)
     db.commit()
-    return render_template("staff/request.html", r=found, forms=move_forms(found))
+    return render_template("staff/request.html", r=found, forms=move_forms(found, utcnow()))
 
 
 @bp.post("/r/<receipt>/move/<to>")
 @roles(*ANYONE)
 def move(receipt: str, to: str) -> Response | tuple[str, int]:
+    now = utcnow()
     db = get_session()
     found = find_request(receipt)
     form = MoveForm(prefix=to)
-    form.point.choices = options((p.id, p.name) for p in point_choices(found, utcnow()))
+    form.point.choices = options((p.id, p.name) for p in point_choices(found, now))
     try:
         if not form.validate_on_submit() or form.to.data != to:
             raise MissingDetails(missing="form", to=to)
-        _apply(found, Status(form.to.data), form)
+        _apply(found, Status(form.to.data), form, now)
     except (DomainError, ValueError) as error:
-        return _refused(receipt, to, form, error)
+        return _refused(receipt, to, form, error, now)
     audit.record(db, "transition", target=found.receipt, to=to)
     db.commit()
     flash(_("Saved: the request is now “%(status)s”.", status=_(found.status.label_source)))
     return redirect(url_for("staff.request_page", receipt=found.receipt), 303)
 
 
-def _apply(found: Request, to: Status, form: MoveForm) -> None:
+def _apply(found: Request, to: Status, form: MoveForm, now: dt.datetime) -> None:
     db = get_session()
     notes = {
+        "at": now,
         "actor": current_user.username,
         "expected_version": form.version.data,
         "public_note": form.public_note.data or "",
@@ -86,18 +90,20 @@ def _apply(found: Request, to: Status, form: MoveForm) -> None:
         )  # fmt: skip
     elif to == Status.RETURNED:
         main = pickup.main_point(db, found.office_id) or found.pickup_point
-        window = pickup.next_window(main, utcnow(), current_app.config["PICKUP_WINDOW_DAYS"])
+        window = pickup.next_window(main, now, current_app.config["PICKUP_WINDOW_DAYS"])
         workflow.transition(db, found, to, window=window, **notes)
     else:
         workflow.transition(db, found, to, **notes)
 
 
-def _refused(receipt: str, to: str, form: MoveForm, error: Exception) -> tuple[str, int]:
+def _refused(
+    receipt: str, to: str, form: MoveForm, error: Exception, now: dt.datetime
+) -> tuple[str, int]:
     """Show the request as it is now, with the form as it was typed and why it was refused."""
     db = get_session()
     db.rollback()
     found = find_request(receipt)
-    forms = move_forms(found)
+    forms = move_forms(found, now)
     if to in {status.value for status in forms}:
         typed = forms[Status(to)]
         typed.public_note.data = form.public_note.data
@@ -113,4 +119,6 @@ def _refused(receipt: str, to: str, form: MoveForm, error: Exception) -> tuple[s
 @roles(*ANYONE)
 def printable(receipt: str) -> str:
     found = find_request(receipt)
-    return render_template("lookup/receipt.html", s=public.lookup(get_engine(), found.receipt))
+    return render_template(
+        "lookup/receipt.html", s=public.lookup(get_engine(), found.receipt, utcnow())
+    )

@@ -12,7 +12,7 @@ from tracker import audit, handover
 from tracker.db import get_session
 from tracker.errors import DomainError, ReceiptError
 from tracker.messages import explain
-from tracker.models import CollectorKind, Request
+from tracker.models import CollectorKind, Request, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, find_request, roles
 from tracker.staff.forms import CallForm, HandoverForm
@@ -63,7 +63,7 @@ def call(receipt: str) -> Response | tuple[str, int]:
     try:
         if not form.validate_on_submit():
             raise DomainError(_("Choose a counter."))
-        handover.call(db, found, form.counter.data, expected_version=form.version.data)
+        handover.call(db, found, form.counter.data, expected_version=form.version.data, at=utcnow())
     except DomainError as error:
         db.rollback()
         return _page(find_request(receipt), error=explain(error)), error.status
@@ -94,6 +94,7 @@ def hand_over(receipt: str) -> Response | tuple[str, int]:
             name=form.collector_name.data or "",
             relation=form.relation.data or "",
             attorney_checked=bool(form.attorney_checked.data),
+            at=utcnow(),
         )
     except DomainError as error:
         db.rollback()

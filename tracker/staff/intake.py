@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,12 +29,12 @@ NIK_PROBLEMS = {
 }
 
 
-def _form(office: Office) -> IntakeForm:
+def _form(office: Office, now: dt.datetime) -> IntakeForm:
     db = get_session()
     form = IntakeForm()
     services = db.scalars(select(Service).order_by(Service.name_id))
     form.service.choices = options((s.id, s.name_id) for s in services)
-    points = pickup.choices(db, office.id, utcnow())
+    points = pickup.choices(db, office.id, now)
     form.point.choices = options((p.id, p.name) for p in points if not p.is_visit)
     return form
 
@@ -39,11 +42,12 @@ def _form(office: Office) -> IntakeForm:
 @bp.route("/intake", methods=["GET", "POST"])
 @roles(*ANYONE)
 def intake_page() -> Response | tuple[str, int] | str:
+    now = utcnow()
     office = current_user.office
-    form = _form(office)
+    form = _form(office, now)
     if not form.validate_on_submit():
         return render_template("staff/intake.html", form=form), 400 if form.is_submitted() else 200
-    details = _details(form)
+    details = _details(form, now.astimezone(ZoneInfo(office.timezone)).date())
     if details is None:
         return render_template("staff/intake.html", form=form), 400
     db = get_session()
@@ -52,16 +56,17 @@ def intake_page() -> Response | tuple[str, int] | str:
     if duplicates and not form.confirm_duplicate.data:
         return render_template("staff/intake.html", form=form, duplicates=duplicates), 409
     made = workflow.register(
-        db, office=office, service=service, actor=current_user.username, **details
+        db, office=office, service=service, actor=current_user.username, at=now, **details
     )
     audit.record(db, "register", target=made.receipt, service=service.code)
     db.commit()
     return redirect(url_for("staff.printable", receipt=made.receipt), 303)
 
 
-def _details(form: IntakeForm) -> dict | None:
-    """The request's columns from a valid form, or None with the field errors set."""
-    checked = nik.check(form.nik.data or "")
+def _details(form: IntakeForm, today: dt.date) -> dict | None:
+    """The request's columns from a valid form, or None with the field errors set; ``today``
+    is the office's date, which a NIK's birth date may not pass."""
+    checked = nik.check(form.nik.data or "", today)
     if not checked.ok:
         form.nik.errors.append(_(NIK_PROBLEMS[checked.reason]))
     phone = intake.normalise_phone(form.phone.data or "") if form.phone.data else None

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from tracker import audit, queues
 from tracker.db import get_session
-from tracker.models import Office
+from tracker.models import Office, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, office_filter, roles
 from tracker.status import Status
@@ -28,7 +28,7 @@ def _offices() -> list[Office]:
 def home() -> str:
     office_id = office_filter()
     counts = queues.counts(get_session(), office_id)
-    late = queues.overdue(get_session(), office_id)
+    late = queues.overdue(get_session(), office_id, utcnow())
     return render_template(
         "staff/home.html", counts=counts, late=late, offices=_offices(), office_id=office_id
     )
@@ -49,9 +49,10 @@ def queue(status: str) -> str:
 @bp.get("/overdue")
 @roles(*ANYONE)
 def overdue() -> str:
+    now = utcnow()
     office_id = office_filter()
-    page = queues.overdue(get_session(), office_id, request.args.get("page", 1, type=int))
-    today = queues.local_today(get_session(), office_id)
+    page = queues.overdue(get_session(), office_id, now, request.args.get("page", 1, type=int))
+    today = queues.local_today(get_session(), office_id, now)
     return render_template("staff/overdue.html", page=page, today=today)
 
 

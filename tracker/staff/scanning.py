@@ -3,6 +3,8 @@ then Enter) or pasted are checked line by line, then moved in one transaction.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,12 +30,12 @@ STATES = {
 }
 
 
-def _form() -> BatchForm:
+def _form(now: dt.datetime) -> BatchForm:
     form = BatchForm()
     form.to.choices = options((s.value, _(s.label_source)) for s in batch.BATCH_MOVES)
     if not form.to.data:
         form.to.data = Status.READY.value
-    points = pickup.choices(get_session(), current_user.office_id, utcnow())
+    points = pickup.choices(get_session(), current_user.office_id, now)
     form.point.choices = options((p.id, p.name) for p in points)
     return form
 
@@ -52,7 +54,7 @@ def describe(line: batch.Line) -> dict[str, str]:
 @bp.get("/batch")
 @roles(*ANYONE)
 def batch_page() -> str:
-    return render_template("staff/batch.html", form=_form(), lines=[])
+    return render_template("staff/batch.html", form=_form(utcnow()), lines=[])
 
 
 @bp.get("/batch/check")
@@ -80,7 +82,8 @@ def _audit_refusals(lines: list[batch.Line]) -> None:
 @bp.post("/batch")
 @roles(*ANYONE)
 def batch_move() -> Response | tuple[str, int]:
-    form = _form()
+    now = utcnow()
+    form = _form(now)
     typed = batch.lines_of(form.receipts.data or "")
     if not form.validate_on_submit() or not typed:
         return render_template("staff/batch.html", form=form, lines=[]), 400
@@ -88,7 +91,9 @@ def batch_move() -> Response | tuple[str, int]:
     to = Status(form.to.data)
     open_days = current_app.config["PICKUP_WINDOW_DAYS"]
     try:
-        lines = batch.move(db, current_user, typed, to, point=_point(form), open_days=open_days)
+        lines = batch.move(
+            db, current_user, typed, to, point=_point(form), open_days=open_days, at=now
+        )
     except DomainError as error:
         db.rollback()
         return render_template("staff/batch.html", form=form, lines=[], error=explain(error)), 400
