@@ -9,6 +9,7 @@ Redis or Chromium skips when it is missing, and fails instead when ``CI`` or
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -66,6 +67,23 @@ def missing(what: str) -> None:
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+MOVED_CLOCK = "SIAPAMBIL_TEST_NOW"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moved_clock() -> Iterator[Any]:
+    """With ``SIAPAMBIL_TEST_NOW=2027-04-21T15:30Z`` the whole run happens from that instant on
+    (the clock ticks on from there), to show that no test depends on the hour, weekday, date
+    or year it runs at. Processes a test starts keep the real clock (time-machine moves this
+    process only), so run it with ``-m "not slow"``."""
+    instant = os.environ.get(MOVED_CLOCK)
+    if not instant:
+        yield None
+        return
+    import time_machine
+
+    with time_machine.travel(dt.datetime.fromisoformat(instant), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
