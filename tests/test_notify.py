@@ -7,8 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tracker import announce, delivery, notify
@@ -290,3 +293,28 @@ def test_an_empty_quiet_hours_setting_in_the_environment_means_none() -> None:
 
     assert from_environment({"NOTIFY_QUIET_HOURS": ""}) == {"NOTIFY_QUIET_HOURS": ""}
     assert from_environment({"NOTIFY_BATCH": ""}) == {}  # control: other empties are "unset"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    now=st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.just(dt.UTC),
+    ),
+    start=st.times(),
+    end=st.times(),
+    zone=st.sampled_from(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]),
+)
+def test_quiet_hours_end_after_the_moment_they_cover(now, start, end, zone) -> None:
+    """Whatever the instant and the window, a message held for quiet hours is held until a
+    moment that is later, at most a day away, and no longer quiet."""
+    start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
+    assume(start != end)
+    quiet = delivery.QuietHours(start, end)
+    there = ZoneInfo(zone)
+    if not quiet.covers(now.astimezone(there).time()):
+        return
+    until = quiet.end_after(now, there)
+    assert now < until <= now + dt.timedelta(days=1)
+    assert not quiet.covers(until.astimezone(there).time())
