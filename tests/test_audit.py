@@ -267,3 +267,68 @@ def test_migration_0005_chains_the_trail_again_and_hashes_old_searches(
     found = runner.invoke(args=["audit", "search", "--nik", NIK]).output
     assert "1 searches." in found
     assert "1 searches." in runner.invoke(args=["audit", "search", "--name", NAME]).output
+
+
+def _old_chain_fits(engine: Any) -> bool:
+    """Whether the trail, at revision 0004, is chained as 0004 chained it."""
+    table = AuditEntry.__table__
+    names = ("at", "actor", "action", "target", "address", "details", "previous")
+    query = select(table.c.digest, *[table.c[name] for name in names]).order_by(table.c.id)
+    previous = audit.GENESIS
+    with engine.connect() as connection:
+        for row in connection.execute(query).mappings():
+            fields = {name: row[name] for name in names}
+            if row["previous"] != previous or _old_digest(fields) != row["digest"]:
+                return False
+            previous = row["digest"]
+    return True
+
+
+def test_migrating_down_and_up_keeps_the_chain_and_says_when_it_was_broken(
+    app, session, runner, capsys
+) -> None:
+    """A trail broken before 0005 is chained again like any other (there is no other way to
+    move on), but the migration says at which row it was broken."""
+    ids = fill(session, 3)
+    audit.record(session, "note", target="RECEIPTBBBBB", text=NAME)
+    session.commit()
+    audit.redact(session, ["RECEIPTBBBBB"], utcnow())
+    session.commit()
+    engine = app.extensions["siapambil.db"]["engine"]
+    _migrate(engine, "0004", command.downgrade)
+    try:
+        assert _old_chain_fits(engine)
+        with engine.execution_options(sqlite_writer=True).begin() as connection:
+            connection.execute(
+                update(AuditEntry.__table__)
+                .where(AuditEntry.__table__.c.id == ids[1])
+                .values(actor="someone-else")
+            )
+        assert not _old_chain_fits(engine)  # the control
+        capsys.readouterr()
+        _migrate(engine, "head", command.upgrade, app.config["AUDIT_HMAC_KEY"])
+    finally:
+        schema.upgrade(engine)
+    printed = capsys.readouterr().out
+    assert f"the old chain was already broken at row {ids[1]}" in printed
+    code, _, digest, count = verify(runner)
+    assert code == 0 and count == 4 and f"new head {digest} count 4" in printed
+
+
+def test_the_search_key_is_its_own_setting_or_drawn_from_the_secret_key(
+    database_url, caplog
+) -> None:
+    from tracker import create_app
+    from tracker.config import derived_audit_key
+
+    def key(**settings: Any) -> str:
+        app = create_app({"TESTING": True, "DATABASE_URL": database_url, **settings})
+        app.extensions["siapambil.db"]["engine"].dispose()
+        return app.config["AUDIT_HMAC_KEY"]
+
+    assert key(SECRET_KEY="s1", AUDIT_HMAC_KEY="k1") == "k1"
+    assert "AUDIT_HMAC_KEY is not set" not in caplog.text
+    drawn = key(SECRET_KEY="s1")
+    assert "AUDIT_HMAC_KEY is not set" in caplog.text
+    assert drawn == derived_audit_key("s1") and drawn not in ("s1", "k1")
+    assert key(SECRET_KEY="s2") != drawn
