@@ -188,12 +188,12 @@ def test_a_staff_search_keeps_a_keyed_hash_that_audit_search_finds(
     session.rollback()
 
     found = runner.invoke(args=["audit", "search", "--nik", "3673-0155-0890-0002"])
-    assert found.exit_code == 0 and "1 searches." in found.output
+    assert found.exit_code == 0 and "Searches: 1" in found.output
     assert username in found.output and "found 1" in found.output
     other = runner.invoke(args=["audit", "search", "--nik", "3673015508900003"])
-    assert other.exit_code == 0 and "0 searches." in other.output  # the control
+    assert other.exit_code == 0 and "Searches: 0" in other.output  # the control
     by_name = runner.invoke(args=["audit", "search", "--name", "Sulastri Wahyuningsih"])
-    assert "1 searches." in by_name.output
+    assert "Searches: 1" in by_name.output
     bad = runner.invoke(args=["audit", "search", "--nik", "3673"])
     assert bad.exit_code == 2 and "16 digits" in bad.output
     neither = runner.invoke(args=["audit", "search"])
@@ -265,8 +265,8 @@ def test_migration_0005_chains_the_trail_again_and_hashes_old_searches(
     assert not any("query" in r.details for r in rows)
     session.rollback()
     found = runner.invoke(args=["audit", "search", "--nik", NIK]).output
-    assert "1 searches." in found
-    assert "1 searches." in runner.invoke(args=["audit", "search", "--name", NAME]).output
+    assert "Searches: 1" in found
+    assert "Searches: 1" in runner.invoke(args=["audit", "search", "--name", NAME]).output
 
 
 def _old_chain_fits(engine: Any) -> bool:

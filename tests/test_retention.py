@@ -1,7 +1,7 @@
 """Personal data has an end: after ``jobs run-once retention``, with the clock past
 ``RETENTION_DAYS``, nothing in the whole database names the people of an old, finished
-request, while an open request of the same age keeps its data, and the audit trail still
-verifies."""
+request, while an open request of the same age keeps its data, the daily statistics stay as
+they were, and the audit trail still verifies."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tracker.models import (
     Base,
     Channel,
     CollectorKind,
+    DailyFigure,
     OutboxMessage,
     Request,
     StatusEvent,
@@ -55,6 +56,13 @@ def dump(session: Any) -> str:
             parts.extend("" if value is None else str(value) for value in row)
     session.rollback()
     return "\n".join(parts).casefold()
+
+
+def figures(session: Any) -> list[tuple[Any, ...]]:
+    rows = session.execute(select(DailyFigure).order_by(DailyFigure.id)).scalars()
+    found = [(f.office_id, f.service_id, f.day, f.received, f.finished, f.collected) for f in rows]
+    session.rollback()
+    return found
 
 
 def traces(person: dict[str, str]) -> list[str]:
@@ -139,6 +147,11 @@ def test_retention_leaves_nothing_of_an_old_finished_request_in_the_database(
         finished_id, events = finished.id, len(finished.events)
         session.rollback()
 
+    with time_machine.travel(START + dt.timedelta(days=1), tick=True), app.app_context():
+        assert runner.invoke(jobs_cli, ["run-once", "deadlines-wib"]).exit_code == 0
+    statistics = figures(session)
+    assert statistics, "the deadlines job rolled up no figures"
+
     before = dump(session)
     for trace in traces(FINISHED) + traces(OPEN):
         assert trace.casefold() in before, f"{trace!r} was never stored: the test proves nothing"
@@ -156,6 +169,7 @@ def test_retention_leaves_nothing_of_an_old_finished_request_in_the_database(
     for trace in traces(OPEN):  # the control: an open request keeps its data
         assert trace.casefold() in after, f"retention removed {trace!r} of an open request"
 
+    assert figures(session) == statistics
     kept = session.get(Request, finished_id)
     assert kept.status == Status.COLLECTED and kept.service.code == "ktp-el"
     history = select(StatusEvent).where(StatusEvent.request_id == finished_id)

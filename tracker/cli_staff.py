@@ -148,4 +148,4 @@ def search(nik_text: str | None, name_text: str | None) -> None:
             f"{row.at.isoformat(timespec='seconds')}  {row.actor}  {row.action}  "
             f"{row.address or '-'}  found {row.details.get('found', '?')}"
         )
-    click.echo(f"{len(rows)} searches.")
+    click.echo(f"Searches: {len(rows)}")
