@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tracker import lifecycle, statistics
+from tracker import audit, lifecycle, statistics
 
 log = logging.getLogger("jobs")
 Work = Callable[[Any, dict[str, Any], dt.datetime], Any]
@@ -31,13 +31,16 @@ def expire(zone: str) -> Work:
 
 def deadlines(zone: str) -> Work:
     """The overdue list for supervisors, then yesterday's figures for the public statistics
-    (run after the zone's local midnight, so that yesterday is complete)."""
+    (run after the zone's local midnight, so that yesterday is complete), and the audit
+    trail's head in the log, for an operator to keep elsewhere (``audit verify --expect``)."""
 
     def run(session: Any, _config: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         counts = lifecycle.overdue_counts(session, now, zone=zone)
         for office_id, count in sorted(counts.items()):
             log.warning("office %s: %s requests past their service target", office_id, count)
         rolled = statistics.roll_up(session, zone, now.astimezone(ZoneInfo(zone)).date())
+        digest, rows = audit.head(session)
+        log.info("audit trail head %s:%d (audit verify --expect checks it)", digest, rows)
         return {"overdue": counts, "days": rolled.days, "figures": rolled.rows}
 
     return run

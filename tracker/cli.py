@@ -40,7 +40,7 @@ def _shown_url() -> str:
 @with_appcontext
 def init_db() -> None:
     """Create the schema, or bring it up to date, by running the migrations."""
-    schema.upgrade(get_engine())
+    schema.upgrade(get_engine(), audit_key=current_app.config["AUDIT_HMAC_KEY"])
     click.echo(f"Database is up to date: {_shown_url()}")
 
 
@@ -65,7 +65,7 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     now = utcnow()
     engine = get_engine()
     if not schema.is_current(engine):
-        schema.upgrade(engine)
+        schema.upgrade(engine, audit_key=current_app.config["AUDIT_HMAC_KEY"])
     session = get_session(write=True)
     new = demo.load_places(session)
     if per_status is None:
@@ -129,7 +129,7 @@ def _print_samples(samples: dict[Status, list[str]]) -> None:
 def serve(host: str, port: int, scheduler: bool) -> None:
     """Run the web server and the scheduler for development and the demo (migrating the
     database first). The scheduler is a process of its own, as in production."""
-    schema.upgrade(get_engine())
+    schema.upgrade(get_engine(), audit_key=current_app.config["AUDIT_HMAC_KEY"])
     jobs = None
     if scheduler:
         # Started by module name: the web package never imports the jobs.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 import sys
+from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import accounts, audit
+from tracker import accounts, audit, audit_search
 from tracker.db import get_session
 from tracker.models import Office, Role
 
@@ -88,15 +90,62 @@ def demo_accounts(session: Session) -> list[tuple[str, str, str]]:
     return made
 
 
+def _expectation(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return audit.parse_expectation(value)
+    except ValueError as error:
+        message = f"{error}; write DIGEST:COUNT as `audit verify` prints them"
+        raise click.BadParameter(message) from None
+
+
 @audit_group.command("verify")
-def verify() -> None:
-    """Check the hash chain of the audit trail; name the first row that no longer fits."""
-    session = get_session()
-    broken = audit.verify(session)
+@click.option(
+    "--expect",
+    metavar="DIGEST:COUNT",
+    callback=_expectation,
+    help="A head printed earlier: fail when the trail no longer reaches it (a cut at the end).",
+)
+def verify(expect: tuple[str, int] | None) -> None:
+    """Check the hash chain of the audit trail; name the first row that no longer fits, and
+    print the head (last digest and row count) to keep elsewhere."""
+    verdict = audit.check(get_session(), expected_count=expect[1] if expect else None)
+    broken = verdict.broken
     if broken is not None:
         click.echo(
             f"Audit trail broken at row {broken.id} ({broken.at.isoformat()}, "
             f"{broken.action}): it was changed, or the row before it was removed."
         )
         sys.exit(1)
+    cut = verdict.cut(*expect) if expect else None
+    if cut is not None:
+        click.echo(f"Audit trail cut: {cut}.")
+        click.echo(f"head {verdict.head} count {verdict.count}")
+        sys.exit(1)
     click.echo("Audit trail intact.")
+    click.echo(f"head {verdict.head} count {verdict.count}")
+
+
+@audit_group.command("search")
+@click.option("--nik", "nik_text", help="An NIK: who searched for it.")
+@click.option("--name", "name_text", help="A name exactly as searched (any case and spacing).")
+def search(nik_text: str | None, name_text: str | None) -> None:
+    """Staff searches for an NIK or a name: when, who, and how many requests they found."""
+    if (nik_text is None) == (name_text is None):
+        raise click.UsageError("Give either --nik or --name.")
+    if nik_text is not None:
+        digits = audit_search.normalise_nik(nik_text)
+        if digits is None:
+            raise click.BadParameter("an NIK has 16 digits", param_hint="--nik")
+        kind, normalised = "nik", digits
+    else:
+        kind, normalised = "name", audit_search.normalise_name(name_text or "")
+    key = current_app.config["AUDIT_HMAC_KEY"]
+    rows = audit_search.searches_for(get_session(), kind, normalised, key)
+    for row in rows:
+        click.echo(
+            f"{row.at.isoformat(timespec='seconds')}  {row.actor}  {row.action}  "
+            f"{row.address or '-'}  found {row.details.get('found', '?')}"
+        )
+    click.echo(f"Searches: {len(rows)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -39,6 +41,7 @@ def default_database_url(instance_path: str) -> str:
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": None,
+    "AUDIT_HMAC_KEY": None,  # keys the hashes of staff searches in the audit trail
     "DATABASE_URL": None,
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "RATELIMIT_ENABLED": True,
@@ -84,6 +87,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_KEYS = (
     "ENV",
     "SECRET_KEY",
+    "AUDIT_HMAC_KEY",
     "DATABASE_URL",
     "PUBLIC_BASE_URL",
     "RATELIMIT_ENABLED",
@@ -157,6 +161,17 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
             )
         config["SECRET_KEY"] = secrets.token_hex(32)
         log.warning("SECRET_KEY is not set: using a random key for this development run")
+    if not config.get("AUDIT_HMAC_KEY"):
+        config["AUDIT_HMAC_KEY"] = derived_audit_key(config["SECRET_KEY"])
+        log.warning(
+            "AUDIT_HMAC_KEY is not set: the audit trail's search hashes are keyed by SECRET_KEY, "
+            "so a new SECRET_KEY would leave earlier searches unfindable; set AUDIT_HMAC_KEY"
+        )
+
+
+def derived_audit_key(secret_key: str) -> str:
+    """The audit trail's hash key when none is set: drawn from SECRET_KEY, never equal to it."""
+    return hmac.new(str(secret_key).encode(), b"siapambil audit search", hashlib.sha256).hexdigest()
 
 
 def check_quiet_hours(raw: str) -> None:

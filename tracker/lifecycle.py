@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
-from tracker import notify, pickup, workflow
+from tracker import audit, notify, pickup, workflow
 from tracker.formatters import mask_name
-from tracker.models import Handover, Office, OutboxMessage, Request
+from tracker.models import Handover, Office, OutboxMessage, Request, StatusEvent
 from tracker.status import FINISHED, OPEN, Status
 
 SYSTEM = "system"
@@ -105,17 +105,19 @@ def overdue_counts(
 
 def anonymise(session: Session, config: dict[str, Any], now: dt.datetime) -> int:
     """Remove the personal data of requests finished more than ``RETENTION_DAYS`` ago: the name
-    is kept masked, NIK, phone, e-mail and address go; status, service, office and dates stay
-    for the statistics."""
+    is kept masked, NIK, phone, e-mail and address go, and so do the collector's name, the
+    notes of the history, the messages' recipients, texts and errors, and the details of the
+    audit rows about the request; status, service, office and dates stay for the statistics,
+    and the audit trail's chain stays whole."""
     before = now - dt.timedelta(days=config["RETENTION_DAYS"])
     rows = session.execute(
-        select(Request.id, Request.applicant_name).where(
+        select(Request.id, Request.receipt, Request.applicant_name).where(
             Request.anonymised_at.is_(None),
             Request.status.in_(FINISHED),
             Request.updated_at < before,
         )
     ).all()
-    for request_id, name in rows:
+    for request_id, _receipt, name in rows:
         session.execute(
             update(Request)
             .where(Request.id == request_id)
@@ -125,16 +127,27 @@ def anonymise(session: Session, config: dict[str, Any], now: dt.datetime) -> int
             )
             .execution_options(synchronize_session=False)
         )  # fmt: skip
-        session.execute(
-            update(Handover)
-            .where(Handover.request_id == request_id)
-            .values(collector_name="", relation="")
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.request_id == request_id)
-            .values(recipient="", body="", subject="")
-            .execution_options(synchronize_session=False)
-        )
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        _forget_around([row.id for row in chunk], session)
+        audit.redact(session, [row.receipt for row in chunk], now)
     return len(rows)
+
+
+def _forget_around(request_ids: list[int], session: Session) -> None:
+    """What other tables keep of these requests' people: handovers, the notes of their
+    history (free text, which may name anyone) and their messages."""
+    wiped = {
+        Handover: {"collector_name": "", "relation": ""},
+        StatusEvent: {"public_note": "", "internal_note": ""},
+        OutboxMessage: {"recipient": "", "body": "", "subject": "", "last_error": ""},
+    }
+    for model, values in wiped.items():
+        # A bulk UPDATE: the history's append-only guard watches the ORM's changes, and
+        # retention is the one change the history allows.
+        session.execute(
+            update(model)
+            .where(model.request_id.in_(request_ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

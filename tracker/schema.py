@@ -19,8 +19,11 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", audit_key: str | None = None) -> None:
     """Bring the database's schema to ``revision`` (creating it when empty).
+
+    ``audit_key`` (the app's ``AUDIT_HMAC_KEY``) lets migration 0005 keep the staff searches
+    already in the audit trail findable by hash; without it their text is redacted.
 
     On SQLite, batch migrations copy a table and drop the old one; with foreign keys on, the
     drop would delete (or refuse) every row that refers to it. So, as Alembic advises, the
@@ -35,6 +38,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
+                config.attributes["audit_hmac_key"] = audit_key
                 command.upgrade(config, revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, UTCDateTime, text_enum, utcnow
@@ -54,10 +54,13 @@ class StaffAccount(Base):
 
 
 class AuditEntry(Base):
-    """One staff action. Append-only; ``digest`` is SHA-256 over the row and the digest of
-    the row before it, so a changed or removed row breaks the chain from there on."""
+    """One staff action. Append-only; ``digest`` is SHA-256 over the row (its details through
+    ``details_digest``) and the digest of the row before it, so a changed or removed row
+    breaks the chain from there on. Retention may replace the details of a request's rows by
+    ``{"redacted": true}`` and set ``redacted_at``: the only change the chain allows."""
 
     __tablename__ = "audit_trail"
+    __table_args__ = (Index("ix_audit_trail_target", "target"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -66,6 +69,8 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(120), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details_digest: Mapped[str] = mapped_column(String(64))
+    redacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     previous: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker import audit, queues
+from tracker import audit_search, queues
 from tracker.db import get_session
 from tracker.models import Office, utcnow
 from tracker.staff import bp
@@ -62,7 +62,7 @@ def search() -> Response | str:
     text = request.args.get("q", "")
     db = get_session(write=True)
     found = queues.search(db, office_filter(), text)
-    audit.record(db, "search", query=text[:100], found=len(found))
+    audit_search.record_search(db, text, found)
     db.commit()
     if len(found) == 1:
         return redirect(url_for("staff.request_page", receipt=found[0].receipt), 303)
