@@ -23,6 +23,7 @@ from tracker.models import (
     OutboxMessage,
     Request,
     StatusEvent,
+    utcnow,
 )
 from tracker.status import Status
 
@@ -91,6 +92,7 @@ def person_request(make_request: Any, session: Any, person: dict[str, str], to: 
         actor="operator",
         public_note=f"Ibu/Bapak {person['name']}: KK belum dilampirkan.",
         internal_note=f"Ditelepon ke {person['phone']}; akan diambil {person['collector']}.",
+        at=utcnow(),
     )
     for step in (Status.VERIFYING, Status.PROCESSING, Status.READY):
         make_request.move(request, step, point="srg-cipocok")
@@ -140,6 +142,7 @@ def test_retention_leaves_nothing_of_an_old_finished_request_in_the_database(
             name=FINISHED["collector"],
             relation="kakak",
             attorney_checked=True,
+            at=utcnow(),
         )
         session.commit()
         for request, person in ((finished, FINISHED), (still_open, OPEN)):
