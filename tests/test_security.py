@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-import os
 import uuid
-
-import pytest
 
 from tracker import create_app, receipts
 from tracker.status import Status
-
-from .conftest import missing
 
 
 def assert_security_headers(answer) -> None:
@@ -84,25 +79,3 @@ def test_every_look_up_counts_even_a_malformed_one(app_config, make_request) -> 
     assert api.status_code == 429
     assert api.get_json()["error"]["code"] == "rate_limited"
     assert client.get("/").status_code == 200  # the form itself is not a look-up
-
-
-@pytest.mark.redis
-def test_workers_share_the_limit_through_redis(app_config) -> None:
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception:  # noqa: BLE001 - any failure to reach Redis is "missing"
-        missing(f"Redis at {url}")
-    first = limited_app(app_config, url)
-    second = create_app({**first.config, "TESTING": True})
-    # A client address of this run's own, so that counts left in Redis by other runs don't count.
-    client = {
-        "REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.{os.getpid() % 250}.{uuid.uuid4().int % 250}"
-    }
-    one, two = first.test_client(), second.test_client()
-    assert one.get("/cek?no=AAAA", environ_base=client).status_code == 400
-    assert two.get("/cek?no=AAAA", environ_base=client).status_code == 400
-    assert one.get("/cek?no=AAAA", environ_base=client).status_code == 400
-    assert two.get("/cek?no=AAAA", environ_base=client).status_code == 429
