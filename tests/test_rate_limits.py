@@ -63,13 +63,16 @@ def redis_url() -> Iterator[str]:
     connection.close()
 
 
-def remove_keys(url: str, prefix: str) -> None:
+def remove_keys(url: str, prefix: str) -> int:
+    """Remove the counts kept under this prefix; how many keys there were."""
     import redis
 
     connection = redis.Redis.from_url(url)
-    for key in connection.scan_iter(match=f"{prefix}*"):
-        connection.delete(key)
+    keys = list(connection.scan_iter(match=f"*{prefix}*"))
+    if keys:
+        connection.delete(*keys)
     connection.close()
+    return len(keys)
 
 
 @contextmanager
@@ -160,13 +163,15 @@ def test_two_server_processes_share_one_look_up_budget_through_redis(
         "RATELIMIT_KEY_PREFIX": prefix,
         "LOOKUP_RATE_LIMIT": f"{BUDGET} per hour",
     }
+    kept = 0
     try:
         with servers(2, env) as urls:
             answers = look_ups_over(urls, 2 * BUDGET + 2)
     finally:
         if storage == "redis":
-            remove_keys(url, prefix)
+            kept = remove_keys(url, prefix)
     assert set(answers) <= {400, 429}, answers
+    assert kept == (1 if storage == "redis" else 0)  # one shared count, in this Redis
     if storage == "redis":
         assert answers == [400] * BUDGET + [429] * (BUDGET + 2)
     else:
