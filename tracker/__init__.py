@@ -14,9 +14,10 @@ from tracker import db, formatters, security
 from tracker.extensions import (
     LANGUAGE_COOKIE,
     LazyCookieSessionInterface,
+    apply_rate_limits,
     babel,
     csrf,
-    limiter,
+    init_limiter,
     login_manager,
     select_locale,
 )
@@ -55,7 +56,7 @@ def register_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
-    limiter.init_app(app)
+    init_limiter(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     formatters.register(app)
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(statistik.bp)
     app.register_blueprint(staff.bp)
     csrf.exempt(api.bp)
+    apply_rate_limits(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "",  # deployments sharing one Redis keep their counts apart
     "LOOKUP_RATE_LIMIT": "30 per minute; 300 per hour",
     "PICKUP_WINDOW_DAYS": 10,
     "BABEL_DEFAULT_LOCALE": "id",
@@ -92,6 +93,7 @@ ENV_KEYS = (
     "PUBLIC_BASE_URL",
     "RATELIMIT_ENABLED",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
     "LOOKUP_RATE_LIMIT",
     "PICKUP_WINDOW_DAYS",
     "PROXY_FIX_HOPS",

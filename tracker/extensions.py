@@ -1,12 +1,13 @@
-"""The Flask extensions, made once and bound to an app in ``create_app``."""
+"""The Flask extensions bound to an app in ``create_app``; the rate limiter is made there too,
+one per app, from the limits the views declare."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from flask import Flask, Request, current_app, has_request_context, request
+from flask import Flask, Request, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -30,28 +31,82 @@ def select_locale() -> str:
 
 
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+LIMITER = "siapambil.limiter"
+RATE_RULES = "rate_rules"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """A limit a view declares. Views only carry their rules; each app's own limiter applies
+    them when the app is made (``apply_rate_limits``), so that no setting, storage or count
+    is shared between two apps of one process."""
+
+    limit: Callable[[], str]
+    scope: str
+    shared: bool = False
+    key_func: Callable[[], str] | None = None
+    methods: tuple[str, ...] | None = None
+    deduct_when: Callable[[Response], bool] | None = None
+
+
+def rate_limited(rule: RateRule) -> Callable[[View], View]:
+    """Declare a limit on a view (put it under the route decorator)."""
+
+    def mark(view: View) -> View:
+        setattr(view, RATE_RULES, (*getattr(view, RATE_RULES, ()), rule))
+        return view
+
+    return mark
 
 
 def lookup_limit() -> str:
     return current_app.config["LOOKUP_RATE_LIMIT"]
 
 
-def lookup_rate(view: Callable[..., Any]) -> Callable[..., Any]:
+LOOKUP = RateRule(lookup_limit, scope="lookup", shared=True)
+
+
+def lookup_rate(view: View) -> View:
     """Every look-up by receipt number, well formed or not, counts against one per-client
-    budget. Where limits are switched off the view is called straight: a disabled
+    budget."""
+    return rate_limited(LOOKUP)(view)
+
+
+def init_limiter(app: Flask) -> Limiter:
+    """This app's own limiter, with its storage and settings read from this app's config."""
+    limiter = Limiter(key_func=get_remote_address)
+    limiter.init_app(app)
+    app.extensions[LIMITER] = limiter
+    return limiter
+
+
+def apply_rate_limits(app: Flask) -> None:
+    """Wrap every view that declares rate rules with this app's limiter; call it after the
+    blueprints are registered. Where limits are switched off nothing is wrapped: a disabled
     Flask-Limiter still evaluates the limits of decorated views on every request."""
-    limited = limiter.shared_limit(lookup_limit, scope="lookup")(view)
+    if not app.config["RATELIMIT_ENABLED"]:
+        return
+    limiter: Limiter = app.extensions[LIMITER]
+    for endpoint, view in list(app.view_functions.items()):
+        limited = view
+        for rule in getattr(view, RATE_RULES, ()):
+            limited = _limit(limiter, rule)(limited)
+        app.view_functions[endpoint] = limited
 
-    @wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if current_app.config["RATELIMIT_ENABLED"]:
-            return limited(*args, **kwargs)
-        return view(*args, **kwargs)
 
-    return checked
+def _limit(limiter: Limiter, rule: RateRule) -> Callable[[View], View]:
+    options: dict[str, Any] = {
+        "key_func": rule.key_func,
+        "methods": list(rule.methods) if rule.methods else None,
+        "deduct_when": rule.deduct_when,
+    }
+    if rule.shared:
+        return limiter.shared_limit(rule.limit, scope=rule.scope, **options)
+    return limiter.limit(rule.limit, scope=rule.scope, **options)
 
 
 class LazyCookieSessionInterface(SecureCookieSessionInterface):

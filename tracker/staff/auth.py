@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from tracker import accounts, audit
 from tracker.db import get_session
-from tracker.extensions import limiter
+from tracker.extensions import RateRule, rate_limited
 from tracker.staff import bp
 from tracker.staff.access import SEEN
 from tracker.staff.forms import LoginForm
@@ -39,9 +39,9 @@ def _account_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_client_limit, methods=["POST"], deduct_when=_failed, scope="login-client")
-@limiter.limit(
-    _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed, scope="login"
+@rate_limited(RateRule(_client_limit, "login-client", methods=("POST",), deduct_when=_failed))
+@rate_limited(
+    RateRule(_account_limit, "login", key_func=_account_key, methods=("POST",), deduct_when=_failed)
 )
 def login() -> Response | tuple[str, int] | str:
     form = LoginForm(next=request.args.get("next", ""))
