@@ -3,6 +3,7 @@ ending every session of an account."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from argon2 import PasswordHasher
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from tracker.errors import DomainError
-from tracker.models import Office, Role, StaffAccount, utcnow
+from tracker.models import Office, Role, StaffAccount
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -86,8 +87,11 @@ def create(
     return account
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffAccount | None:
-    """The active account with this name and password, or None; as slow either way."""
+def authenticate(
+    session: Session, username: str, password: str, now: dt.datetime
+) -> StaffAccount | None:
+    """The active account with this name and password, signed in at ``now``, or None; as
+    slow either way."""
     account = find(session, username)
     if account is None or not account.active:
         _verify(_UNKNOWN, password)
@@ -96,7 +100,7 @@ def authenticate(session: Session, username: str, password: str) -> StaffAccount
         return None
     if hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hasher.hash(password)
-    account.last_login_at = utcnow()
+    account.last_login_at = now
     return account
 
 

@@ -3,7 +3,6 @@ answer is the same whether the name exists or not."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request, session, url_for
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Response
 from tracker import accounts, audit
 from tracker.db import get_session
 from tracker.extensions import RateRule, rate_limited
+from tracker.models import utcnow
 from tracker.staff import bp
 from tracker.staff.access import SEEN
 from tracker.staff.forms import LoginForm
@@ -48,7 +48,8 @@ def login() -> Response | tuple[str, int] | str:
     if not form.validate_on_submit():
         return render_template("staff/login.html", form=form), 400 if form.is_submitted() else 200
     db = get_session()
-    account = accounts.authenticate(db, form.username.data or "", form.password.data or "")
+    now = utcnow()
+    account = accounts.authenticate(db, form.username.data or "", form.password.data or "", now)
     if account is None:
         db.rollback()
         audit.record_apart("sign_in_failed", username=(form.username.data or "")[:60])
@@ -56,7 +57,7 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("staff/login.html", form=form, error=error), FAILED
     session.clear()  # a new session: nothing from before signing in is carried over
     login_user(account)
-    session[SEEN] = int(time.time())
+    session[SEEN] = int(now.timestamp())
     generate_csrf()  # and a new CSRF token with it
     audit.record(db, "sign_in", actor=account.username)
     db.commit()
