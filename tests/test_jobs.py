@@ -8,6 +8,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -169,6 +170,22 @@ def test_retention_removes_personal_data_and_keeps_statistics(app, make_request,
     assert lifecycle.anonymise(session, app.config, utcnow()) == 0  # not old enough
     session.refresh(fresh)
     assert fresh.nik is not None
+    session.commit()
+
+
+@pytest.mark.parametrize("waiting", [Status.READY, Status.RETURNED, Status.DELIVERING])
+def test_retention_leaves_a_document_that_still_waits(app, make_request, session, waiting):
+    """A document at a pickup point, back at the main office or with a courier has not
+    ended: however old, its applicant can still come for it, and must be recognised."""
+    request = make_request(waiting)
+    ended = make_request(Status.CANCELLED)  # control: an ended request of the same age goes
+    later = utcnow() + dt.timedelta(days=app.config["RETENTION_DAYS"] + 1)
+    assert lifecycle.anonymise(session, app.config, later) == 1
+    session.commit()
+    session.refresh(request)
+    session.refresh(ended)
+    assert request.nik is not None and request.anonymised_at is None
+    assert ended.nik is None and ended.anonymised_at is not None
     session.commit()
 
 

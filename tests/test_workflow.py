@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from tracker import pickup, workflow
 from tracker.errors import ConflictError, MissingDetails, TransitionError
 from tracker.models import Request, StatusEvent, utcnow
-from tracker.status import FINISHED, OPEN, Status
+from tracker.status import ENDED, FINISHED, OPEN, Status
 from tracker.workflow import TRANSITIONS
 
 TERMINAL = {Status.COLLECTED, Status.DELIVERED, Status.REJECTED, Status.CANCELLED}
@@ -29,6 +29,7 @@ def test_the_table_covers_every_status_and_every_one_is_reachable() -> None:
     assert reachable(Status.SUBMITTED) == set(Status)
     assert {s for s, moves in TRANSITIONS.items() if not moves} == TERMINAL
     assert OPEN | FINISHED == set(Status) and not OPEN & FINISHED
+    assert ENDED == {status for status, moves in TRANSITIONS.items() if not moves}
 
 
 def test_cancel_is_possible_from_every_open_state() -> None:

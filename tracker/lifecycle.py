@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import audit, notify, pickup, workflow
 from tracker.formatters import mask_name
 from tracker.models import Handover, Office, OutboxMessage, Request, StatusEvent
-from tracker.status import FINISHED, OPEN, Status
+from tracker.status import ENDED, OPEN, Status
 
 SYSTEM = "system"
 
@@ -113,7 +113,7 @@ def anonymise(session: Session, config: dict[str, Any], now: dt.datetime) -> int
     rows = session.execute(
         select(Request.id, Request.receipt, Request.applicant_name).where(
             Request.anonymised_at.is_(None),
-            Request.status.in_(FINISHED),
+            Request.status.in_(ENDED),
             Request.updated_at < before,
         )
     ).all()

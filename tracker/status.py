@@ -44,6 +44,9 @@ class Status(enum.StrEnum):
 
 OPEN = frozenset({Status.SUBMITTED, Status.VERIFYING, Status.NEEDS_FIX, Status.PROCESSING})
 FINISHED = frozenset(set(Status) - OPEN)
+# Ended: nothing can follow (the document left the office, or the request was closed). A
+# document that is ready, returned or out with a courier has not ended: it still waits.
+ENDED = frozenset({Status.COLLECTED, Status.DELIVERED, Status.REJECTED, Status.CANCELLED})
 
 LABELS = {
     Status.SUBMITTED: N_("Received"),
