@@ -75,6 +75,10 @@ def _missing(what: str) -> str:
             "The applicant did not allow a representative to collect this document."
         ),
         "courier": _("Write the courier's name."),
+        "opening_hours": _(
+            "This pickup point is not open in the coming weeks (no opening hours, or the "
+            "visit is over). Choose another point, or set its opening hours first."
+        ),
     }
     return messages.get(what, _("Something needed for this change is missing."))
 

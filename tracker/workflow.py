@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import notify, pickup, receipts
+from tracker.edge import visible
 from tracker.errors import ConflictError, MissingDetails, TransitionError
 from tracker.models import Office, PickupPoint, Request, Service, StatusEvent, utcnow
 from tracker.pickup import Window
@@ -90,7 +91,7 @@ def transition(
     flushes, and a lost race shows there as StaleDataError."""
     check_version(request, expected_version)
     move = find_move(request.status, to)
-    if move.needs_reason and not public_note.strip():
+    if move.needs_reason and not visible(public_note):
         raise MissingDetails(missing="reason", to=to)
     if move.needs_window and window is None:
         raise MissingDetails(missing="window", to=to)

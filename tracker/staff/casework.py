@@ -11,7 +11,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, handover, pickup, public, workflow
+from tracker.arguments import declare
 from tracker.db import get_engine, get_session
+from tracker.edge import PaperQuery
 from tracker.errors import ConflictError, DomainError, MissingDetails
 from tracker.messages import explain
 from tracker.models import PickupPoint, Request, utcnow
@@ -38,6 +40,7 @@ def move_forms(request: Request) -> dict[Status, MoveForm]:
 
 @bp.get("/r/<receipt>")
 @roles(*ANYONE)
+@declare()
 def request_page(receipt: str) -> str:
     db = get_session(write=True)
     found = find_request(receipt)
@@ -48,6 +51,7 @@ def request_page(receipt: str) -> str:
 
 @bp.post("/r/<receipt>/move/<to>")
 @roles(*ANYONE)
+@declare(form=MoveForm)
 def move(receipt: str, to: str) -> Response | tuple[str, int]:
     db = get_session()
     found = find_request(receipt)
@@ -111,6 +115,7 @@ def _refused(receipt: str, to: str, form: MoveForm, error: Exception) -> tuple[s
 
 @bp.get("/r/<receipt>/receipt")
 @roles(*ANYONE)
+@declare(query=PaperQuery)
 def printable(receipt: str) -> str:
     found = find_request(receipt)
     return render_template("lookup/receipt.html", s=public.lookup(get_engine(), found.receipt))
