@@ -60,7 +60,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     formatters.register(app)
     security.install_log_filter(app)
-    arguments.watch(app)
+    arguments.register(app)
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 
 from flask import Flask, Request, current_app, g, has_request_context, request
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.utils import cached_property
 
-from tracker.edge import Form, QueryForm
+from tracker.edge import LARGEST_ID, Form, QueryForm
 from tracker.errors import QueryError
 
 COMMON = frozenset({"lang"})  # the language switch: every page may read it
@@ -77,6 +78,22 @@ def declaration(view: Callable[..., Any]) -> Declaration | None:
     return getattr(view, "declared", None)
 
 
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row's key in a path, from 1 to the largest a database integer holds
+    (a larger number is a 404, not an overflow in the database driver)."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=LARGEST_ID)
+
+
+class TextConverter(BaseConverter):
+    """A path's text (the default converter): at most 200 characters and no control
+    character, else a 404. (PostgreSQL refuses NUL in a query's text; nothing has a longer
+    code or name.)"""
+
+    regex = r"[^/\x00-\x1f\x7f-\x9f]{1,200}"
+
+
 class UndeclaredArgument(RuntimeError):
     """A view read a query argument it did not declare."""
 
@@ -114,6 +131,14 @@ class WatchedRequest(Request):
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
         return WatchedArgs(super().args)
+
+
+def register(app: Flask) -> None:
+    """The path converters (``id``, and text for the default); the watch on query
+    arguments where it is wanted."""
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
+    watch(app)
 
 
 def watch(app: Flask) -> None:

@@ -48,7 +48,7 @@ def outbox_page() -> str:
     return render_template("staff/outbox.html", counts=counts, dead=dead, form=AccountForm())
 
 
-@bp.post("/outbox/<int:message_id>/retry")
+@bp.post("/outbox/<id:message_id>/retry")
 @roles(*SUPERVISORS)
 @declare(query=OfficeQuery, form=AccountForm)
 def retry_message(message_id: int) -> Response:

@@ -121,7 +121,7 @@ def add_closure(code: str) -> Response | tuple[str, int]:
     return _saved(point, "closure_added", day=form.day.data.isoformat())
 
 
-@bp.post("/points/<code>/closures/<int:closure_id>/delete")
+@bp.post("/points/<code>/closures/<id:closure_id>/delete")
 @roles(*SUPERVISORS)
 @declare(form=AccountForm)
 def remove_closure(code: str, closure_id: int) -> Response:
