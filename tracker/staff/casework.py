@@ -107,7 +107,11 @@ def _refused(receipt: str, to: str, form: MoveForm, error: Exception) -> tuple[s
         typed.public_note.data = form.public_note.data
         typed.internal_note.data = form.internal_note.data
         typed.courier.data, typed.tracking_ref.data = form.courier.data, form.tracking_ref.data
+        for name in ("public_note", "internal_note", "courier", "tracking_ref", "point"):
+            typed[name].errors = list(form[name].errors)
     message = explain(error) if isinstance(error, DomainError) else _("This cannot be done.")
+    if form.errors:  # the fields' own messages name them
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
     status = 409 if isinstance(error, ConflictError) else 400
     page = render_template("staff/request.html", r=found, forms=forms, error=message, open=to)
     return page, status
