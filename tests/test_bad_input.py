@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -317,3 +318,27 @@ def test_reading_an_undeclared_query_argument_fails_the_request(app: Flask) -> N
         from flask import request
 
         request.args.get("hidden")
+
+
+def test_every_wtforms_message_has_an_indonesian_translation() -> None:
+    import wtforms
+    from babel.messages.pofile import read_po
+
+    from tests.test_i18n import CATALOGUE, msgid
+
+    pot = Path(wtforms.__file__).parent / "locale" / "wtforms.pot"
+    with pot.open("rb") as f:
+        wanted = {msgid(m) for m in read_po(f) if m.id}
+    with (CATALOGUE / "messages.po").open("rb") as f:
+        translated = {msgid(m) for m in read_po(f) if m.id and all(m.string)}
+    assert wanted and wanted - translated == set()
+
+
+def test_a_refused_query_argument_is_named_in_the_readers_language(client) -> None:
+    answer = client.get("/cek?no=" + "7" * 300)
+    assert answer.status_code == 400
+    assert "“Nomor tanda terima”: Isian tidak boleh lebih dari 200 karakter." in (
+        answer.get_data(as_text=True)
+    )
+    english = client.get("/cek?lang=en&no=" + "7" * 300).get_data(as_text=True)
+    assert "“Receipt number”: Field cannot be longer than 200 characters." in english

@@ -13,7 +13,9 @@ baseline that would otherwise be accepted. For each answer:
 - an accepted input is stored as sent; the next input gets fresh targets;
 - an HTML page never carries the ``<script>`` it was sent, and a feed stays well formed.
 
-About 2,600 requests (routes × arguments × inputs) per database: see ``test_the_sweep``.
+46 routes; 108 arguments and fields × 19 inputs: 2,052 requests per database (the
+opening hours' 28 alike fields are swept on the first and last day; ``?lang=``, which
+every page reads the same way, on the home page).
 """
 
 from __future__ import annotations

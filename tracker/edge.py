@@ -229,8 +229,12 @@ class QueryForm(BaseForm):
             return TRANSLATIONS
 
     def errors_text(self) -> str:
-        """Every error, one sentence after another."""
-        return " ".join(str(e) for errors in self.errors.values() for e in errors)
+        """Every error, each naming its argument."""
+        told = []
+        for name, errors in self.errors.items():
+            label = _label(self[name])
+            told += [str(e) if label in str(e) else f"“{label}”: {e}" for e in errors]
+        return " ".join(told)
 
 
 class PaperQuery(QueryForm):
