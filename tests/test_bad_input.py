@@ -262,6 +262,13 @@ def test_very_large_integers_in_query_arguments_are_refused(client, make_account
     assert client.post(f"/staff/outbox/{2**63}/retry").status_code == 404
 
 
+def test_a_period_of_unicode_digits_is_refused_not_a_500(client) -> None:
+    """``"²".isdigit()`` is true, but ``int("²")`` fails."""
+    answer = client.get("/statistik.json?minggu=%C2%B2")
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "bad_query"
+
+
 def test_a_login_next_with_a_line_break_goes_to_the_console_home(client, make_account):
     account = make_account("operator")
     assert client.get("/staff/login?next=/staff/%0d%0aSet-Cookie:x=1").status_code == 200

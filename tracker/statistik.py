@@ -156,7 +156,7 @@ def _query() -> Query:
     """The period and office asked for; the office is checked when the figures are read."""
     args = query(StatsQuery)
     raw = (args.minggu.data or "").strip()
-    weeks = DEFAULT_WEEKS if not raw else int(raw) if raw.isdigit() else 0
+    weeks = DEFAULT_WEEKS if not raw else int(raw) if raw.isascii() and raw.isdigit() else 0
     if weeks not in WEEK_CHOICES:
         raise QueryError(
             _(
