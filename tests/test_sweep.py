@@ -20,6 +20,9 @@ every page reads the same way, on the home page).
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -35,6 +38,7 @@ from wtforms import StringField, TextAreaField
 
 from tests.factories import csrf_token, sign_in
 from tests.sweep_baselines import BASELINES, Baseline, Targets
+from tracker import announce
 from tracker.arguments import COMMON, declaration
 from tracker.models import Base
 
@@ -123,6 +127,7 @@ class Case:
     name: str
     value: Any
     stored: bool = False  # a text field whose value the database keeps as typed
+    query: Any = None  # the declared query form, whose refusals must name the argument
 
 
 @dataclass
@@ -228,6 +233,19 @@ class Sweep:
             english = [text for text in WTFORMS_ENGLISH if text in body]
             if english:
                 self.problems.append(f"{where} answers in English: {english}")
+        label = self._refusing_label(case)
+        if label:
+            told = json.dumps(answer.get_json(), ensure_ascii=False) if answer.is_json else body
+            if answer.status_code != 400 or f"“{label}”" not in html.unescape(told):
+                self.problems.append(f"{where} is refused without naming “{label}”")
+
+    def _refusing_label(self, case: Case) -> str:
+        """The argument's Indonesian name, if its declaration refuses the value."""
+        if case.query is None:
+            return ""
+        with self.app.test_request_context(headers={"Accept-Language": "id"}):
+            form = case.query(self._values(case))
+            return "" if form.validate() else str(form[case.name].label.text)
 
     def _accepted(self, case: Case, baseline: Baseline, after: Any, where: str) -> None:
         value = case.value
@@ -260,8 +278,9 @@ def cases(app: Flask) -> Iterator[Case]:
             elif declared is not None and declared.form is not None:
                 places += [("form", *named) for named in form_fields(app, declared.form)]
             for where, name, stored in places:
+                query = declared.query if declared is not None and where == "query" else None
                 for value in INPUTS:
-                    yield Case(rule.endpoint, method, where, name, value, stored)
+                    yield Case(rule.endpoint, method, where, name, value, stored, query)
 
 
 def query_names(declared: Any) -> frozenset[str]:
@@ -302,10 +321,14 @@ def sweep(app: Flask, client: Any, make_request: Any, make_account: Any) -> Swee
     return found
 
 
-def test_the_sweep(app: Flask, sweep: Sweep) -> None:
+def test_the_sweep(app: Flask, sweep: Sweep, session: Any) -> None:
     """Every route × every declared argument × every bad input: no 5xx, no changed table."""
     for case in cases(app):
         sweep.send(case)
+    announce.publish(session, dt.datetime(2099, 6, 1, 2, 0, tzinfo=dt.UTC))
+    session.commit()  # what the sweep stored, announced: the feed must still parse
+    feed = sweep.client.get("/pengumuman.atom")
+    assert feed.status_code == 200 and ET.fromstring(feed.data) is not None
     answer = sweep.client.post("/staff/logout", data={"csrf_token": sweep.token})
     assert answer.status_code == 303
     print(f"sweep: {sweep.sent} requests")  # noqa: T201 - the figure the docstring quotes

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Request, current_app, g, has_request_context, request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.utils import cached_property
+from wtforms.fields.core import UnboundField
 
 from tracker.edge import LARGEST_ID, Form, QueryForm
 from tracker.errors import QueryError
@@ -40,7 +41,16 @@ class Declaration:
     def query_names(self) -> frozenset[str]:
         if self.query is None:
             return COMMON
-        return COMMON | {name for name, _ in self.query()._fields.items()}
+        return COMMON | field_names(self.query)
+
+
+@cache
+def field_names(form_class: type[QueryForm]) -> frozenset[str]:
+    """The fields a form class declares, without making a form (whose labels would ask for
+    the language, which reads ``?lang=``, which asks for these names)."""
+    return frozenset(
+        name for name in dir(form_class) if isinstance(getattr(form_class, name), UnboundField)
+    )
 
 
 def declare(

@@ -35,7 +35,7 @@ QR_CACHE = "private, max-age=31536000, immutable"
 class StatusQuery(QueryForm):
     """``?berhenti=1``: the status page just after the citizen stopped the messages."""
 
-    berhenti = StringField([CleanText(), Optional(), Length(max=5)])
+    berhenti = StringField(validators=[CleanText(), Optional(), Length(max=5)])
 
 
 class CheckQuery(StatusQuery):

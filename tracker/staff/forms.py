@@ -270,4 +270,4 @@ class BatchCheckQuery(ReceiptQuery):
 class LoginQuery(QueryForm):
     """``?next=``: where to go after signing in (a path of the console, else its home)."""
 
-    next = StringField([Optional(), Length(max=2000)])
+    next = StringField(validators=[Optional(), Length(max=2000)])
