@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 
@@ -349,3 +351,19 @@ def test_a_refused_query_argument_is_named_in_the_readers_language(client) -> No
     )
     english = client.get("/cek?lang=en&no=" + "7" * 300).get_data(as_text=True)
     assert "“Receipt number”: Field cannot be longer than 200 characters." in english
+
+
+class _Line(QueryForm):
+    line = StringField("Baris", [CleanText()])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_single_line_text_is_refused_exactly_when_it_holds_a_control_or_shows_nothing(
+    text: str,
+) -> None:
+    from werkzeug.datastructures import MultiDict
+
+    controls = any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\ufffe\uffff" for c in text)
+    expected = not controls and (not text.strip() or edge.visible(text))
+    assert _Line(MultiDict({"line": text})).validate() is expected
