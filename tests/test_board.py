@@ -189,4 +189,4 @@ def test_unknown_points_are_told_in_indonesian(client) -> None:
     page = client.get("/board/tidak-ada")
     assert page.status_code == 404 and "tidak-ada" in page.get_data(as_text=True)
     assert client.get(f"/board?points={POINT},x1,x2,x3,x4").status_code == 400
-    assert client.get("/board?points=" + "a" * 5000).status_code == 404
+    assert client.get("/board?points=" + "a" * 5000).status_code == 400  # refused: too long

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from tracker import arguments, db, formatters, security
 from tracker import config as settings
-from tracker import db, formatters, security
 from tracker.extensions import (
     LANGUAGE_COOKIE,
     LazyCookieSessionInterface,
@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     formatters.register(app)
     security.install_log_filter(app)
+    arguments.register(app)
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -8,14 +8,17 @@ import datetime as dt
 from typing import Any
 
 from feedgen.feed import FeedGenerator
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import announce
+from tracker.arguments import declare, query
 from tracker.db import get_session
+from tracker.edge import CleanText, QueryForm, TextList, without_controls
 from tracker.formatters import format_moment
 from tracker.models import Announcement, AnnouncementItem, PickupPoint
 
@@ -23,8 +26,16 @@ bp = Blueprint("announcements", __name__)
 FEED_CACHE = "public, max-age=60"
 
 
+class PointsQuery(QueryForm):
+    """``?titik=CODE`` (or ``?point=CODE``), as often as wanted: the points to show."""
+
+    titik = TextList(_l("Pickup point"), [CleanText()])
+    point = TextList(_l("Pickup point"), [CleanText()])
+
+
 def _chosen() -> list[str]:
-    return [code for code in request.args.getlist("titik") + request.args.getlist("point") if code]
+    args = query(PointsQuery)
+    return list(dict.fromkeys(args.titik.data + args.point.data))
 
 
 def _recent() -> list[Announcement]:
@@ -44,6 +55,7 @@ def _recent() -> list[Announcement]:
 
 
 @bp.get("/pengumuman")
+@declare(query=PointsQuery)
 def page() -> str:
     points = get_session().scalars(select(PickupPoint).order_by(PickupPoint.code)).all()
     return render_template(
@@ -52,6 +64,7 @@ def page() -> str:
 
 
 @bp.get("/pengumuman.atom")
+@declare(query=PointsQuery)
 def feed() -> Response:
     base = current_app.config["PUBLIC_BASE_URL"]
     generator = FeedGenerator()
@@ -67,11 +80,11 @@ def feed() -> Response:
         for item in reversed(announcements):  # add_entry prepends: oldest first, newest on top
             entry = generator.add_entry()
             entry.id(f"{base}/pengumuman/{item.id}")
-            entry.title(_title(item))
+            entry.title(without_controls(_title(item)))
             entry.link(href=f"{base}/pengumuman?titik={item.point.code}")
             entry.updated(item.published_at)
             entry.published(item.published_at)
-            entry.content(_text(item), type="text")
+            entry.content(without_controls(_text(item)), type="text")
     answer = Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
     answer.headers["Cache-Control"] = FEED_CACHE
     return answer
@@ -104,6 +117,7 @@ def _text(item: Announcement) -> str:
 
 
 @bp.get("/api/v1/announcements")
+@declare(query=PointsQuery)
 def as_json() -> Response:
     return jsonify(announcements=[_json(a) for a in _recent()])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from tracker import public
+from tracker.arguments import declare
 from tracker.db import get_engine
 from tracker.extensions import lookup_rate
 from tracker.models import utcnow
@@ -15,6 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.get("/requests/<receipt>")
 @lookup_rate
+@declare()
 def request_status(receipt: str) -> Response:
     found = public.lookup(get_engine(), receipt, utcnow())
     return jsonify(public_status(found))

@@ -22,10 +22,15 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
+from tracker.arguments import declare, query
 from tracker.db import get_session
+from tracker.edge import CleanText, QueryForm, TextList
 from tracker.errors import DomainError, PointNotFound
 from tracker.formatters import mask_name
 from tracker.kept import Kept, etag_of, worker_cache
@@ -204,10 +209,22 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
+class ScreenQuery(QueryForm):
+    """``?suara=1``: the board reads the calls out."""
+
+    suara = StringField(_l("Sound"), [CleanText(), Optional(), Length(max=5)])
+
+
+class BoardQuery(ScreenQuery):
+    """``?points=A,B`` or ``?points=A&points=B``: the points of one screen."""
+
+    points = TextList(_l("Pickup points"), [CleanText()], count=MAX_POINTS, length=200)
+
+
 def _chosen_codes() -> list[str]:
-    """``?points=A,B`` or ``?points=A&points=B``: the codes in order, each once."""
+    """The codes of ``?points=``, in order, each once."""
     codes: list[str] = []
-    for value in request.args.getlist("points"):
+    for value in query(BoardQuery).points.data:
         for code in value.split(","):
             code = code.strip()
             if code and code not in codes:
@@ -216,6 +233,7 @@ def _chosen_codes() -> list[str]:
 
 
 @bp.get("/board")
+@declare(query=BoardQuery)
 def index() -> str:
     codes = _chosen_codes()
     if codes:
@@ -225,6 +243,7 @@ def index() -> str:
 
 
 @bp.get("/board/<code>")
+@declare(query=ScreenQuery)
 def screen(code: str) -> str:
     return screen_of([code])
 
@@ -247,12 +266,13 @@ def _screen(codes: list[str]) -> str:
         "page": config["BOARD_PAGE_SECONDS"],
         "new": config["BOARD_NEW_MINUTES"] * 60,
         "call": config["BOARD_CALL_MINUTES"] * 60,
-        "speech": request.args.get("suara") in ("1", "ya", "on"),
+        "speech": query(ScreenQuery).suara.data in ("1", "ya", "on"),
     }
     return render_template("board/screen.html", points=points, settings=settings)
 
 
 @bp.get("/api/v1/points")
+@declare()
 def points_json() -> Response:
     session = get_session()
     points = [
@@ -270,6 +290,7 @@ def points_json() -> Response:
 
 
 @bp.get("/api/v1/points/<code>/board")
+@declare()
 def board_json(code: str) -> Response:
     seconds = current_app.config["BOARD_CACHE_SECONDS"]
     kept = worker_cache("boards").get(code, seconds, partial(_build, code))

@@ -10,7 +10,9 @@ DomainError                   anything the product refuses, with a message for p
 │                             (the statistics' office or period)
 ├── TransitionError           a status change the workflow does not allow
 │   └── MissingDetails        the change needs something that was not given
-│                             (a reason, a pickup point, a collector)
+│       │                     (a reason, a pickup point, a collector)
+│       └── NoOpeningHours    the pickup point opens on no day in the weeks ahead, or
+│                             its visit is over: there is no pickup window
 └── ConflictError             the request changed since the caller read it (optimistic lock)
 
 Each error carries a stable ``code`` for the JSON API and a translatable message.
@@ -53,6 +55,15 @@ class TransitionError(DomainError):
 class MissingDetails(TransitionError):
     code = "missing_details"
     status = 400
+
+
+class NoOpeningHours(MissingDetails, ValueError):
+    """Also a ValueError, as ``pickup.next_window`` raised before it had its own error."""
+
+    code = "no_opening_hours"
+
+    def __init__(self, **details: Any) -> None:
+        super().__init__(None, missing="opening_hours", **details)
 
 
 class PointNotFound(DomainError):

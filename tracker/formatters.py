@@ -62,6 +62,11 @@ def format_moment(moment: dt.datetime, zone: str, locale: str | None = None) -> 
     )
 
 
+def format_local_clock(moment: dt.datetime, zone: str, locale: str | None = None) -> str:
+    """``15.00`` for a moment, in the office's time zone."""
+    return format_clock(local(moment, zone).time(), locale)
+
+
 def format_short_day(day: dt.date, locale: str | None = None) -> str:
     """``1 Des`` (``1 Dec``): a day in a chart's axis or a narrow table."""
     return format_date(day, "d MMM", locale=locale or _locale())
@@ -170,6 +175,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(_in_page_language(format_day), "day")
     app.add_template_filter(_in_page_language(format_clock), "clock")
     app.add_template_filter(_in_page_language(format_moment), "moment")
+    app.add_template_filter(_in_page_language(format_local_clock), "local_clock")
     app.add_template_filter(_in_page_language(weekday_name), "weekday")
     app.add_template_filter(_in_page_language(format_short_day), "short_day")
     app.add_template_filter(_in_page_language(format_percent), "percent")

@@ -15,9 +15,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from tracker import calendar, notify, public, receipts
+from tracker.arguments import declare, query
 from tracker.db import get_engine, get_session
+from tracker.edge import CleanText, PaperQuery, QueryForm
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import csrf, lookup_rate
 from tracker.messages import explain
@@ -28,26 +33,40 @@ bp = Blueprint("lookup", __name__)
 QR_CACHE = "private, max-age=31536000, immutable"
 
 
+class StatusQuery(QueryForm):
+    """``?berhenti=1``: the status page just after the citizen stopped the messages."""
+
+    berhenti = StringField(validators=[CleanText(), Optional(), Length(max=5)])
+
+
+class CheckQuery(StatusQuery):
+    no = StringField(_l("Receipt number"), [CleanText(), Optional(), Length(max=200)])
+
+
 @bp.get("/")
+@declare()
 def index() -> str:
     return render_template("lookup/index.html")
 
 
 @bp.get("/cek")
 @lookup_rate
+@declare(query=CheckQuery)
 def check() -> tuple[str, int] | str:
-    typed = request.args.get("no", "")
+    typed = query(CheckQuery).no.data or ""
     return _status_or_error(typed, template="lookup/status.html")
 
 
 @bp.get("/s/<receipt>")
 @lookup_rate
+@declare(query=StatusQuery)
 def status(receipt: str) -> tuple[str, int] | str:
     return _status_or_error(receipt, template="lookup/status.html")
 
 
 @bp.get("/s/<receipt>/receipt")
 @lookup_rate
+@declare(query=PaperQuery)
 def printable(receipt: str) -> tuple[str, int] | str:
     return _status_or_error(receipt, template="lookup/receipt.html")
 
@@ -55,6 +74,7 @@ def printable(receipt: str) -> tuple[str, int] | str:
 @bp.post("/s/<receipt>/berhenti")
 @csrf.exempt  # the receipt number is the secret; a forged post cannot know it
 @lookup_rate
+@declare()
 def stop_messages(receipt: str) -> Response:
     """The citizen opts out of messages; what still waits in the outbox is cancelled."""
     try:
@@ -69,6 +89,7 @@ def stop_messages(receipt: str) -> Response:
 
 @bp.get("/s/<receipt>/pickup.ics")
 @lookup_rate
+@declare()
 def pickup_calendar(receipt: str) -> Response:
     """The pickup window as a calendar entry; 404 while the document has no window."""
     try:
@@ -85,6 +106,7 @@ def pickup_calendar(receipt: str) -> Response:
 
 
 @bp.get("/s/<receipt>/qr.svg")
+@declare()
 def qr(receipt: str) -> Response:
     """The receipt's QR code. It is made from the number alone (no database read, so it tells
     nothing about whether a request exists) and never changes, so browsers may keep it."""

@@ -79,6 +79,10 @@ def _missing(what: str) -> str:
             "A document is handed over on the handover page, where the collector's identity "
             "(and a representative's power of attorney) is checked and recorded."
         ),
+        "opening_hours": _(
+            "This pickup point is not open in the coming weeks (no opening hours, or the "
+            "visit is over). Choose another point, or set its opening hours first."
+        ),
     }
     return messages.get(what, _("Something needed for this change is missing."))
 

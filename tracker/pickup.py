@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tracker.errors import NoOpeningHours
 from tracker.models import Office, OpeningHours, PickupCounter, PickupPoint, PointKind
 from tracker.workdays import is_holiday
 
@@ -67,7 +68,7 @@ def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Windo
     A mobile-service visit's window is the visit itself."""
     if point.visit_starts is not None and point.visit_ends is not None:
         if point.visit_ends <= after:
-            raise ValueError(f"the visit {point.code} is over")
+            raise NoOpeningHours(point=point.code)
         return Window(point, max(point.visit_starts, after), point.visit_ends)
     zone = ZoneInfo(point.office.timezone)
     local = after.astimezone(zone)
@@ -91,7 +92,7 @@ def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Windo
         if counted == open_days:
             break
     if starts is None or ends is None:
-        raise ValueError(f"pickup point {point.code} has no opening hours in the next weeks")
+        raise NoOpeningHours(point=point.code)
     return Window(point, starts.astimezone(dt.UTC), ends.astimezone(dt.UTC))
 
 

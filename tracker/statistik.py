@@ -24,11 +24,16 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from tracker import charts
+from tracker.arguments import declare, query
 from tracker.db import get_session
+from tracker.edge import CleanText, QueryForm
 from tracker.errors import QueryError
 from tracker.formatters import format_short_day
 from tracker.kept import Kept, worker_cache
@@ -104,13 +109,22 @@ class Query:
 # --- Views ----------------------------------------------------------------------------------
 
 
+class StatsQuery(QueryForm):
+    """``?minggu=N&kantor=CODE`` (see the module's docstring)."""
+
+    minggu = StringField(_l("Period"), [CleanText(), Optional(), Length(max=10)])
+    kantor = StringField(_l("Office"), [CleanText(), Optional(), Length(max=20)])
+
+
 @bp.get("/statistik")
+@declare(query=StatsQuery)
 def page() -> Response:
     lang = str(get_locale() or "id")
     return _send("html", _query(), lang, partial(_page, lang=lang), "text/html")
 
 
 @bp.get("/statistik.csv")
+@declare(query=StatsQuery)
 def as_csv() -> Response:
     answer = _send("csv", _query(), "", lambda stats: to_csv(stats).encode(), "text/csv")
     answer.headers["Content-Disposition"] = "inline; filename=statistik.csv"
@@ -118,6 +132,7 @@ def as_csv() -> Response:
 
 
 @bp.get("/statistik.json")
+@declare(query=StatsQuery)
 def as_json() -> Response:
     return _send("json", _query(), "", _json_body, "application/json")
 
@@ -139,8 +154,9 @@ def bad_query(error: QueryError) -> tuple[Any, int]:
 
 def _query() -> Query:
     """The period and office asked for; the office is checked when the figures are read."""
-    raw = request.args.get("minggu", "").strip()
-    weeks = DEFAULT_WEEKS if not raw else int(raw) if raw.isdigit() else 0
+    args = query(StatsQuery)
+    raw = (args.minggu.data or "").strip()
+    weeks = DEFAULT_WEEKS if not raw else int(raw) if raw.isascii() and raw.isdigit() else 0
     if weeks not in WEEK_CHOICES:
         raise QueryError(
             _(
@@ -148,7 +164,7 @@ def _query() -> Query:
                 weeks=raw,
             )
         )
-    return Query(weeks, request.args.get("kantor", "").strip() or None)
+    return Query(weeks, (args.kantor.data or "").strip() or None)
 
 
 def _office_choices() -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import notify, pickup, receipts
+from tracker.edge import visible
 from tracker.errors import ConflictError, MissingDetails, TransitionError
 from tracker.models import Office, PickupPoint, Request, Service, StatusEvent
 from tracker.pickup import Window
@@ -100,7 +101,7 @@ def transition(
     move = find_move(request.status, to)
     if move.by_handover and not handover:
         raise MissingDetails(missing="handover", to=to)
-    if move.needs_reason and not public_note.strip():
+    if move.needs_reason and not visible(public_note):
         raise MissingDetails(missing="reason", to=to)
     if move.needs_window and window is None:
         raise MissingDetails(missing="window", to=to)

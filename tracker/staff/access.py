@@ -15,10 +15,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker import audit, receipts
+from tracker.arguments import query
 from tracker.db import get_session
 from tracker.errors import RequestNotFound
 from tracker.extensions import login_manager
 from tracker.models import PickupPoint, Request, Role, StaffAccount
+from tracker.staff.forms import OfficeQuery
 
 SEEN = "seen"
 
@@ -107,6 +109,5 @@ def find_point(code: str) -> PickupPoint:
 def office_filter() -> int | None:
     """The office whose requests a list shows: the account's own; an admin's choice or all."""
     if current_user.role == Role.ADMIN:
-        chosen = request.args.get("office", type=int)
-        return chosen
+        return query(OfficeQuery).office.data
     return current_user.office_id

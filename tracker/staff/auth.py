@@ -3,6 +3,7 @@ answer is the same whether the name exists or not."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request, session, url_for
@@ -12,14 +13,16 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from tracker import accounts, audit
+from tracker.arguments import declare, query
 from tracker.db import get_session
 from tracker.extensions import RateRule, rate_limited
 from tracker.models import utcnow
 from tracker.staff import bp
 from tracker.staff.access import SEEN
-from tracker.staff.forms import LoginForm
+from tracker.staff.forms import AccountForm, LoginForm, LoginQuery
 
 FAILED = 401
+SAFE_PATH = re.compile(r"/staff[!-~]*")  # printable ASCII, no space or control character
 
 
 def _account_key() -> str:
@@ -43,8 +46,9 @@ def _account_limit() -> str:
 @rate_limited(
     RateRule(_account_limit, "login", key_func=_account_key, methods=("POST",), deduct_when=_failed)
 )
+@declare(query=LoginQuery, form=LoginForm)
 def login() -> Response | tuple[str, int] | str:
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=query(LoginQuery).next.data or "")
     if not form.validate_on_submit():
         return render_template("staff/login.html", form=form), 400 if form.is_submitted() else 200
     db = get_session()
@@ -66,14 +70,17 @@ def login() -> Response | tuple[str, int] | str:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an address elsewhere."""
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/staff"):
+    if not target or not SAFE_PATH.fullmatch(target):
+        return url_for("staff.home")
+    parts = urlsplit(target)
+    if not parts.scheme and not parts.netloc and target.startswith("/staff"):
         return target
     return url_for("staff.home")
 
 
 @bp.post("/logout")
 @login_required
+@declare(form=AccountForm)
 def logout() -> Response:
     db = get_session()
     account = current_user._get_current_object()

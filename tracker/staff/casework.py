@@ -11,7 +11,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, handover, pickup, public, workflow
+from tracker.arguments import declare
 from tracker.db import get_engine, get_session
+from tracker.edge import PaperQuery
 from tracker.errors import ConflictError, DomainError, MissingDetails
 from tracker.messages import explain
 from tracker.models import PickupPoint, Request, utcnow
@@ -40,6 +42,7 @@ def move_forms(request: Request, now: dt.datetime) -> dict[Status, MoveForm]:
 
 @bp.get("/r/<receipt>")
 @roles(*ANYONE)
+@declare()
 def request_page(receipt: str) -> str:
     db = get_session(write=True)
     found = find_request(receipt)
@@ -50,6 +53,7 @@ def request_page(receipt: str) -> str:
 
 @bp.post("/r/<receipt>/move/<to>")
 @roles(*ANYONE)
+@declare(form=MoveForm)
 def move(receipt: str, to: str) -> Response | tuple[str, int]:
     now = utcnow()
     db = get_session()
@@ -109,7 +113,11 @@ def _refused(
         typed.public_note.data = form.public_note.data
         typed.internal_note.data = form.internal_note.data
         typed.courier.data, typed.tracking_ref.data = form.courier.data, form.tracking_ref.data
+        for name in ("public_note", "internal_note", "courier", "tracking_ref", "point"):
+            typed[name].errors = list(form[name].errors)
     message = explain(error) if isinstance(error, DomainError) else _("This cannot be done.")
+    if form.errors:  # the fields' own messages name them
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
     status = 409 if isinstance(error, ConflictError) else 400
     page = render_template("staff/request.html", r=found, forms=forms, error=message, open=to)
     return page, status
@@ -117,6 +125,7 @@ def _refused(
 
 @bp.get("/r/<receipt>/receipt")
 @roles(*ANYONE)
+@declare(query=PaperQuery)
 def printable(receipt: str) -> str:
     found = find_request(receipt)
     return render_template(

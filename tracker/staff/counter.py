@@ -3,19 +3,20 @@ show, record who collected it."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, handover
+from tracker.arguments import declare, query
 from tracker.db import get_session
 from tracker.errors import DomainError, ReceiptError
 from tracker.messages import explain
 from tracker.models import CollectorKind, Request, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, find_request, roles
-from tracker.staff.forms import CallForm, HandoverForm
+from tracker.staff.forms import CallForm, HandoverForm, ReceiptQuery
 
 
 def _page(found: Request | None, form: HandoverForm | None = None, **extra: object) -> str:
@@ -40,8 +41,9 @@ def _call_form(found: Request, submitted: bool) -> CallForm:
 
 @bp.get("/handover")
 @roles(*ANYONE)
+@declare(query=ReceiptQuery)
 def handover_page() -> tuple[str, int] | str:
-    typed = request.args.get("no", "").strip()
+    typed = (query(ReceiptQuery).no.data or "").strip()
     if not typed:
         return _page(None)
     db = get_session(write=True)
@@ -56,6 +58,7 @@ def handover_page() -> tuple[str, int] | str:
 
 @bp.post("/call/<receipt>")
 @roles(*ANYONE)
+@declare(form=CallForm)
 def call(receipt: str) -> Response | tuple[str, int]:
     db = get_session()
     found = find_request(receipt)
@@ -77,6 +80,7 @@ def call(receipt: str) -> Response | tuple[str, int]:
 
 @bp.post("/handover/<receipt>")
 @roles(*ANYONE)
+@declare(form=HandoverForm)
 def hand_over(receipt: str) -> Response | tuple[str, int]:
     db = get_session()
     found = find_request(receipt)

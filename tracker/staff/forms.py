@@ -1,9 +1,12 @@
-"""The console's forms (Flask-WTF: every one carries a CSRF token)."""
+"""The console's forms (Flask-WTF: every one carries a CSRF token), and the query arguments
+of its lists. Every text field refuses control characters and invisible-only text
+(``tracker.edge``); numbers and dates have sane ranges."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,12 +20,32 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from tracker.edge import (
+    LARGEST_ID,
+    Bounded,
+    CleanText,
+    DayRange,
+    Form,
+    PersonName,
+    QueryForm,
+    Visible,
+)
 from tracker.models import Channel, CollectorKind
 
 REQUIRED = _l("This field is required.")
+NOTE = [CleanText(multiline=True), Optional(), Length(max=1000)]
+MAX_COUNTERS = 20
+COUNTER_LENGTH = 40
+
+
+def VersionField() -> IntegerField:  # noqa: N802 (reads as the field it makes)
+    """The version of a request the form was made from (optimistic locking)."""
+    return IntegerField(
+        widget=HiddenInput(), validators=[InputRequired(REQUIRED), Bounded(0, LARGEST_ID)]
+    )
 
 
 def options(pairs: object) -> list[SelectChoice]:
@@ -30,21 +53,22 @@ def options(pairs: object) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
 
 
-class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), [DataRequired(REQUIRED), Length(max=60)])
-    password = PasswordField(_l("Password"), [DataRequired(REQUIRED), Length(max=200)])
+class LoginForm(Form):
+    username = StringField(_l("Username"), [CleanText(), Visible(REQUIRED), Length(max=60)])
+    password = PasswordField(_l("Password"), [InputRequired(REQUIRED), Length(max=200)])
     next = HiddenField()
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     service = SelectField(_l("Service"), coerce=int, validators=[InputRequired(REQUIRED)])
     applicant_name = StringField(
-        _l("Applicant's full name"), [DataRequired(REQUIRED), Length(min=2, max=200)]
+        _l("Applicant's full name"), [CleanText(), Visible(REQUIRED), PersonName()]
     )
-    nik = StringField(_l("NIK (16 digits)"), [DataRequired(REQUIRED), Length(max=40)])
-    phone = StringField(_l("Mobile phone"), [Optional(), Length(max=30)])
+    nik = StringField(_l("NIK (16 digits)"), [CleanText(), Visible(REQUIRED), Length(max=40)])
+    phone = StringField(_l("Mobile phone"), [CleanText(), Optional(), Length(max=30)])
     email = StringField(
-        _l("E-mail"), [Optional(), Length(max=200), Email(_l("This e-mail address is not valid."))]
+        _l("E-mail"),
+        [CleanText(), Optional(), Length(max=200), Email(_l("This e-mail address is not valid."))],
     )
     consent_notify = BooleanField(_l("The applicant agrees to be notified about this request"))
     channel = RadioField(
@@ -66,31 +90,35 @@ class IntakeForm(FlaskForm):
         default="pickup",
     )
     point = SelectField(_l("Preferred pickup point"), coerce=int, validators=[Optional()])
-    address = TextAreaField(_l("Delivery address"), [Optional(), Length(max=300)])
+    address = TextAreaField(
+        _l("Delivery address"), [CleanText(multiline=True), Optional(), Length(max=300)]
+    )
     representative_allowed = BooleanField(
         _l("A representative with a power of attorney may collect"), default=True
     )
     confirm_duplicate = BooleanField(_l("Register it anyway"))
 
 
-class MoveForm(FlaskForm):
-    to = HiddenField(validators=[DataRequired(REQUIRED)])
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
-    public_note = TextAreaField(_l("Note for the citizen"), [Optional(), Length(max=1000)])
-    internal_note = TextAreaField(_l("Internal note"), [Optional(), Length(max=1000)])
+class MoveForm(Form):
+    to = HiddenField(validators=[CleanText(), Visible(REQUIRED)])
+    version = VersionField()
+    public_note = TextAreaField(_l("Note for the citizen"), NOTE)
+    internal_note = TextAreaField(_l("Internal note"), NOTE)
     point = SelectField(_l("Pickup point"), coerce=int, validators=[Optional()])
-    courier = StringField(_l("Courier"), [Optional(), Length(max=80)])
-    tracking_ref = StringField(_l("Tracking reference"), [Optional(), Length(max=80)])
+    courier = StringField(_l("Courier"), [CleanText(), Optional(), Length(max=80)])
+    tracking_ref = StringField(_l("Tracking reference"), [CleanText(), Optional(), Length(max=80)])
 
 
-class BatchForm(FlaskForm):
-    receipts = TextAreaField(_l("Receipt numbers, one per line"), [Length(max=40_000)])
+class BatchForm(Form):
+    receipts = TextAreaField(
+        _l("Receipt numbers, one per line"), [CleanText(multiline=True), Length(max=40_000)]
+    )
     to = SelectField(_l("Move them to"))
     point = SelectField(_l("Pickup point"), coerce=int, validators=[Optional()])
 
 
-class HandoverForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
+class HandoverForm(Form):
+    version = VersionField()
     collector = RadioField(
         _l("Who collects"),
         choices=options(
@@ -102,31 +130,57 @@ class HandoverForm(FlaskForm):
         default=CollectorKind.SELF.value,
     )
     id_checked = BooleanField(_l("Identity card checked"))
-    collector_name = StringField(_l("Representative's name"), [Optional(), Length(max=200)])
-    relation = StringField(_l("Relation to the applicant"), [Optional(), Length(max=80)])
+    collector_name = StringField(
+        _l("Representative's name"), [CleanText(), Optional(), PersonName()]
+    )
+    relation = StringField(
+        _l("Relation to the applicant"), [CleanText(), Optional(), Length(max=80)]
+    )
     attorney_checked = BooleanField(_l("Power of attorney (surat kuasa) checked"))
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     """Call a ready document to a counter; the choices are its point's counters."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
+    version = VersionField()
     counter = SelectField(_l("Counter"), validators=[InputRequired(REQUIRED)])
 
 
-class ClosureForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
-    reason = StringField(_l("Reason"), [Optional(), Length(max=200)])
+class ClosureForm(Form):
+    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED), DayRange()])
+    reason = StringField(_l("Reason"), [CleanText(), Optional(), Length(max=200)])
 
 
-class CountersForm(FlaskForm):
-    counters = StringField(_l("Counters, separated by commas"), [Optional(), Length(max=300)])
+class CountersForm(Form):
+    counters = StringField(
+        _l("Counters, separated by commas"), [CleanText(), Optional(), Length(max=300)]
+    )
+
+    def names(self) -> list[str]:
+        """The counters typed, in order; each once."""
+        typed = [c.strip() for c in (self.counters.data or "").split(",")]
+        return list(dict.fromkeys(c for c in typed if c))
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        names = self.names()
+        if len(names) > MAX_COUNTERS or any(len(name) > COUNTER_LENGTH for name in names):
+            self.counters.errors = [
+                _l(
+                    "At most %(count)d counters, each at most %(length)d characters.",
+                    count=MAX_COUNTERS,
+                    length=COUNTER_LENGTH,
+                )
+            ]
+            return False
+        return True
 
 
-class VisitForm(FlaskForm):
-    name = StringField(_l("Place visited"), [DataRequired(REQUIRED), Length(max=200)])
-    address = StringField(_l("Address"), [DataRequired(REQUIRED), Length(max=300)])
-    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
+class VisitForm(Form):
+    name = StringField(_l("Place visited"), [CleanText(), Visible(REQUIRED), Length(max=200)])
+    address = StringField(_l("Address"), [CleanText(), Visible(REQUIRED), Length(max=300)])
+    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED), DayRange()])
     opens = TimeField(_l("From"), validators=[InputRequired(REQUIRED)])
     closes = TimeField(_l("Until"), validators=[InputRequired(REQUIRED)])
 
@@ -134,12 +188,39 @@ class VisitForm(FlaskForm):
 PERIODS_PER_DAY = 2
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     """Opening hours per weekday, up to two periods a day (fields ``d0_p0_opens`` ...)."""
 
     @staticmethod
     def field_name(weekday: int, period: int, edge: str) -> str:
         return f"d{weekday}_p{period}_{edge}"
+
+    def periods(self) -> list[tuple[int, dt.time, dt.time]]:
+        """The periods typed, both ends given, by weekday."""
+        found = []
+        for weekday in range(7):
+            for index in range(PERIODS_PER_DAY):
+                opens = self[self.field_name(weekday, index, "opens")].data
+                closes = self[self.field_name(weekday, index, "closes")].data
+                if opens and closes:
+                    found.append((weekday, opens, closes))
+        return found
+
+    def validate(self, extra_validators: object = None) -> bool:
+        """Each period has both ends or neither, and a point keeps at least one: an empty
+        form would otherwise close the point for good."""
+        valid = super().validate(extra_validators)  # type: ignore[arg-type]
+        for weekday in range(7):
+            for index in range(PERIODS_PER_DAY):
+                opens = self[self.field_name(weekday, index, "opens")]
+                closes = self[self.field_name(weekday, index, "closes")]
+                if bool(opens.data) != bool(closes.data) and not (opens.errors or closes.errors):
+                    (closes if opens.data else opens).errors = [REQUIRED]
+                    valid = False
+        if valid and not self.periods():
+            self.form_errors.append(_l("Give at least one opening period."))
+            valid = False
+        return valid
 
 
 for _weekday in range(7):
@@ -152,5 +233,41 @@ for _weekday in range(7):
             )
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     """An empty form: the CSRF token of the account actions."""
+
+
+# --- Query arguments ------------------------------------------------------------------------
+
+PAGES = 10_000
+
+
+class OfficeQuery(QueryForm):
+    """``?office=ID``: the office an admin chooses (others always see their own)."""
+
+    office = IntegerField(_l("Office"), [Optional(), Bounded(1, LARGEST_ID)])
+
+
+class PageQuery(OfficeQuery):
+    page = IntegerField(_l("Page"), [Optional(), Bounded(1, PAGES)], default=1)
+
+
+class SearchQuery(OfficeQuery):
+    q = StringField(_l("Search"), [CleanText(), Optional(), Length(max=100)])
+
+
+class ReceiptQuery(QueryForm):
+    """``?no=``: a receipt number as typed or scanned."""
+
+    no = StringField(_l("Receipt number"), [CleanText(), Optional(), Length(max=200)])
+
+
+class BatchCheckQuery(ReceiptQuery):
+    to = StringField(_l("Move them to"), [CleanText(), Optional(), Length(max=20)])
+    point = IntegerField(_l("Pickup point"), [Optional(), Bounded(1, LARGEST_ID)])
+
+
+class LoginQuery(QueryForm):
+    """``?next=``: where to go after signing in (a path of the console, else its home)."""
+
+    next = StringField(validators=[Optional(), Length(max=2000)])

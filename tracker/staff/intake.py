@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker import audit, intake, nik, pickup, workflow
+from tracker.arguments import declare
 from tracker.db import get_session
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
 from tracker.staff import bp
@@ -41,6 +42,7 @@ def _form(office: Office, now: dt.datetime) -> IntakeForm:
 
 @bp.route("/intake", methods=["GET", "POST"])
 @roles(*ANYONE)
+@declare(form=IntakeForm)
 def intake_page() -> Response | tuple[str, int] | str:
     now = utcnow()
     office = current_user.office

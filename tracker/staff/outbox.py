@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from tracker import audit
+from tracker.arguments import declare
 from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
 from tracker.staff import bp
 from tracker.staff.access import SUPERVISORS, deny, office_filter, roles
-from tracker.staff.forms import AccountForm
+from tracker.staff.forms import AccountForm, OfficeQuery
 
 
 def _scoped(query, office_id):  # type: ignore[no-untyped-def]
@@ -22,6 +23,7 @@ def _scoped(query, office_id):  # type: ignore[no-untyped-def]
 
 @bp.get("/outbox")
 @roles(*SUPERVISORS)
+@declare(query=OfficeQuery)
 def outbox_page() -> str:
     db = get_session()
     office_id = office_filter()
@@ -46,8 +48,9 @@ def outbox_page() -> str:
     return render_template("staff/outbox.html", counts=counts, dead=dead, form=AccountForm())
 
 
-@bp.post("/outbox/<int:message_id>/retry")
+@bp.post("/outbox/<id:message_id>/retry")
 @roles(*SUPERVISORS)
+@declare(query=OfficeQuery, form=AccountForm)
 def retry_message(message_id: int) -> Response:
     db = get_session()
     message = db.get(OutboxMessage, message_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker import accounts, audit
+from tracker.arguments import declare
 from tracker.db import get_session
 from tracker.models import Role, StaffAccount
 from tracker.staff import bp
@@ -19,6 +20,7 @@ from tracker.staff.forms import AccountForm
 
 @bp.get("/accounts")
 @roles(*SUPERVISORS)
+@declare()
 def accounts_page() -> str:
     query = select(StaffAccount).order_by(StaffAccount.office_id, StaffAccount.username)
     if current_user.role != Role.ADMIN:
@@ -37,6 +39,7 @@ def _may_change(account: StaffAccount) -> bool:
 
 @bp.post("/accounts/<username>/<any(on, off):state>")
 @roles(*SUPERVISORS)
+@declare(form=AccountForm)
 def switch_account(username: str, state: str) -> Response:
     db = get_session()
     account = accounts.find(db, username)

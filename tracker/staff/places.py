@@ -12,11 +12,19 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker import audit, pickup
+from tracker.arguments import declare
 from tracker.db import get_session
 from tracker.models import Closure, PickupPoint, utcnow
 from tracker.staff import bp
 from tracker.staff.access import SUPERVISORS, deny, find_point, roles
-from tracker.staff.forms import PERIODS_PER_DAY, ClosureForm, CountersForm, HoursForm, VisitForm
+from tracker.staff.forms import (
+    PERIODS_PER_DAY,
+    AccountForm,
+    ClosureForm,
+    CountersForm,
+    HoursForm,
+    VisitForm,
+)
 
 
 def _hours_form(point: PickupPoint) -> HoursForm:
@@ -41,6 +49,7 @@ def _page(point: PickupPoint, **forms: object) -> str:
 
 @bp.get("/points")
 @roles(*SUPERVISORS)
+@declare()
 def points() -> str:
     db = get_session()
     query = select(PickupPoint).order_by(PickupPoint.office_id, PickupPoint.id)
@@ -53,31 +62,28 @@ def points() -> str:
 
 @bp.get("/points/<code>")
 @roles(*SUPERVISORS)
+@declare()
 def point_page(code: str) -> str:
     return _page(find_point(code))
 
 
 @bp.post("/points/<code>/hours")
 @roles(*SUPERVISORS)
+@declare(form=HoursForm)
 def point_hours(code: str) -> Response | tuple[str, int]:
     point = find_point(code)
     form = _hours_form(point)
-    periods = []
-    for weekday in range(7):
-        for index in range(PERIODS_PER_DAY):
-            opens = form[HoursForm.field_name(weekday, index, "opens")].data
-            closes = form[HoursForm.field_name(weekday, index, "closes")].data
-            if opens and closes:
-                periods.append((weekday, opens, closes))
     try:
         if not form.validate_on_submit():
             raise ValueError("invalid times")
-        pickup.set_hours(point, periods)
+        pickup.set_hours(point, form.periods())
     except ValueError:
         get_session().rollback()
-        error = _("Each period needs an opening time before its closing time (HH:MM).")
+        error = " ".join(str(e) for e in form.form_errors) or _(
+            "Each period needs an opening time before its closing time (HH:MM)."
+        )
         return _page(find_point(code), hours=form, error=error), 400
-    return _saved(point, "point_hours", periods=len(periods))
+    return _saved(point, "point_hours", periods=len(form.periods()))
 
 
 def _saved(point: PickupPoint, action: str, **details: object) -> Response:
@@ -90,29 +96,34 @@ def _saved(point: PickupPoint, action: str, **details: object) -> Response:
 
 @bp.post("/points/<code>/counters")
 @roles(*SUPERVISORS)
-def point_counters(code: str) -> Response:
+@declare(form=CountersForm)
+def point_counters(code: str) -> Response | tuple[str, int]:
     point = find_point(code)
     form = CountersForm()
-    typed = (form.counters.data or "") if form.validate_on_submit() else ""
-    point.counters = [c.strip()[:40] for c in typed.split(",") if c.strip()][:20]
+    if not form.validate_on_submit():
+        return _page(point, counters=form, error=_("The counters were not saved.")), 400
+    point.counters = form.names()
     return _saved(point, "point_counters", counters=point.counters)
 
 
 @bp.post("/points/<code>/closures")
 @roles(*SUPERVISORS)
+@declare(form=ClosureForm)
 def add_closure(code: str) -> Response | tuple[str, int]:
     point = find_point(code)
     form = ClosureForm()
     if not form.validate_on_submit():
-        return _page(point, closure=form, error=_("Choose the date of the closure.")), 400
+        error = _("The closure was not added: see the fields below.")
+        return _page(point, closure=form, error=error), 400
     if any(c.day == form.day.data for c in point.closures):
         return _page(point, closure=form, error=_("The point is already closed that day.")), 409
     point.closures.append(Closure(day=form.day.data, reason=(form.reason.data or "").strip()))
     return _saved(point, "closure_added", day=form.day.data.isoformat())
 
 
-@bp.post("/points/<code>/closures/<int:closure_id>/delete")
+@bp.post("/points/<code>/closures/<id:closure_id>/delete")
 @roles(*SUPERVISORS)
+@declare(form=AccountForm)
 def remove_closure(code: str, closure_id: int) -> Response:
     point = find_point(code)
     closure = next((c for c in point.closures if c.id == closure_id), None)
@@ -124,6 +135,7 @@ def remove_closure(code: str, closure_id: int) -> Response:
 
 @bp.post("/visits")
 @roles(*SUPERVISORS)
+@declare(form=VisitForm)
 def add_visit() -> Response | tuple[str, int]:
     form = VisitForm()
     office = current_user.office

@@ -3,16 +3,18 @@ list and search."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker import audit_search, queues
+from tracker.arguments import declare, query
 from tracker.db import get_session
 from tracker.models import Office, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, office_filter, roles
+from tracker.staff.forms import OfficeQuery, PageQuery, SearchQuery
 from tracker.status import Status
 
 
@@ -25,6 +27,7 @@ def _offices() -> list[Office]:
 
 @bp.get("/")
 @roles(*ANYONE)
+@declare(query=OfficeQuery)
 def home() -> str:
     office_id = office_filter()
     counts = queues.counts(get_session(), office_id)
@@ -36,30 +39,33 @@ def home() -> str:
 
 @bp.get("/queue/<status>")
 @roles(*ANYONE)
+@declare(query=PageQuery)
 def queue(status: str) -> str:
     try:
         chosen = Status(status)
     except ValueError:
         abort(404)
-    number = request.args.get("page", 1, type=int)
+    number = query(PageQuery).page.data or 1
     page = queues.by_status(get_session(), office_filter(), chosen, number)
     return render_template("staff/queue.html", status=chosen, page=page)
 
 
 @bp.get("/overdue")
 @roles(*ANYONE)
+@declare(query=PageQuery)
 def overdue() -> str:
     now = utcnow()
     office_id = office_filter()
-    page = queues.overdue(get_session(), office_id, now, request.args.get("page", 1, type=int))
+    page = queues.overdue(get_session(), office_id, now, query(PageQuery).page.data or 1)
     today = queues.local_today(get_session(), office_id, now)
     return render_template("staff/overdue.html", page=page, today=today)
 
 
 @bp.get("/search")
 @roles(*ANYONE)
+@declare(query=SearchQuery)
 def search() -> Response | str:
-    text = request.args.get("q", "")
+    text = query(SearchQuery).q.data or ""
     db = get_session(write=True)
     found = queues.search(db, office_filter(), text)
     audit_search.record_search(db, text, found)

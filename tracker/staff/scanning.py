@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, batch, pickup
+from tracker.arguments import declare, query
 from tracker.db import get_session
 from tracker.errors import DomainError
 from tracker.messages import explain, status_label
 from tracker.models import PickupPoint, utcnow
 from tracker.staff import bp
 from tracker.staff.access import ANYONE, roles
-from tracker.staff.forms import BatchForm, options
+from tracker.staff.forms import BatchCheckQuery, BatchForm, options
 from tracker.status import N_, Status
 
 STATES = {
@@ -53,21 +54,24 @@ def describe(line: batch.Line) -> dict[str, str]:
 
 @bp.get("/batch")
 @roles(*ANYONE)
+@declare()
 def batch_page() -> str:
     return render_template("staff/batch.html", form=_form(utcnow()), lines=[])
 
 
 @bp.get("/batch/check")
 @roles(*ANYONE)
+@declare(query=BatchCheckQuery)
 def batch_check() -> Response:
     """One scanned line's state, for the page's script to show at once."""
-    to = request.args.get("to", Status.READY.value)
+    args = query(BatchCheckQuery)
+    to = args.to.data or Status.READY.value
     if to not in {s.value for s in batch.BATCH_MOVES}:
         to = Status.READY.value
-    point = get_session().get(PickupPoint, request.args.get("point", 0, type=int))
+    point = get_session().get(PickupPoint, args.point.data) if args.point.data else None
     if point is not None and not current_user.can_see_office(point.office_id):
         point = None
-    typed = request.args.get("no", "")[:200]
+    typed = args.no.data or ""
     line = batch.check(get_session(), current_user, [typed], Status(to), point)[0]
     _audit_refusals([line])
     return jsonify(describe(line))
@@ -81,6 +85,7 @@ def _audit_refusals(lines: list[batch.Line]) -> None:
 
 @bp.post("/batch")
 @roles(*ANYONE)
+@declare(form=BatchForm)
 def batch_move() -> Response | tuple[str, int]:
     now = utcnow()
     form = _form(now)

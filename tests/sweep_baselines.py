@@ -1,0 +1,224 @@
+"""The sweep's baselines: for every route, what it is sent when nothing is wrong, and the
+targets (requests in the right state, a point, a closure, a dead message, a colleague) those
+baselines name, made again when an accepted answer uses them up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.factories import PASSWORD
+from tracker.models import Channel, Closure, OutboxMessage, OutboxStatus, PickupPoint
+from tracker.status import Status
+
+HOME_POINT = "srg-dinas"
+HOURS = {
+    f"d{d}_p0_{edge}": t for d in range(5) for edge, t in (("opens", "08:00"), ("closes", "15:00"))
+}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a route is sent when nothing is wrong: path values and form fields, with
+    ``{key}`` naming a target; ``uses`` are the targets an accepted answer consumes."""
+
+    path: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+    uses: tuple[str, ...] = ()
+    prefix: str = ""  # the form's field prefix (a move's form is prefixed by its status)
+
+
+RECEIPT = {"receipt": "{processing}"}
+POINT = {"code": "{point}"}
+BASELINES: dict[str, Baseline] = {
+    "announcements.as_json": Baseline(),
+    "announcements.feed": Baseline(),
+    "announcements.page": Baseline(),
+    "api.request_status": Baseline(RECEIPT),
+    "board.board_json": Baseline(POINT),
+    "board.index": Baseline(),
+    "board.points_json": Baseline(),
+    "board.screen": Baseline(POINT),
+    "lookup.check": Baseline(),
+    "lookup.index": Baseline(),
+    "lookup.pickup_calendar": Baseline({"receipt": "{ready}"}),
+    "lookup.printable": Baseline(RECEIPT),
+    "lookup.qr": Baseline(RECEIPT),
+    "lookup.status": Baseline(RECEIPT),
+    "lookup.stop_messages": Baseline(RECEIPT, uses=("processing",)),
+    "static": Baseline({"filename": "css/site.css"}),
+    "statistik.as_csv": Baseline(),
+    "statistik.as_json": Baseline(),
+    "statistik.page": Baseline(),
+    "staff.accounts_page": Baseline(),
+    "staff.add_closure": Baseline(POINT, {"day": "2031-01-07", "reason": "Rapat dinas"}),
+    "staff.add_visit": Baseline(
+        form={
+            "name": "Desa Sukajaya",
+            "address": "Balai desa",
+            "day": "2099-06-01",  # a visit must lie ahead: far enough for any real clock
+            "opens": "09:00",
+            "closes": "13:00",
+        }
+    ),
+    "staff.batch_check": Baseline(),
+    "staff.batch_move": Baseline(
+        form={"receipts": "{processing}", "to": "ready", "point": "{point_id}"},
+        uses=("processing",),
+    ),
+    "staff.batch_page": Baseline(),
+    "staff.call": Baseline(
+        {"receipt": "{callable}"},
+        {"counter": "{counter}", "version": "{callable_version}"},
+        uses=("callable",),
+    ),
+    "staff.hand_over": Baseline(
+        {"receipt": "{ready}"},
+        {
+            "version": "{ready_version}",
+            "collector": "representative",
+            "id_checked": "y",
+            "collector_name": "Ahmad Fauzi",
+            "relation": "Kakak",
+            "attorney_checked": "y",
+        },
+        uses=("ready",),
+    ),
+    "staff.handover_page": Baseline(),
+    "staff.home": Baseline(),
+    "staff.intake_page": Baseline(
+        form={
+            "service": "{service_id}",
+            "applicant_name": "Dewi Lestari",
+            "nik": "3673015212900003",
+            "phone": "081234567890",
+            "email": "dewi@example.id",
+            "consent_notify": "y",
+            "channel": "sms",
+            "handover": "pickup",
+            "point": "{point_id}",
+            "address": "Jl. Veteran 1",
+            "representative_allowed": "y",
+            "confirm_duplicate": "y",
+        }
+    ),
+    "staff.login": Baseline(
+        form={"username": "{username}", "password": PASSWORD, "next": "/staff/"}
+    ),
+    "staff.logout": Baseline(),  # sent last, once: it ends the session
+    "staff.move": Baseline(
+        {"receipt": "{spare}", "to": "needs_fix"},
+        {"to": "needs_fix", "version": "{spare_version}", "public_note": "Bawa KK asli."},
+        uses=("spare",),
+        prefix="needs_fix",
+    ),
+    "staff.outbox_page": Baseline(),
+    "staff.overdue": Baseline(),
+    "staff.point_counters": Baseline(POINT, {"counters": "Loket 1, Loket 2"}, uses=("counters",)),
+    "staff.point_hours": Baseline(POINT, HOURS),
+    "staff.point_page": Baseline(POINT),
+    "staff.points": Baseline(),
+    "staff.printable": Baseline(RECEIPT),
+    "staff.queue": Baseline({"status": "processing"}),
+    "staff.remove_closure": Baseline(
+        {"code": "{point}", "closure_id": "{closure_id}"}, uses=("closure_id",)
+    ),
+    "staff.request_page": Baseline(RECEIPT),
+    "staff.retry_message": Baseline({"message_id": "{dead_id}"}, uses=("dead_id",)),
+    "staff.search": Baseline(),
+    "staff.switch_account": Baseline(
+        {"username": "{colleague}", "state": "off"}, uses=("colleague",)
+    ),
+}
+
+
+class Targets:
+    """The things a baseline names, made on first use and made again once consumed."""
+
+    def __init__(self, make_request: Any, make_account: Any, boss: Any) -> None:
+        self.make_request, self.make_account, self.boss = make_request, make_account, boss
+        self.values: dict[str, Any] = {}
+        self.made = False
+        self.makers: dict[str, Callable[[], dict[str, Any]]] = {
+            "processing": lambda: self._request("processing", Status.PROCESSING),
+            "spare": lambda: self._request("spare", Status.VERIFYING),
+            "ready": lambda: self._request("ready", Status.READY),
+            "callable": self._callable,
+            "counter": self._callable,
+            "point": self._point,
+            "point_id": self._point,
+            "counters": self._counters,
+            "closure_id": self._closure,
+            "dead_id": self._dead,
+            "colleague": lambda: {"colleague": self.make_account("operator").username},
+            "service_id": lambda: {"service_id": self.make_request.service("kk").id},
+            "username": lambda: {"username": self.boss.username},
+        }
+
+    def _request(self, key: str, status: Status) -> dict[str, Any]:
+        made = self.make_request(status, point=HOME_POINT)
+        return {key: made.receipt, f"{key}_version": made.version}
+
+    def _callable(self) -> dict[str, Any]:
+        self._counters()
+        made = self.make_request(Status.READY, point=HOME_POINT)
+        return {"callable": made.receipt, "callable_version": made.version, "counter": "Loket 1"}
+
+    def _point(self) -> dict[str, Any]:
+        point = self.make_request.point(HOME_POINT)
+        return {"point": point.code, "point_id": point.id}
+
+    def _counters(self) -> dict[str, Any]:
+        session = self.make_request.session
+        point = session.scalars(select(PickupPoint).where(PickupPoint.code == HOME_POINT)).one()
+        point.counters = ["Loket 1", "Loket 2"]
+        session.commit()
+        return {"counters": True}
+
+    def _closure(self) -> dict[str, Any]:
+        session = self.make_request.session
+        point = session.scalars(select(PickupPoint).where(PickupPoint.code == HOME_POINT)).one()
+        closure = Closure(day=point_free_day(point), reason="Rapat")
+        point.closures.append(closure)
+        session.commit()
+        return {"closure_id": closure.id}
+
+    def _dead(self) -> dict[str, Any]:
+        ready = self.make_request(Status.READY, point=HOME_POINT)
+        dead = OutboxMessage(
+            request_id=ready.id, office_id=ready.office_id, event="ready", channel=Channel.SMS,
+            idempotency_key=f"dead-{ready.receipt}", recipient="081234567890", body="",
+            status=OutboxStatus.DEAD, attempts=8,
+        )  # fmt: skip
+        self.make_request.session.add(dead)
+        self.make_request.session.commit()
+        return {"dead_id": dead.id}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.values:
+            maker = next(m for k, m in self.makers.items() if k == key or key.startswith(k))
+            self.values.update(maker())
+            self.made = True
+        return self.values[key]
+
+    def consume(self, keys: tuple[str, ...]) -> None:
+        """An accepted answer used these up: make them again."""
+        for key in keys:
+            self.values.update(self.makers[key]())
+            self.made = True
+
+    def fill(self, template: str) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: str(self[m.group(1)]), template)
+
+
+def point_free_day(point: PickupPoint) -> dt.date:
+    taken = {c.day for c in point.closures}
+    day = dt.date(2031, 3, 1)
+    while day in taken:
+        day += dt.timedelta(days=1)
+    return day
