@@ -101,6 +101,16 @@ def test_closures_in_year_1_or_9999_are_refused(client, boss, session):
     assert good.status_code == 303 and counted(session, Closure) == before + 1
 
 
+def test_a_missing_field_is_named(client, boss, session) -> None:
+    answer = post(client, "/staff/visits", {"name": "\u200b", "address": "", "opens": "09:00"})
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "“Tempat yang dikunjungi” tidak berisi satu pun karakter yang terlihat." in body
+    for label in ("Alamat", "Tanggal", "Sampai"):
+        assert f"“{label}” wajib diisi." in body, label
+    assert 'aria-required="true"' in body or " required" in body
+
+
 def test_an_empty_hours_form_keeps_the_opening_hours(client, boss, session):
     before = counted(session, OpeningHours)
     assert before > 0

@@ -98,6 +98,8 @@ class CleanText:
 class Visible:
     """A required text: blank, or made only of invisible characters, is refused."""
 
+    field_flags = {"required": True}
+
     def __init__(self, message: Any = None) -> None:
         self.message = message
 
@@ -106,6 +108,17 @@ class Visible:
             field.errors[:] = []
             message = self.message or _("“%(field)s” is required.", field=_label(field))
             raise StopValidation(str(message))
+
+
+class Required:
+    """Something typed or chosen (a date, a time, a choice), told with the field's name."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        if not field.raw_data or not field.raw_data[0]:
+            field.errors[:] = []
+            raise StopValidation(_("“%(field)s” is required.", field=_label(field)))
 
 
 class PersonName:

@@ -20,7 +20,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from tracker.edge import (
@@ -31,6 +31,7 @@ from tracker.edge import (
     Form,
     PersonName,
     QueryForm,
+    Required,
     Visible,
 )
 from tracker.models import Channel, CollectorKind
@@ -43,9 +44,7 @@ COUNTER_LENGTH = 40
 
 def VersionField() -> IntegerField:  # noqa: N802 (reads as the field it makes)
     """The version of a request the form was made from (optimistic locking)."""
-    return IntegerField(
-        widget=HiddenInput(), validators=[InputRequired(REQUIRED), Bounded(0, LARGEST_ID)]
-    )
+    return IntegerField(widget=HiddenInput(), validators=[Required(), Bounded(0, LARGEST_ID)])
 
 
 def options(pairs: object) -> list[SelectChoice]:
@@ -54,17 +53,17 @@ def options(pairs: object) -> list[SelectChoice]:
 
 
 class LoginForm(Form):
-    username = StringField(_l("Username"), [CleanText(), Visible(REQUIRED), Length(max=60)])
-    password = PasswordField(_l("Password"), [InputRequired(REQUIRED), Length(max=200)])
+    username = StringField(_l("Username"), [CleanText(), Visible(), Length(max=60)])
+    password = PasswordField(_l("Password"), [Required(), Length(max=200)])
     next = HiddenField()
 
 
 class IntakeForm(Form):
-    service = SelectField(_l("Service"), coerce=int, validators=[InputRequired(REQUIRED)])
+    service = SelectField(_l("Service"), coerce=int, validators=[Required()])
     applicant_name = StringField(
-        _l("Applicant's full name"), [CleanText(), Visible(REQUIRED), PersonName()]
+        _l("Applicant's full name"), [CleanText(), Visible(), PersonName()]
     )
-    nik = StringField(_l("NIK (16 digits)"), [CleanText(), Visible(REQUIRED), Length(max=40)])
+    nik = StringField(_l("NIK (16 digits)"), [CleanText(), Visible(), Length(max=40)])
     phone = StringField(_l("Mobile phone"), [CleanText(), Optional(), Length(max=30)])
     email = StringField(
         _l("E-mail"),
@@ -100,7 +99,7 @@ class IntakeForm(Form):
 
 
 class MoveForm(Form):
-    to = HiddenField(validators=[CleanText(), Visible(REQUIRED)])
+    to = HiddenField(validators=[CleanText(), Visible()])
     version = VersionField()
     public_note = TextAreaField(_l("Note for the citizen"), NOTE)
     internal_note = TextAreaField(_l("Internal note"), NOTE)
@@ -143,11 +142,11 @@ class CallForm(Form):
     """Call a ready document to a counter; the choices are its point's counters."""
 
     version = VersionField()
-    counter = SelectField(_l("Counter"), validators=[InputRequired(REQUIRED)])
+    counter = SelectField(_l("Counter"), validators=[Required()])
 
 
 class ClosureForm(Form):
-    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED), DayRange()])
+    day = DateField(_l("Date"), validators=[Required(), DayRange()])
     reason = StringField(_l("Reason"), [CleanText(), Optional(), Length(max=200)])
 
 
@@ -178,11 +177,11 @@ class CountersForm(Form):
 
 
 class VisitForm(Form):
-    name = StringField(_l("Place visited"), [CleanText(), Visible(REQUIRED), Length(max=200)])
-    address = StringField(_l("Address"), [CleanText(), Visible(REQUIRED), Length(max=300)])
-    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED), DayRange()])
-    opens = TimeField(_l("From"), validators=[InputRequired(REQUIRED)])
-    closes = TimeField(_l("Until"), validators=[InputRequired(REQUIRED)])
+    name = StringField(_l("Place visited"), [CleanText(), Visible(), Length(max=200)])
+    address = StringField(_l("Address"), [CleanText(), Visible(), Length(max=300)])
+    day = DateField(_l("Date"), validators=[Required(), DayRange()])
+    opens = TimeField(_l("From"), validators=[Required()])
+    closes = TimeField(_l("Until"), validators=[Required()])
 
 
 PERIODS_PER_DAY = 2
