@@ -104,11 +104,12 @@ def overdue_counts(
 
 
 def anonymise(session: Session, config: dict[str, Any], now: dt.datetime) -> int:
-    """Remove the personal data of requests finished more than ``RETENTION_DAYS`` ago: the name
-    is kept masked, NIK, phone, e-mail and address go, and so do the collector's name, the
-    notes of the history, the messages' recipients, texts and errors, and the details of the
-    audit rows about the request; status, service, office and dates stay for the statistics,
-    and the audit trail's chain stays whole."""
+    """Remove the personal data of requests that ended (``ENDED``: collected, delivered,
+    rejected, cancelled) more than ``RETENTION_DAYS`` ago: the name is kept masked, NIK,
+    phone, e-mail and address go, and so do the collector's name, the notes of the history,
+    the messages' recipients, texts and errors, and the details of the audit rows about the
+    request; status, service, office and dates stay for the statistics, and the audit
+    trail's chain stays whole."""
     before = now - dt.timedelta(days=config["RETENTION_DAYS"])
     rows = session.execute(
         select(Request.id, Request.receipt, Request.applicant_name).where(

@@ -76,14 +76,15 @@ def point_hours(code: str) -> Response | tuple[str, int]:
     try:
         if not form.validate_on_submit():
             raise ValueError("invalid times")
-        pickup.set_hours(point, form.periods())
+        periods = form.periods()
+        pickup.set_hours(point, periods)
     except ValueError:
         get_session().rollback()
         error = " ".join(str(e) for e in form.form_errors) or _(
             "Each period needs an opening time before its closing time (HH:MM)."
         )
         return _page(find_point(code), hours=form, error=error), 400
-    return _saved(point, "point_hours", periods=len(form.periods()))
+    return _saved(point, "point_hours", periods=len(periods))
 
 
 def _saved(point: PickupPoint, action: str, **details: object) -> Response:
