@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tracker import announce
+from tracker.announcements import operations as announce
 
 
 def run(session: Any, _config: dict[str, Any], now: dt.datetime) -> int:

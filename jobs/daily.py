@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tracker import audit, lifecycle, statistics
+from tracker.audit import trail as audit
+from tracker.requests import lifecycle
+from tracker.statistics import figures as statistics
 
 log = logging.getLogger("jobs")
 Work = Callable[[Any, dict[str, Any], dt.datetime], Any]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tracker import delivery
+from tracker.outbox import dispatch
 
 
 def run(session: Any, config: dict[str, Any], now: dt.datetime) -> dict[str, int]:
-    return dict(delivery.dispatch(session, config, now))
+    return dict(dispatch.dispatch(session, config, now))

@@ -10,7 +10,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import accounts, handover, pickup, workflow
+from tracker.accounts import operations as accounts
+from tracker.counter import operations as handover
 from tracker.demo import PATHS
 from tracker.models import (
     CollectorKind,
@@ -22,7 +23,9 @@ from tracker.models import (
     StaffAccount,
     utcnow,
 )
-from tracker.status import Status
+from tracker.places import pickup
+from tracker.requests import workflow
+from tracker.requests.status import Status
 
 NOTES = {
     Status.NEEDS_FIX: "Foto kopi KK kurang jelas; bawa KK asli.",

@@ -18,9 +18,12 @@ from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from jobs.cli import jobs as jobs_cli
-from tracker import audit, audit_search, receipts, schema
+from tracker import schema
+from tracker.audit import search as audit_search
+from tracker.audit import trail as audit
 from tracker.models import AuditEntry, utcnow
-from tracker.status import Status
+from tracker.requests import receipts
+from tracker.requests.status import Status
 
 NIK = "3673015508900002"
 NAME = "Sulastri Wahyuningsih"

@@ -18,12 +18,15 @@ from wtforms import StringField, TextAreaField
 
 from tests.factories import sign_in
 from tests.test_staff_work import intake, move, post
-from tracker import announce, edge, pickup, workflow
-from tracker.arguments import UndeclaredArgument, declare
-from tracker.edge import CleanText, PersonName, QueryForm, Visible
+from tracker.announcements import operations as announce
 from tracker.errors import MissingDetails
 from tracker.models import Closure, OpeningHours, PickupPoint, Request, StatusEvent, utcnow
-from tracker.status import Status
+from tracker.places import pickup
+from tracker.requests import workflow
+from tracker.requests.status import Status
+from tracker.web import edge
+from tracker.web.arguments import UndeclaredArgument, declare
+from tracker.web.edge import CleanText, PersonName, QueryForm, Visible
 
 ENGLISH = ["Not a valid", "Field cannot be longer", "Invalid Choice", "This field is required"]
 

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import csrf_token
-from tracker import handover, pickup
-from tracker.kept import worker_cache
+from tracker.counter import operations as handover
 from tracker.models import Closure, PickupPoint, Request, utcnow
-from tracker.status import Status
-from tracker.workdays import is_holiday
+from tracker.places import pickup
+from tracker.places.workdays import is_holiday
+from tracker.requests.status import Status
+from tracker.web.cache import worker_cache
 
 POINT = "srg-dinas"
 BOARD = f"/api/v1/points/{POINT}/board"

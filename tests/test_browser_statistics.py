@@ -10,8 +10,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import screenshot_path
-from tracker import demo, statistics
+from tracker import demo
 from tracker.models import TIMEZONES, utcnow
+from tracker.statistics import figures as statistics
 
 pytestmark = pytest.mark.browser
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}

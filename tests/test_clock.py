@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jobs.cli import jobs as jobs_cli
 from tests.factories import csrf_token, sign_in
 from tracker.models import OutboxMessage, OutboxStatus, Request
-from tracker.status import Status
+from tracker.requests.status import Status
 
 WIB = ZoneInfo("Asia/Jakarta")
 UTC = dt.UTC

@@ -6,10 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from tracker import workflow
 from tracker.db import make_engine
 from tracker.models import Base, Request, utcnow
-from tracker.status import Status
+from tracker.requests import workflow
+from tracker.requests.status import Status
 
 
 def test_the_migrations_make_exactly_the_models(app) -> None:

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from jobs import lease, scheduler
 from jobs.cli import jobs as jobs_cli
-from tracker import announce, lifecycle
-from tracker.formatters import mask_name
+from tracker.announcements import operations as announce
 from tracker.models import (
     Announcement,
     AnnouncementItem,
@@ -25,7 +24,9 @@ from tracker.models import (
     StatusEvent,
     utcnow,
 )
-from tracker.status import Status
+from tracker.requests import lifecycle
+from tracker.requests.status import Status
+from tracker.web.formatters import mask_name
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

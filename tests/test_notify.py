@@ -14,9 +14,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tracker import announce, delivery, notify
+from tracker.announcements import operations as announce
 from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
-from tracker.status import Status
+from tracker.outbox import dispatch, operations
+from tracker.requests.status import Status
 
 MORNING_WIB = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # 08.00 WIB: the changes are made
 NOON_WIB = dt.datetime(2026, 12, 2, 5, 0, tzinfo=dt.UTC)  # 12.00 WIB
@@ -65,11 +66,11 @@ def test_ready_is_held_until_announced_then_sent_once(app, make_request, session
     )
     settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver))
     with app.app_context():
-        assert delivery.dispatch(session, settings, NOON_WIB) == {}  # held: nothing to send
+        assert dispatch.dispatch(session, settings, NOON_WIB) == {}  # held: nothing to send
         announce.publish(session, NOON_WIB)
         session.commit()
-        assert delivery.dispatch(session, settings, NOON_WIB) == {"sent": 1}
-        assert delivery.dispatch(session, settings, NOON_WIB) == {}  # nothing twice
+        assert dispatch.dispatch(session, settings, NOON_WIB) == {"sent": 1}
+        assert dispatch.dispatch(session, settings, NOON_WIB) == {}  # nothing twice
     [(received, _)] = httpserver.log
     payload = json.loads(received.data)
     assert payload["to"] == "081234567890"
@@ -94,7 +95,7 @@ def test_an_email_arrives_with_where_when_and_what_to_bring(
     session.commit()
     url = f"mailto://127.0.0.1:{smtp_receiver.port}?from=siapambil@serangkota.go.id&to={{to}}&mode=insecure"
     with app.app_context():
-        assert delivery.dispatch(session, config(app, NOTIFY_EMAIL_URL=url), NIGHT_WIB) == {
+        assert dispatch.dispatch(session, config(app, NOTIFY_EMAIL_URL=url), NIGHT_WIB) == {
             "sent": 1
         }  # e-mail keeps no quiet hours
     [mail] = smtp_receiver.messages
@@ -121,9 +122,9 @@ def test_every_ready_sms_fits_one_gsm7_message(app, make_request, session) -> No
             for service in services:
                 request.pickup_point, request.service = point, service
                 for event in ("ready", "returned", "reminder_closing", "reminder_waiting"):
-                    _, text = notify.render(request, event, Channel.SMS)
-                    assert len(text) <= notify.SMS_LENGTH, text
-                    assert set(text) <= notify.GSM7, text
+                    _, text = operations.render(request, event, Channel.SMS)
+                    assert len(text) <= operations.SMS_LENGTH, text
+                    assert set(text) <= operations.GSM7, text
                     assert "Bawa tanda terima" in text and point.name[:20] in text
     session.rollback()
 
@@ -134,7 +135,7 @@ def test_sms_waits_out_the_quiet_hours(app, make_request, session, httpserver):
     with app.app_context():
         announce.publish(session, NIGHT_WIB)
         session.commit()
-        assert delivery.dispatch(
+        assert dispatch.dispatch(
             session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), NIGHT_WIB
         ) == {"quiet": 1}
     [message] = outbox(session)
@@ -150,7 +151,7 @@ def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, ses
     with app.app_context():
         announce.publish(session, NOON_WIB)
         session.commit()
-        assert delivery.dispatch(session, settings, NOON_WIB) == {"retry": 1}
+        assert dispatch.dispatch(session, settings, NOON_WIB) == {"retry": 1}
         [message] = outbox(session)
         assert message.attempts == 1 and message.status == OutboxStatus.PENDING
         assert (
@@ -159,21 +160,21 @@ def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, ses
             <= NOON_WIB + dt.timedelta(seconds=60)
         )
         later = message.next_attempt_at
-        assert delivery.dispatch(session, settings, later) == {"retry": 1}
+        assert dispatch.dispatch(session, settings, later) == {"retry": 1}
         second = outbox(session)[0]
         assert (
             later + dt.timedelta(seconds=60)
             <= second.next_attempt_at
             <= later + dt.timedelta(seconds=120)
         )
-        assert delivery.dispatch(session, settings, second.next_attempt_at) == {"dead": 1}
+        assert dispatch.dispatch(session, settings, second.next_attempt_at) == {"dead": 1}
     assert outbox(session)[0].status == OutboxStatus.DEAD
     assert len(httpserver.log) == 3
 
 
 def test_backoff_is_capped() -> None:
     for attempt in range(1, 30):
-        assert delivery.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
+        assert dispatch.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
 
 
 def test_the_citizen_opts_out(app, client, make_request, session, httpserver):
@@ -228,7 +229,7 @@ def test_no_quiet_hours_when_the_setting_is_empty(app, make_request, session, ht
     with app.app_context():
         announce.publish(session, NIGHT_WIB)
         session.commit()
-        assert delivery.dispatch(session, settings, NIGHT_WIB) == {"sent": 1}
+        assert dispatch.dispatch(session, settings, NIGHT_WIB) == {"sent": 1}
     assert len(httpserver.log) == 1
 
 
@@ -252,12 +253,12 @@ def test_quiet_hours_come_from_the_setting(
     with app.app_context():
         announce.publish(session, at)
         session.commit()
-        assert delivery.dispatch(session, settings, at) == {"quiet": 1}
+        assert dispatch.dispatch(session, settings, at) == {"quiet": 1}
     [message] = outbox(session)
     expected = waits_until or dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)
     assert message.next_attempt_at == expected and not httpserver.log
     with app.app_context():  # control: at the end of the quiet hours it goes
-        assert delivery.dispatch(session, settings, expected) == {"sent": 1}
+        assert dispatch.dispatch(session, settings, expected) == {"sent": 1}
 
 
 def test_quiet_hours_are_kept_in_the_office_s_own_zone(app, make_request, session, httpserver):
@@ -272,7 +273,7 @@ def test_quiet_hours_are_kept_in_the_office_s_own_zone(app, make_request, sessio
     with app.app_context():
         announce.publish(session, evening)
         session.commit()
-        tally = delivery.dispatch(session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), evening)
+        tally = dispatch.dispatch(session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), evening)
     assert tally == {"sent": 1, "quiet": 1}
     [(received, _)] = httpserver.log
     assert received.headers["Idempotency-Key"].startswith(f"{serang.id}:")
@@ -311,7 +312,7 @@ def test_quiet_hours_end_after_the_moment_they_cover(now, start, end, zone) -> N
     moment that is later, at most a day away, and no longer quiet."""
     start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
     assume(start != end)
-    quiet = delivery.QuietHours(start, end)
+    quiet = dispatch.QuietHours(start, end)
     there = ZoneInfo(zone)
     if not quiet.covers(now.astimezone(there).time()):
         return

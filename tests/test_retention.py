@@ -13,7 +13,8 @@ from sqlalchemy import Text, cast, select
 
 from jobs.cli import jobs as jobs_cli
 from tests.factories import sign_in
-from tracker import audit, handover, notify, workflow
+from tracker.audit import trail as audit
+from tracker.counter import operations as handover
 from tracker.models import (
     AnnouncementItem,
     Base,
@@ -25,7 +26,9 @@ from tracker.models import (
     StatusEvent,
     utcnow,
 )
-from tracker.status import Status
+from tracker.outbox import operations as outbox
+from tracker.requests import workflow
+from tracker.requests.status import Status
 
 # A Monday morning in Serang (09:00 WIB): the office is open, whatever the real date.
 START = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
@@ -112,7 +115,7 @@ def around_the_request(app: Any, client: Any, session: Any, request: Request, pe
         for message in session.scalars(
             select(OutboxMessage).where(OutboxMessage.request_id == request.id)
         ):
-            message.subject, message.body = notify.render(request, message.event, Channel.SMS)
+            message.subject, message.body = outbox.render(request, message.event, Channel.SMS)
             message.last_error = f"HTTP 400: {message.recipient} is not on WhatsApp"
     audit.record(
         session,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import CSRF, PASSWORD, csrf_token, sign_in
-from tracker import accounts
+from tracker.accounts import operations as accounts
 from tracker.models import AuditEntry, StaffAccount
 
 
@@ -195,7 +195,7 @@ def test_successful_sign_ins_do_not_count(limited, make_account):
 
 
 def test_weak_passwords_are_refused(make_account, session):
-    from tracker.accounts import AccountError
+    from tracker.accounts.operations import AccountError
     from tracker.models import Office, Role
 
     office = session.scalars(select(Office)).first()

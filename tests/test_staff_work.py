@@ -11,9 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import csrf_token
-from tracker import audit, batch, nik, pickup, receipts, workflow
+from tracker.audit import trail as audit
+from tracker.counter import batch
+from tracker.intake import nik
 from tracker.models import AuditEntry, Closure, Handover, PickupPoint, Request, StatusEvent, utcnow
-from tracker.status import Status
+from tracker.places import pickup
+from tracker.requests import receipts, workflow
+from tracker.requests.status import Status
 
 NIK_WOMAN = "3673015212900003"  # born 12 December 1990, a woman (52 = 12 + 40)
 
@@ -231,7 +235,7 @@ def test_handover_to_a_representative(client, operator, make_request, session) -
 
 
 def test_a_representative_is_refused_where_the_applicant_said_no(make_request, session) -> None:
-    from tracker import handover
+    from tracker.counter import operations as handover
     from tracker.errors import MissingDetails
     from tracker.models import CollectorKind
 

@@ -16,12 +16,12 @@ from lxml import html
 from sqlalchemy import select
 
 from jobs.cli import jobs as jobs_cli
-from tracker import statistics
-from tracker.formatters import format_percent
 from tracker.models import DailyFigure, Office, Request, Service, utcnow
-from tracker.receipts import format_grouped
-from tracker.statistics import Period, percentile
-from tracker.status import Status
+from tracker.requests.receipts import format_grouped
+from tracker.requests.status import Status
+from tracker.statistics import figures as statistics
+from tracker.statistics.figures import Period, percentile
+from tracker.web.formatters import format_percent
 
 S = Status
 WITA = "Asia/Makassar"  # UTC+8

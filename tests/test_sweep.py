@@ -38,9 +38,9 @@ from wtforms import StringField, TextAreaField
 
 from tests.factories import csrf_token, sign_in
 from tests.sweep_baselines import BASELINES, Baseline, Targets
-from tracker import announce
-from tracker.arguments import COMMON, declaration
+from tracker.announcements import operations as announce
 from tracker.models import Base
+from tracker.web.arguments import COMMON, declaration
 
 SCRIPT = "<script>alert(1)</script>"
 NASTY = [

@@ -5,11 +5,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from tracker import pickup, workflow
 from tracker.errors import ConflictError, MissingDetails, TransitionError
 from tracker.models import Request, StatusEvent, utcnow
-from tracker.status import ENDED, FINISHED, OPEN, Status
-from tracker.workflow import TRANSITIONS
+from tracker.places import pickup
+from tracker.requests import workflow
+from tracker.requests.status import ENDED, FINISHED, OPEN, Status
+from tracker.requests.workflow import TRANSITIONS
 
 TERMINAL = {Status.COLLECTED, Status.DELIVERED, Status.REJECTED, Status.CANCELLED}
 

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import arguments, db, formatters, security
 from tracker import config as settings
+from tracker import db
 from tracker.extensions import (
     LANGUAGE_COOKIE,
     LazyCookieSessionInterface,
@@ -21,6 +21,7 @@ from tracker.extensions import (
     login_manager,
     select_locale,
 )
+from tracker.web import arguments, formatters, security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,20 +69,35 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import announcements, api, board, lookup, staff, statistik
+    from tracker.accounts import access, people
+    from tracker.accounts import views as accounts
+    from tracker.announcements import views as announcements
+    from tracker.api import views as api
+    from tracker.board import views as board
+    from tracker.counter import scanning
+    from tracker.counter import views as counter
+    from tracker.intake import views as intake
+    from tracker.outbox import views as outbox
+    from tracker.places import views as places
+    from tracker.requests import casework, lists
+    from tracker.requests import views as lookup
+    from tracker.statistics import views as statistik
+    from tracker.web import console
 
+    del accounts, people, scanning, counter, intake, outbox, places, casework, lists
+    access.setup()
     app.register_blueprint(lookup.bp)
     app.register_blueprint(announcements.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(statistik.bp)
-    app.register_blueprint(staff.bp)
+    app.register_blueprint(console.bp)
     csrf.exempt(api.bp)
     apply_rate_limits(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from tracker import errorpages
+    from tracker.web import errorpages
 
     errorpages.register(app)
 

@@ -17,11 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from tracker import cli_staff, demo, schema, statistics
+from tracker import cli_staff, demo, schema
 from tracker.db import get_engine, get_session
 from tracker.models import TIMEZONES, utcnow
-from tracker.receipts import format_grouped
-from tracker.status import Status
+from tracker.requests.receipts import format_grouped
+from tracker.requests.status import Status
+from tracker.statistics import figures as statistics
 
 
 def register(app: Flask) -> None:

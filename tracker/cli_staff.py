@@ -12,7 +12,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import accounts, audit, audit_search
+from tracker.accounts import operations as accounts
+from tracker.audit import search as audit_search
+from tracker.audit import trail as audit
 from tracker.db import get_session
 from tracker.models import Office, Role
 

@@ -178,7 +178,7 @@ def derived_audit_key(secret_key: str) -> str:
 
 def check_quiet_hours(raw: str) -> None:
     """Refuse a ``NOTIFY_QUIET_HOURS`` that is neither empty nor ``HH:MM-HH:MM``."""
-    from tracker.delivery import QuietHours
+    from tracker.outbox.dispatch import QuietHours
 
     try:
         QuietHours.parse(raw)

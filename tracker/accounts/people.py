@@ -1,0 +1,53 @@
+"""Staff accounts for supervisors: who has an account, and switching one off or on again.
+Switching an account off ends its sessions at once."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from tracker.accounts import operations as accounts
+from tracker.accounts.access import SUPERVISORS, deny, roles
+from tracker.audit import trail as audit
+from tracker.db import get_session
+from tracker.models import Role, StaffAccount
+from tracker.web.arguments import declare
+from tracker.web.console import bp
+from tracker.web.forms import AccountForm
+
+
+@bp.get("/accounts")
+@roles(*SUPERVISORS)
+@declare()
+def accounts_page() -> str:
+    query = select(StaffAccount).order_by(StaffAccount.office_id, StaffAccount.username)
+    if current_user.role != Role.ADMIN:
+        query = query.where(StaffAccount.office_id == current_user.office_id)
+    found = get_session().scalars(query).all()
+    return render_template("staff/accounts.html", accounts=found, form=AccountForm())
+
+
+def _may_change(account: StaffAccount) -> bool:
+    if account.id == current_user.id:
+        return False
+    if current_user.role == Role.ADMIN:
+        return True
+    return account.office_id == current_user.office_id and account.role != Role.ADMIN
+
+
+@bp.post("/accounts/<username>/<any(on, off):state>")
+@roles(*SUPERVISORS)
+@declare(form=AccountForm)
+def switch_account(username: str, state: str) -> Response:
+    db = get_session()
+    account = accounts.find(db, username)
+    if account is None or not _may_change(account) or not AccountForm().validate_on_submit():
+        deny("switch_account", username)
+    accounts.set_active(account, state == "on")
+    audit.record(db, "account_" + state, target=account.username)
+    db.commit()
+    flash(_("Saved."))
+    return redirect(url_for("staff.accounts_page"), 303)

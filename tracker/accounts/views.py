@@ -1,0 +1,90 @@
+"""Signing in and out. Failures are throttled per account name and per client, and the
+answer is the same whether the name exists or not."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from tracker.accounts import operations as accounts
+from tracker.accounts.access import SEEN
+from tracker.audit import trail as audit
+from tracker.db import get_session
+from tracker.extensions import RateRule, rate_limited
+from tracker.models import utcnow
+from tracker.web.arguments import declare, query
+from tracker.web.console import bp
+from tracker.web.forms import AccountForm, LoginForm, LoginQuery
+
+FAILED = 401
+SAFE_PATH = re.compile(r"/staff[!-~]*")  # printable ASCII, no space or control character
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalise_username(request.form.get("username", ""))
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == FAILED
+
+
+def _client_limit() -> str:
+    return current_app.config["LOGIN_CLIENT_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@rate_limited(RateRule(_client_limit, "login-client", methods=("POST",), deduct_when=_failed))
+@rate_limited(
+    RateRule(_account_limit, "login", key_func=_account_key, methods=("POST",), deduct_when=_failed)
+)
+@declare(query=LoginQuery, form=LoginForm)
+def login() -> Response | tuple[str, int] | str:
+    form = LoginForm(next=query(LoginQuery).next.data or "")
+    if not form.validate_on_submit():
+        return render_template("staff/login.html", form=form), 400 if form.is_submitted() else 200
+    db = get_session()
+    now = utcnow()
+    account = accounts.authenticate(db, form.username.data or "", form.password.data or "", now)
+    if account is None:
+        db.rollback()
+        audit.record_apart("sign_in_failed", username=(form.username.data or "")[:60])
+        error = _("The username or the password is wrong.")
+        return render_template("staff/login.html", form=form, error=error), FAILED
+    session.clear()  # a new session: nothing from before signing in is carried over
+    login_user(account)
+    session[SEEN] = int(now.timestamp())
+    generate_csrf()  # and a new CSRF token with it
+    audit.record(db, "sign_in", actor=account.username)
+    db.commit()
+    return redirect(_safe_next(form.next.data), 303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of the console on this site: a text that starts with ``/staff`` has no
+    scheme and no host, so it never leads elsewhere."""
+    if target and SAFE_PATH.fullmatch(target):
+        return target
+    return url_for("staff.home")
+
+
+@bp.post("/logout")
+@login_required
+@declare(form=AccountForm)
+def logout() -> Response:
+    db = get_session()
+    account = current_user._get_current_object()
+    accounts.end_sessions(account)
+    audit.record(db, "sign_out")
+    db.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("staff.login"), 303)

@@ -1,0 +1,184 @@
+"""The dispatcher: sends the outbox through Apprise, one message per transaction.
+
+Rows are claimed first (``sending``, with the time), and each message's outcome is
+committed on its own, so a dispatcher killed mid-batch loses nothing: a claim older than
+``NOTIFY_CLAIM_SECONDS`` is taken up again, and at most the message that was in flight is
+sent a second time, with the same idempotency key. A failed send is retried with capped
+exponential backoff and jitter, then given up as ``dead``. SMS and WhatsApp keep quiet
+hours (``NOTIFY_QUIET_HOURS``, 21.00 to 07.00 by default, in each office's own time zone):
+such messages wait for the end of them.
+
+Channel addresses are Apprise URLs from configuration, with ``{to}`` for the recipient and
+``{key}`` for the idempotency key, e.g. ``json://gateway.example/sms?:to={to}&+Idempotency-Key={key}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import apprise
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
+from tracker.outbox import operations as outbox
+
+log = logging.getLogger(__name__)
+CHANNEL_SETTINGS = {
+    Channel.WHATSAPP: "NOTIFY_WHATSAPP_URL",
+    Channel.SMS: "NOTIFY_SMS_URL",
+    Channel.EMAIL: "NOTIFY_EMAIL_URL",
+}
+QUIET_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+QUIET_FORMAT = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """When SMS and WhatsApp wait, in office time: from ``start`` until ``end`` (which may be
+    on the next day)."""
+
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """``"21:00-07:00"``; an empty text means none. ValueError for anything else."""
+        if not text.strip():
+            return None
+        matched = QUIET_FORMAT.fullmatch(text.strip())
+        if matched is None:
+            raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+        start_h, start_m, end_h, end_m = (int(part) for part in matched.groups())
+        found = cls(dt.time(start_h, start_m), dt.time(end_h, end_m))  # ValueError past 23:59
+        if found.start == found.end:
+            raise ValueError(f"{text!r} starts and ends at the same time")
+        return found
+
+    def covers(self, clock: dt.time) -> bool:
+        if self.start < self.end:
+            return self.start <= clock < self.end
+        return clock >= self.start or clock < self.end
+
+    def end_after(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+        """The end of the quiet hours that ``now`` falls in, in UTC."""
+        there = now.astimezone(zone)
+        day = there.date()
+        if self.start > self.end and there.time() >= self.start:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.end, zone).astimezone(dt.UTC)
+
+
+def claim(session: Session, now: dt.datetime, limit: int, lease_seconds: int) -> list[int]:
+    """Take up to ``limit`` messages that are due (or whose claim went stale) and commit."""
+    stale = now - dt.timedelta(seconds=lease_seconds)
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+                and_(
+                    OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stale
+                ),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=OutboxStatus.SENDING, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    return ids
+
+
+def dispatch(session: Session, config: dict[str, Any], now: dt.datetime) -> Counter:
+    """Send what is due at ``now``; returns how many messages ended in each state."""
+    tally: Counter = Counter()
+    ids = claim(session, now, config["NOTIFY_BATCH"], config["NOTIFY_CLAIM_SECONDS"])
+    for message_id in ids:
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != OutboxStatus.SENDING:
+            continue
+        tally[send_one(session, message, config, now)] += 1
+        session.commit()
+    return tally
+
+
+def send_one(
+    session: Session, message: OutboxMessage, config: dict[str, Any], now: dt.datetime
+) -> str:
+    """Send one claimed message and record the outcome (the caller commits)."""
+    request = session.get(Request, message.request_id)
+    assert request is not None
+    if not request.consent_notify or request.anonymised_at is not None:
+        message.status = OutboxStatus.CANCELLED
+        return "cancelled"
+    zone = ZoneInfo(request.office.timezone)
+    quiet = QuietHours.parse(config["NOTIFY_QUIET_HOURS"])
+    if message.channel in QUIET_CHANNELS and quiet and quiet.covers(now.astimezone(zone).time()):
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = quiet.end_after(now, zone)
+        return "quiet"
+    message.subject, message.body = outbox.render(request, message.event, message.channel)
+    error = _send(message, config)
+    if error is None:
+        message.status = OutboxStatus.SENT
+        message.sent_at = now
+        message.last_error = ""
+        return "sent"
+    message.attempts += 1
+    message.last_error = error[:500]
+    if message.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.DEAD
+        log.warning("message %s is dead after %s attempts: %s", message.id, message.attempts, error)
+        return "dead"
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = now + backoff(
+        message.attempts, config["NOTIFY_BACKOFF_SECONDS"], config["NOTIFY_BACKOFF_CAP_SECONDS"]
+    )
+    return "retry"
+
+
+def _send(message: OutboxMessage, config: dict[str, Any]) -> str | None:
+    """None when the provider took the message, else why not."""
+    template = config.get(CHANNEL_SETTINGS[message.channel])
+    if not template:
+        return f"no address is configured for {message.channel.value}"
+    url = template.format(
+        to=quote(message.recipient, safe="@+"), key=quote(message.idempotency_key)
+    )
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return f"the {message.channel.value} address is not a valid Apprise URL"
+    try:
+        taken = sender.notify(
+            body=message.body, title=message.subject, body_format=apprise.NotifyFormat.TEXT
+        )
+    except Exception as error:  # noqa: BLE001 - a provider's library failing is a failed send
+        return f"{error.__class__.__name__}: {error}"
+    return None if taken else f"the {message.channel.value} provider did not accept the message"
+
+
+def backoff(attempts: int, base: int, cap: int) -> dt.timedelta:
+    """``base · 2^(attempts-1)`` seconds, at most ``cap``, with jitter down to half of it."""
+    delay = min(cap, base * 2 ** max(attempts - 1, 0))
+    return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))

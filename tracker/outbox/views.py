@@ -1,0 +1,71 @@
+"""The outbox for supervisors: how many messages wait, and the ones given up on (dead),
+which can be sent again once the cause is fixed."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from tracker.accounts.access import SUPERVISORS, deny, office_filter, roles
+from tracker.audit import trail as audit
+from tracker.db import get_session
+from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
+from tracker.web.arguments import declare
+from tracker.web.console import bp
+from tracker.web.forms import AccountForm, OfficeQuery
+
+
+def _scoped(query, office_id):  # type: ignore[no-untyped-def]
+    return query if office_id is None else query.where(OutboxMessage.office_id == office_id)
+
+
+@bp.get("/outbox")
+@roles(*SUPERVISORS)
+@declare(query=OfficeQuery)
+def outbox_page() -> str:
+    db = get_session()
+    office_id = office_filter()
+    counts = dict(
+        db.execute(
+            _scoped(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status),
+                office_id,
+            )
+        ).all()
+    )
+    dead = db.execute(
+        _scoped(
+            select(OutboxMessage, Request.receipt)
+            .join(Request, Request.id == OutboxMessage.request_id)
+            .where(OutboxMessage.status == OutboxStatus.DEAD)
+            .order_by(OutboxMessage.id.desc())
+            .limit(100),
+            office_id,
+        )
+    ).all()
+    return render_template("staff/outbox.html", counts=counts, dead=dead, form=AccountForm())
+
+
+@bp.post("/outbox/<id:message_id>/retry")
+@roles(*SUPERVISORS)
+@declare(query=OfficeQuery, form=AccountForm)
+def retry_message(message_id: int) -> Response:
+    db = get_session()
+    message = db.get(OutboxMessage, message_id)
+    office_id = office_filter()
+    if (
+        message is None
+        or message.status != OutboxStatus.DEAD
+        or (office_id is not None and message.office_id != office_id)
+        or not AccountForm().validate_on_submit()
+    ):
+        deny("retry_message", str(message_id))
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    audit.record(db, "message_retry", target=str(message.id))
+    db.commit()
+    flash(_("The message will be sent again."))
+    return redirect(url_for("staff.outbox_page"), 303)

@@ -1,0 +1,182 @@
+"""Pickup points: when they open, the window a ready document waits in, and pickup numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tracker.errors import NoOpeningHours
+from tracker.models import Office, OpeningHours, PickupCounter, PickupPoint, PointKind
+from tracker.places.workdays import is_holiday
+
+SEARCH_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Window:
+    """From when until when a document can be collected at a point (aware UTC datetimes)."""
+
+    point: PickupPoint
+    starts: dt.datetime
+    ends: dt.datetime
+
+    @property
+    def first_day(self) -> dt.date:
+        """The window's first day in the point's own time zone (pickup numbers count per day)."""
+        return self.starts.astimezone(ZoneInfo(self.point.office.timezone)).date()
+
+
+def _by_weekday(point: PickupPoint) -> dict[int, list[OpeningHours]]:
+    by_weekday: dict[int, list[OpeningHours]] = {}
+    for period in point.hours:
+        by_weekday.setdefault(period.weekday, []).append(period)
+    return by_weekday
+
+
+def _hours_on(
+    by_weekday: dict[int, list[OpeningHours]], closed: set[dt.date], day: dt.date
+) -> list[OpeningHours]:
+    """The opening periods on a day; none on public holidays and the point's closures."""
+    if day in closed or is_holiday(day):
+        return []
+    return by_weekday.get(day.weekday(), [])
+
+
+def hours_on(point: PickupPoint, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+    """When ``point`` is open on ``day`` (its local date): ``[(opens, closes), ...]``, none on
+    a closure or public holiday; a visit is open from its start to its end on its own days."""
+    if point.visit_starts is not None and point.visit_ends is not None:
+        zone = ZoneInfo(point.office.timezone)
+        starts, ends = point.visit_starts.astimezone(zone), point.visit_ends.astimezone(zone)
+        if not starts.date() <= day <= ends.date():
+            return []
+        opens = starts.time() if day == starts.date() else dt.time(0, 0)
+        closes = ends.time() if day == ends.date() else dt.time(23, 59)
+        return [(opens, closes)]
+    periods = _hours_on(_by_weekday(point), {closure.day for closure in point.closures}, day)
+    return [(period.opens, period.closes) for period in periods]
+
+
+def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Window:
+    """The window that starts at the point's next opening after ``after`` and lasts ``open_days``
+    days on which the point is open; closed days, closures and public holidays are skipped.
+    A mobile-service visit's window is the visit itself."""
+    if point.visit_starts is not None and point.visit_ends is not None:
+        if point.visit_ends <= after:
+            raise NoOpeningHours(point=point.code)
+        return Window(point, max(point.visit_starts, after), point.visit_ends)
+    zone = ZoneInfo(point.office.timezone)
+    local = after.astimezone(zone)
+    starts: dt.datetime | None = None
+    ends: dt.datetime | None = None
+    counted = 0
+    by_weekday = _by_weekday(point)
+    closed = {closure.day for closure in point.closures}
+    for offset in range(SEARCH_DAYS):
+        day = local.date() + dt.timedelta(days=offset)
+        periods = _hours_on(by_weekday, closed, day)
+        if starts is None:
+            periods = [p for p in periods if dt.datetime.combine(day, p.closes, zone) > local]
+        if not periods:
+            continue
+        if starts is None:
+            first = dt.datetime.combine(day, periods[0].opens, zone)
+            starts = max(first, local)
+        ends = dt.datetime.combine(day, periods[-1].closes, zone)
+        counted += 1
+        if counted == open_days:
+            break
+    if starts is None or ends is None:
+        raise NoOpeningHours(point=point.code)
+    return Window(point, starts.astimezone(dt.UTC), ends.astimezone(dt.UTC))
+
+
+def assign_number(session: Session, point: PickupPoint, day: dt.date) -> str:
+    """The next pickup number of a point for a day (``B-017``), taken atomically."""
+    return assign_numbers(session, point, day, 1)[0]
+
+
+def assign_numbers(session: Session, point: PickupPoint, day: dt.date, count: int) -> list[str]:
+    """The next ``count`` pickup numbers of a point for a day, taken atomically in one step."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(PickupCounter)
+        .values(point_id=point.id, day=day, last=count)
+        .on_conflict_do_update(
+            index_elements=["point_id", "day"], set_={"last": PickupCounter.last + count}
+        )
+        .returning(PickupCounter.last)
+    )
+    last = session.execute(statement).scalar_one()
+    return [f"{point.number_prefix}-{n:03d}" for n in range(last - count + 1, last + 1)]
+
+
+def choices(session: Session, office_id: int, now: dt.datetime) -> list[PickupPoint]:
+    """Where an office's ready documents can wait: its points, then the mobile-service
+    visits that are not over yet, soonest first."""
+    points = session.scalars(
+        select(PickupPoint)
+        .where(PickupPoint.office_id == office_id, PickupPoint.visit_starts.is_(None))
+        .order_by(PickupPoint.is_main.desc(), PickupPoint.id)
+    ).all()
+    visits = session.scalars(
+        select(PickupPoint)
+        .where(PickupPoint.office_id == office_id, PickupPoint.visit_ends > now)
+        .order_by(PickupPoint.visit_starts)
+    ).all()
+    return [*points, *visits]
+
+
+def main_point(session: Session, office_id: int) -> PickupPoint | None:
+    """The office's main pickup point, where returned documents wait."""
+    return session.scalars(
+        select(PickupPoint).where(PickupPoint.office_id == office_id, PickupPoint.is_main)
+    ).first()
+
+
+def set_hours(point: PickupPoint, periods: list[tuple[int, dt.time, dt.time]]) -> None:
+    """Replace a point's opening hours with ``(weekday, opens, closes)`` periods."""
+    for weekday, opens, closes in periods:
+        if not 0 <= weekday <= 6 or opens >= closes:
+            raise ValueError(f"a period must open before it closes ({weekday} {opens}-{closes})")
+    point.hours = [OpeningHours(weekday=w, opens=o, closes=c) for w, o, c in sorted(periods)]
+
+
+def schedule_visit(
+    session: Session,
+    office: Office,
+    *,
+    name: str,
+    address: str,
+    starts: dt.datetime,
+    ends: dt.datetime,
+) -> PickupPoint:
+    """A mobile-service visit: a pickup point of the office for one window."""
+    if ends <= starts:
+        raise ValueError("a visit must end after it starts")
+    day = starts.astimezone(ZoneInfo(office.timezone)).date()
+    taken = session.scalar(
+        select(func.count()).where(
+            PickupPoint.office_id == office.id, PickupPoint.visit_starts.is_not(None)
+        )
+    )
+    visit = PickupPoint(
+        code=f"{office.code}-keliling-{day:%Y%m%d}-{(taken or 0) + 1}",
+        office=office,
+        name=name.strip(),
+        kind=PointKind.MOBILE,
+        address=address.strip(),
+        counters=[],
+        number_prefix="K",
+        visit_starts=starts,
+        visit_ends=ends,
+    )
+    session.add(visit)
+    session.flush()
+    return visit

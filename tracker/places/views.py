@@ -1,0 +1,158 @@
+"""Pickup points for supervisors: opening hours, closures, counters, mobile-service visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from tracker.accounts.access import SUPERVISORS, deny, find_point, roles
+from tracker.audit import trail as audit
+from tracker.db import get_session
+from tracker.models import Closure, PickupPoint, utcnow
+from tracker.places import pickup
+from tracker.web.arguments import declare
+from tracker.web.console import bp
+from tracker.web.forms import (
+    PERIODS_PER_DAY,
+    AccountForm,
+    ClosureForm,
+    CountersForm,
+    HoursForm,
+    VisitForm,
+)
+
+
+def _hours_form(point: PickupPoint) -> HoursForm:
+    form = HoursForm()
+    if not form.is_submitted():
+        seen: dict[int, int] = {}
+        for period in point.hours:
+            index = seen.get(period.weekday, 0)
+            seen[period.weekday] = index + 1
+            if index < PERIODS_PER_DAY:
+                form[HoursForm.field_name(period.weekday, index, "opens")].data = period.opens
+                form[HoursForm.field_name(period.weekday, index, "closes")].data = period.closes
+    return form
+
+
+def _page(point: PickupPoint, **forms: object) -> str:
+    forms.setdefault("hours", _hours_form(point))
+    forms.setdefault("closure", ClosureForm())
+    forms.setdefault("counters", CountersForm(counters=", ".join(point.counters or [])))
+    return render_template("staff/point.html", point=point, periods=PERIODS_PER_DAY, **forms)
+
+
+@bp.get("/points")
+@roles(*SUPERVISORS)
+@declare()
+def points() -> str:
+    db = get_session()
+    query = select(PickupPoint).order_by(PickupPoint.office_id, PickupPoint.id)
+    if current_user.role != "admin":
+        query = query.where(PickupPoint.office_id == current_user.office_id)
+    now = utcnow()
+    shown = [p for p in db.scalars(query) if p.visit_ends is None or p.visit_ends > now]
+    return render_template("staff/points.html", points=shown, visit=VisitForm())
+
+
+@bp.get("/points/<code>")
+@roles(*SUPERVISORS)
+@declare()
+def point_page(code: str) -> str:
+    return _page(find_point(code))
+
+
+@bp.post("/points/<code>/hours")
+@roles(*SUPERVISORS)
+@declare(form=HoursForm)
+def point_hours(code: str) -> Response | tuple[str, int]:
+    point = find_point(code)
+    form = _hours_form(point)
+    try:
+        if not form.validate_on_submit():
+            raise ValueError("invalid times")
+        periods = form.periods()
+        pickup.set_hours(point, periods)
+    except ValueError:
+        get_session().rollback()
+        error = " ".join(str(e) for e in form.form_errors) or _(
+            "Each period needs an opening time before its closing time (HH:MM)."
+        )
+        return _page(find_point(code), hours=form, error=error), 400
+    return _saved(point, "point_hours", periods=len(periods))
+
+
+def _saved(point: PickupPoint, action: str, **details: object) -> Response:
+    db = get_session()
+    audit.record(db, action, target=point.code, **details)
+    db.commit()
+    flash(_("Saved."))
+    return redirect(url_for("staff.point_page", code=point.code), 303)
+
+
+@bp.post("/points/<code>/counters")
+@roles(*SUPERVISORS)
+@declare(form=CountersForm)
+def point_counters(code: str) -> Response | tuple[str, int]:
+    point = find_point(code)
+    form = CountersForm()
+    if not form.validate_on_submit():
+        return _page(point, counters=form, error=_("The counters were not saved.")), 400
+    point.counters = form.names()
+    return _saved(point, "point_counters", counters=point.counters)
+
+
+@bp.post("/points/<code>/closures")
+@roles(*SUPERVISORS)
+@declare(form=ClosureForm)
+def add_closure(code: str) -> Response | tuple[str, int]:
+    point = find_point(code)
+    form = ClosureForm()
+    if not form.validate_on_submit():
+        error = _("The closure was not added: see the fields below.")
+        return _page(point, closure=form, error=error), 400
+    if any(c.day == form.day.data for c in point.closures):
+        return _page(point, closure=form, error=_("The point is already closed that day.")), 409
+    point.closures.append(Closure(day=form.day.data, reason=(form.reason.data or "").strip()))
+    return _saved(point, "closure_added", day=form.day.data.isoformat())
+
+
+@bp.post("/points/<code>/closures/<id:closure_id>/delete")
+@roles(*SUPERVISORS)
+@declare(form=AccountForm)
+def remove_closure(code: str, closure_id: int) -> Response:
+    point = find_point(code)
+    closure = next((c for c in point.closures if c.id == closure_id), None)
+    if closure is None:
+        deny("remove_closure", f"{code}/{closure_id}")
+    point.closures.remove(closure)
+    return _saved(point, "closure_removed", day=closure.day.isoformat())
+
+
+@bp.post("/visits")
+@roles(*SUPERVISORS)
+@declare(form=VisitForm)
+def add_visit() -> Response | tuple[str, int]:
+    form = VisitForm()
+    office = current_user.office
+    db = get_session()
+    if form.validate_on_submit():
+        zone = ZoneInfo(office.timezone)
+        starts = dt.datetime.combine(form.day.data, form.opens.data, zone).astimezone(dt.UTC)
+        ends = dt.datetime.combine(form.day.data, form.closes.data, zone).astimezone(dt.UTC)
+        if starts < ends and ends > utcnow():
+            visit = pickup.schedule_visit(
+                db, office, name=form.name.data, address=form.address.data, starts=starts, ends=ends
+            )
+            return _saved(visit, "visit_scheduled", starts=starts.isoformat())
+    shown = db.scalars(select(PickupPoint).where(PickupPoint.office_id == office.id)).all()
+    error = _(
+        "A visit needs a place, an address, and a time in the future that ends after it starts."
+    )
+    return render_template("staff/points.html", points=shown, visit=form, error=error), 400

@@ -1,0 +1,136 @@
+"""One request in the console: its page with the whole history, the moves it can make, and
+its printable receipt."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from tracker.accounts.access import ANYONE, find_request, roles
+from tracker.audit import trail as audit
+from tracker.counter import operations as handover
+from tracker.db import get_engine, get_session
+from tracker.errors import ConflictError, DomainError, MissingDetails
+from tracker.models import PickupPoint, Request, utcnow
+from tracker.places import pickup
+from tracker.requests import public, workflow
+from tracker.requests.status import Status
+from tracker.web.arguments import declare
+from tracker.web.console import bp
+from tracker.web.edge import PaperQuery
+from tracker.web.forms import MoveForm, options
+from tracker.web.wording import explain
+
+
+def point_choices(request: Request, now: dt.datetime) -> list[PickupPoint]:
+    return pickup.choices(get_session(), request.office_id, now)
+
+
+def move_forms(request: Request, now: dt.datetime) -> dict[Status, MoveForm]:
+    """One form per move the request can make here (collection has the handover page)."""
+    points = options((p.id, p.name) for p in point_choices(request, now))
+    forms = {}
+    for move in workflow.TRANSITIONS[request.status]:
+        if move.to == Status.COLLECTED:
+            continue
+        form = MoveForm(prefix=move.to.value, to=move.to.value, version=request.version)
+        form.point.choices = points
+        forms[move.to] = form
+    return forms
+
+
+@bp.get("/r/<receipt>")
+@roles(*ANYONE)
+@declare()
+def request_page(receipt: str) -> str:
+    db = get_session(write=True)
+    found = find_request(receipt)
+    audit.record(db, "view_request", target=found.receipt)
+    db.commit()
+    return render_template("staff/request.html", r=found, forms=move_forms(found, utcnow()))
+
+
+@bp.post("/r/<receipt>/move/<to>")
+@roles(*ANYONE)
+@declare(form=MoveForm)
+def move(receipt: str, to: str) -> Response | tuple[str, int]:
+    now = utcnow()
+    db = get_session()
+    found = find_request(receipt)
+    form = MoveForm(prefix=to)
+    form.point.choices = options((p.id, p.name) for p in point_choices(found, now))
+    try:
+        if not form.validate_on_submit() or form.to.data != to:
+            raise MissingDetails(missing="form", to=to)
+        _apply(found, Status(form.to.data), form, now)
+    except (DomainError, ValueError) as error:
+        return _refused(receipt, to, form, error, now)
+    audit.record(db, "transition", target=found.receipt, to=to)
+    db.commit()
+    flash(_("Saved: the request is now “%(status)s”.", status=_(found.status.label_source)))
+    return redirect(url_for("staff.request_page", receipt=found.receipt), 303)
+
+
+def _apply(found: Request, to: Status, form: MoveForm, now: dt.datetime) -> None:
+    db = get_session()
+    notes = {
+        "at": now,
+        "actor": current_user.username,
+        "expected_version": form.version.data,
+        "public_note": form.public_note.data or "",
+        "internal_note": form.internal_note.data or "",
+    }
+    if to == Status.READY:
+        point = db.get(PickupPoint, form.point.data) if form.point.data else None
+        if point is None:
+            raise MissingDetails(missing="window", to=to)
+        open_days = current_app.config["PICKUP_WINDOW_DAYS"]
+        workflow.mark_ready(db, found, point, open_days=open_days, **notes)
+    elif to == Status.DELIVERING:
+        handover.send_out(
+            db, found, courier=form.courier.data or "", tracking_ref=form.tracking_ref.data or "",
+            **notes,
+        )  # fmt: skip
+    elif to == Status.RETURNED:
+        main = pickup.main_point(db, found.office_id) or found.pickup_point
+        window = pickup.next_window(main, now, current_app.config["PICKUP_WINDOW_DAYS"])
+        workflow.transition(db, found, to, window=window, **notes)
+    else:
+        workflow.transition(db, found, to, **notes)
+
+
+def _refused(
+    receipt: str, to: str, form: MoveForm, error: Exception, now: dt.datetime
+) -> tuple[str, int]:
+    """Show the request as it is now, with the form as it was typed and why it was refused."""
+    db = get_session()
+    db.rollback()
+    found = find_request(receipt)
+    forms = move_forms(found, now)
+    if to in {status.value for status in forms}:
+        typed = forms[Status(to)]
+        typed.public_note.data = form.public_note.data
+        typed.internal_note.data = form.internal_note.data
+        typed.courier.data, typed.tracking_ref.data = form.courier.data, form.tracking_ref.data
+        for name in ("public_note", "internal_note", "courier", "tracking_ref", "point"):
+            typed[name].errors = list(form[name].errors)
+    message = explain(error) if isinstance(error, DomainError) else _("This cannot be done.")
+    if form.errors:  # the fields' own messages name them
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    status = 409 if isinstance(error, ConflictError) else 400
+    page = render_template("staff/request.html", r=found, forms=forms, error=message, open=to)
+    return page, status
+
+
+@bp.get("/r/<receipt>/receipt")
+@roles(*ANYONE)
+@declare(query=PaperQuery)
+def printable(receipt: str) -> str:
+    found = find_request(receipt)
+    return render_template(
+        "lookup/receipt.html", s=public.lookup(get_engine(), found.receipt, utcnow())
+    )

@@ -1,0 +1,132 @@
+"""The citizen's pages: the look-up form, the status page, the QR code and the printable receipt."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+from tracker.db import get_engine, get_session
+from tracker.errors import ReceiptError, ReceiptMistyped
+from tracker.extensions import csrf, lookup_rate
+from tracker.models import utcnow
+from tracker.outbox import operations as outbox
+from tracker.requests import calendar, public, receipts
+from tracker.web.arguments import declare, query
+from tracker.web.edge import CleanText, PaperQuery, QueryForm
+from tracker.web.wording import explain
+
+bp = Blueprint("lookup", __name__)
+
+QR_CACHE = "private, max-age=31536000, immutable"
+
+
+class StatusQuery(QueryForm):
+    """``?berhenti=1``: the status page just after the citizen stopped the messages."""
+
+    berhenti = StringField(validators=[CleanText(), Optional(), Length(max=5)])
+
+
+class CheckQuery(StatusQuery):
+    no = StringField(_l("Receipt number"), [CleanText(), Optional(), Length(max=200)])
+
+
+@bp.get("/")
+@declare()
+def index() -> str:
+    return render_template("lookup/index.html")
+
+
+@bp.get("/cek")
+@lookup_rate
+@declare(query=CheckQuery)
+def check() -> tuple[str, int] | str:
+    typed = query(CheckQuery).no.data or ""
+    return _status_or_error(typed, template="lookup/status.html")
+
+
+@bp.get("/s/<receipt>")
+@lookup_rate
+@declare(query=StatusQuery)
+def status(receipt: str) -> tuple[str, int] | str:
+    return _status_or_error(receipt, template="lookup/status.html")
+
+
+@bp.get("/s/<receipt>/receipt")
+@lookup_rate
+@declare(query=PaperQuery)
+def printable(receipt: str) -> tuple[str, int] | str:
+    return _status_or_error(receipt, template="lookup/receipt.html")
+
+
+@bp.post("/s/<receipt>/berhenti")
+@csrf.exempt  # the receipt number is the secret; a forged post cannot know it
+@lookup_rate
+@declare()
+def stop_messages(receipt: str) -> Response:
+    """The citizen opts out of messages; what still waits in the outbox is cancelled."""
+    try:
+        number = receipts.parse(receipt)
+    except ReceiptMistyped:
+        abort(404)
+    if not outbox.opt_out(get_session(), number):
+        abort(404)
+    get_session().commit()
+    return redirect(url_for("lookup.status", receipt=number, berhenti=1), 303)
+
+
+@bp.get("/s/<receipt>/pickup.ics")
+@lookup_rate
+@declare()
+def pickup_calendar(receipt: str) -> Response:
+    """The pickup window as a calendar entry; 404 while the document has no window."""
+    try:
+        found = public.lookup(get_engine(), receipt, utcnow())
+    except ReceiptError:
+        abort(404)
+    if found.window_starts is None or found.window_ends is None or not found.status.is_collectable:
+        abort(404)
+    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "siapambil"
+    entry = calendar.pickup_entry(found, current_app.config["SECRET_KEY"], host)
+    answer = Response(entry, mimetype="text/calendar")
+    answer.headers["Content-Disposition"] = 'attachment; filename="jadwal-pengambilan.ics"'
+    return answer
+
+
+@bp.get("/s/<receipt>/qr.svg")
+@declare()
+def qr(receipt: str) -> Response:
+    """The receipt's QR code. It is made from the number alone (no database read, so it tells
+    nothing about whether a request exists) and never changes, so browsers may keep it."""
+    try:
+        number = receipts.parse(receipt)
+    except ReceiptMistyped:
+        abort(404)
+    svg = receipts.qr_svg(receipts.status_url(current_app.config["PUBLIC_BASE_URL"], number))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = QR_CACHE
+    response.set_etag(hashlib.sha256(svg).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+def _status_or_error(typed: str, template: str) -> tuple[str, int] | str:
+    try:
+        found = public.lookup(get_engine(), typed, utcnow())
+    except ReceiptError as error:
+        return render_template(
+            "lookup/index.html", error=explain(error), typed=typed[:40], code=error.code
+        ), error.status
+    return render_template(template, s=found)

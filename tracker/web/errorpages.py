@@ -1,0 +1,83 @@
+"""Error answers: a page in the reader's language, or JSON under /api/. Never a bare 500."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from tracker.db import close_session
+from tracker.errors import DomainError
+from tracker.web.wording import explain, rate_limited
+
+JSON_PREFIX = "/api/"
+Answer = tuple[Response | str, int, dict[str, str]]
+HTTP_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIX)
+
+
+def _http_message(code: int) -> str:
+    if code == 429 and request.path.startswith("/staff/"):
+        return _("Too many sign-in attempts. Please wait a few minutes and try again.")
+    messages = {
+        400: _("The request could not be understood."),
+        403: _("Your account may not do this. The attempt has been recorded."),
+        404: _("This page does not exist."),
+        405: _("This page cannot be used this way."),
+        429: rate_limited(),
+    }
+    return messages.get(code, _("Something went wrong on our side. Please try again later."))
+
+
+def handle_domain_error(error: DomainError) -> Answer:
+    close_session()
+    message = explain(error)
+    if _wants_json():
+        return jsonify(error={"code": error.code, "message": message}), error.status, {}
+    page = render_template("errors/error.html", message=message, code=error.status)
+    return page, error.status, {}
+
+
+def handle_csrf_error(_error: CSRFError) -> Answer:
+    close_session()
+    message = _(
+        "This form has expired or did not come from this site. Reload the page and try again."
+    )
+    return render_template("errors/error.html", message=message, code=400), 400, {}
+
+
+def handle_http_error(error: HTTPException) -> Answer:
+    code = error.code or 500
+    message = _http_message(code)
+    headers = {"Retry-After": "60"} if code == 429 else {}
+    if _wants_json():
+        body = jsonify(error={"code": HTTP_CODES.get(code, "http_error"), "message": message})
+        return body, code, headers
+    page = render_template("errors/error.html", message=message, code=code)
+    return page, code, headers
+
+
+def handle_unexpected(error: Exception) -> Answer:
+    close_session()
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())

@@ -1,0 +1,88 @@
+"""Headers that every answer carries, and the log filter that keeps receipt numbers out of logs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+
+from flask import Flask, Response, request
+
+from tracker.errors import ReceiptMistyped
+from tracker.requests import receipts
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Sent on every answer as they are; a view may set its own Content-Security-Policy and
+# Cache-Control (the QR code is cacheable), so those two are defaults only.
+FIXED_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+_FIXED = list(FIXED_HEADERS.items())
+# Receipt-shaped tokens: 12 characters of the receipt alphabet (and its look-alikes),
+# with or without the group dashes.
+_RECEIPT_SHAPE = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}(?:-|%2D)?[0-9A-Za-z]{4}(?:-|%2D)?[0-9A-Za-z]{4}(?![0-9A-Za-z])"
+)
+
+
+def add_headers(response: Response) -> Response:
+    """Security headers on every answer; nothing is stored by caches unless a view said so."""
+    headers = response.headers
+    headers.extend(_FIXED)
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+class ReceiptMaskingFilter(logging.Filter):
+    """Replaces receipt-shaped tokens in log lines with a keyed tag (``R:3fa9c1``): the same
+    number gives the same tag, so a request can be followed in the logs without showing it."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self._key = key.encode()
+
+    def _tag(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        try:
+            number = receipts.parse(token.replace("%2D", "-"))
+        except ReceiptMistyped:
+            return token  # not a receipt number (its check character does not fit)
+        digest = hmac.new(self._key, number.encode(), hashlib.sha256)
+        return f"R:{digest.hexdigest()[:6]}"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _RECEIPT_SHAPE.sub(self._tag, message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_filter(app: Flask) -> None:
+    """Mask receipt numbers in the app's, the development server's and gunicorn's logs."""
+    masking = ReceiptMaskingFilter(app.config["SECRET_KEY"])
+    for name in (app.logger.name, "werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ReceiptMaskingFilter) for f in logger.filters):
+            logger.addFilter(masking)

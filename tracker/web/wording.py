@@ -1,0 +1,111 @@
+"""The words people read when a look-up cannot be answered, in one place for pages and API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+
+from tracker.errors import (
+    ConflictError,
+    DomainError,
+    MissingDetails,
+    ReceiptMistyped,
+    RequestNotFound,
+    TransitionError,
+)
+from tracker.requests.status import Status
+from tracker.web.formatters import format_moment
+
+
+def explain(error: DomainError) -> str:
+    """A plain sentence for a domain error, in the current language."""
+    if isinstance(error, ReceiptMistyped):
+        return _mistyped(error.details.get("reason", "check"), error.details.get("length", 0))
+    if isinstance(error, RequestNotFound):
+        return _(
+            "No request has this receipt number. Check it against your receipt, "
+            "or ask at the office where you applied."
+        )
+    if isinstance(error, MissingDetails):
+        return _missing(error.details.get("missing", ""))
+    if isinstance(error, TransitionError):
+        return _not_allowed(error.details.get("current"), error.details.get("to"))
+    if isinstance(error, ConflictError):
+        details = error.details
+        return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
+    return error.message or _("This cannot be done.")
+
+
+def status_label(status: Status | str | None) -> str:
+    return _(Status(status).label_source) if status else "—"
+
+
+def _not_allowed(current: Status | None, to: Status | None) -> str:
+    return _(
+        "A request that is “%(current)s” cannot be moved to “%(to)s”.",
+        current=status_label(current),
+        to=status_label(to),
+    )
+
+
+def _conflict(changed_by: str | None, changed_at: dt.datetime | None, zone: str | None) -> str:
+    if changed_by and changed_at is not None:
+        return _(
+            "Someone else changed this request first (%(who)s, %(when)s). Nothing of yours "
+            "was saved: check the request as it is now and try again.",
+            who=changed_by,
+            when=format_moment(changed_at, zone or "Asia/Jakarta"),
+        )
+    return _(
+        "Someone else changed these requests first. Nothing was saved: "
+        "check them as they are now and try again."
+    )
+
+
+def _missing(what: str) -> str:
+    messages = {
+        "reason": _("Write the reason the citizen will read."),
+        "window": _("Choose the pickup point."),
+        "point": _("Choose a pickup point of the request's own office."),
+        "id_checked": _("Check the collector's identity card first."),
+        "representative": _("Write the representative's name and relation to the applicant."),
+        "attorney": _("Check the power of attorney (surat kuasa) first."),
+        "representative_not_allowed": _(
+            "The applicant did not allow a representative to collect this document."
+        ),
+        "courier": _("Write the courier's name."),
+        "handover": _(
+            "A document is handed over on the handover page, where the collector's identity "
+            "(and a representative's power of attorney) is checked and recorded."
+        ),
+        "opening_hours": _(
+            "This pickup point is not open in the coming weeks (no opening hours, or the "
+            "visit is over). Choose another point, or set its opening hours first."
+        ),
+    }
+    return messages.get(what, _("Something needed for this change is missing."))
+
+
+def _mistyped(reason: str, length: int) -> str:
+    if reason == "empty":
+        return _("Type the receipt number printed on your receipt.")
+    if reason == "length":
+        return _(
+            "A receipt number has 12 characters; you typed %(count)d. "
+            "Check it against your receipt.",
+            count=length,
+        )
+    if reason == "character":
+        return _(
+            "A receipt number has only digits and the letters A–Z without I, L, O and U. "
+            "Check it against your receipt."
+        )
+    return _(
+        "This number looks mistyped: one of its characters does not fit. "
+        "Check each character against your receipt."
+    )
+
+
+def rate_limited() -> str:
+    return _("Too many look-ups from your connection. Please wait a minute and try again.")
