@@ -20,7 +20,8 @@ EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def take(session: Session, name: str, seconds: int, now: dt.datetime) -> bool:
-    """Take the lease of ``name`` for ``seconds`` if nobody holds it at ``now``; commits."""
+    """Take the lease of ``name`` for ``seconds`` if nobody holds it at ``now`` (the caller's
+    unit of work commits it before the run starts)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
         insert(JobLease).values(name=name, holder="", until=EPOCH).on_conflict_do_nothing()
@@ -31,19 +32,17 @@ def take(session: Session, name: str, seconds: int, now: dt.datetime) -> bool:
         .values(holder=HOLDER, until=now + dt.timedelta(seconds=seconds))
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     return taken.rowcount == 1
 
 
 def give_back(session: Session, name: str, now: dt.datetime) -> None:
-    """Give the lease back at ``now`` (when the run ended); commits."""
+    """Give the lease back at ``now`` (when the run ended), in the caller's unit of work."""
     session.execute(
         update(JobLease)
         .where(JobLease.name == name, JobLease.holder == HOLDER)
         .values(until=now, last_finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
 
 
 def last_finished(session: Session, name: str) -> dt.datetime | None:

@@ -8,5 +8,6 @@ from typing import Any
 from tracker.outbox import dispatch
 
 
-def run(session: Any, config: dict[str, Any], now: dt.datetime) -> dict[str, int]:
-    return dict(dispatch.dispatch(session, config, now))
+def run(_session: Any, config: dict[str, Any], now: dt.datetime) -> dict[str, int]:
+    """The dispatcher opens a unit of work per message, not the run's."""
+    return dict(dispatch.dispatch(config, now))

@@ -1,4 +1,4 @@
-"""Running one job: its own app context, its lease, one transaction, one commit."""
+"""Running one job: its own app context, its lease, and one unit of work around the run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from jobs import lease
-from tracker.db import get_session
+from tracker.db import unit_of_work
 from tracker.models import utcnow
 
 log = logging.getLogger("jobs")
@@ -19,24 +19,25 @@ Work = Callable[[Any, dict[str, Any], dt.datetime], Any]
 
 
 def run(app: Flask, name: str, work: Work, lease_seconds: int = 600) -> Any:
-    """Run ``work(session, config, now)`` under the job's lease and commit; None when another
-    run holds the lease. The clock is read once, here, and the run works at that instant.
-    Errors are logged with their traceback and raised again."""
+    """Run ``work(session, config, now)`` under the job's lease, in one unit of work; None
+    when another run holds the lease. The clock is read once, here, and the run works at
+    that instant. Errors are logged with their traceback and raised again."""
     now = utcnow()
     with app.app_context():
-        session = get_session(write=True)
-        if not lease.take(session, name, lease_seconds, now):
+        with unit_of_work() as session:
+            taken = lease.take(session, name, lease_seconds, now)
+        if not taken:
             log.info("%s: another run holds the lease; skipped", name)
             return None
         started = time.perf_counter()
         try:
-            result = work(session, app.config, now)
-            session.commit()
+            with unit_of_work() as session:
+                result = work(session, app.config, now)
         except Exception:
-            session.rollback()
             log.exception("%s failed", name)
             raise
         finally:
-            lease.give_back(session, name, utcnow())
+            with unit_of_work() as session:
+                lease.give_back(session, name, utcnow())
         log.info("%s: %s in %.2f s", name, result, time.perf_counter() - started)
         return result

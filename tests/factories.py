@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.accounts import operations as accounts
-from tracker.counter import operations as handover
+from tracker.audit.trail import Actor
 from tracker.demo import PATHS
+from tracker.intake import operations as intake
 from tracker.models import (
     CollectorKind,
     Office,
@@ -23,10 +24,11 @@ from tracker.models import (
     StaffAccount,
     utcnow,
 )
-from tracker.places import pickup
-from tracker.requests import workflow
+from tracker.requests import operations
+from tracker.requests.operations import Collector, Courier
 from tracker.requests.status import Status
 
+FACTORY = Actor("factory")
 NOTES = {
     Status.NEEDS_FIX: "Foto kopi KK kurang jelas; bawa KK asli.",
     Status.REJECTED: "Data terdaftar di kabupaten lain.",
@@ -73,7 +75,7 @@ class RequestFactory:
     ) -> Request:
         at = at or utcnow()
         the_office = self.office(office)
-        request = workflow.register(
+        request = intake.register(
             self.session,
             office=the_office,
             service=self.service(service),
@@ -82,8 +84,8 @@ class RequestFactory:
             phone=phone,
             email=email,
             address=address,
-            actor="factory",
-            at=at,
+            actor=FACTORY,
+            now=at,
         )
         for step in PATHS[status][1:]:
             self.move(request, step, point=point, at=at)
@@ -102,41 +104,26 @@ class RequestFactory:
         """One step of the workflow, as staff would make it (a collection as a handover of the
         document to the applicant)."""
         at = at or utcnow()
-        if to in (Status.COLLECTED, Status.DELIVERING):
-            self._hand_over(request, to, at, **kw)
-            return
-        window = number = None
+        the_point = None
         if to == Status.READY:
             the_point = self.point(point) if point else request.office.points[0]
-            window = pickup.next_window(the_point, at, 10)
-            number = pickup.assign_number(self.session, the_point, window.first_day)
-        elif to == Status.RETURNED:
-            main = pickup.main_point(self.session, request.office_id)
-            assert main is not None
-            window = pickup.next_window(main, at, 30)
-        workflow.transition(
+        handover: dict[str, Any] = {}
+        if to == Status.COLLECTED:
+            handover["collector"] = Collector(CollectorKind.SELF, id_checked=True)
+        elif to == Status.DELIVERING:
+            handover["courier"] = Courier("Pos Indonesia", "P123")
+        operations.move(
             self.session,
             request,
             to,
-            actor="factory",
+            actor=FACTORY,
+            now=at,
+            config=self.app.config,
             public_note=NOTES.get(to, ""),
-            window=window,
-            pickup_number=number,
-            at=at,
+            point=the_point,
+            **handover,
             **kw,
         )
-
-    def _hand_over(self, request: Request, to: Status, at: dt.datetime, **kw: Any) -> None:
-        if to == Status.COLLECTED:
-            handover.collect(
-                self.session, request, collector=CollectorKind.SELF, id_checked=True,
-                actor="factory", at=at, **kw,
-            )  # fmt: skip
-        else:
-            handover.send_out(
-                self.session, request, courier="Pos Indonesia", tracking_ref="P123",
-                actor="factory", at=at, **kw,
-            )  # fmt: skip
 
 
 PASSWORD = "kopi-tubruk-pagi-7"

@@ -21,6 +21,7 @@ from jobs.cli import jobs as jobs_cli
 from tracker import schema
 from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
+from tracker.audit.trail import SYSTEM
 from tracker.models import AuditEntry, utcnow
 from tracker.requests import receipts
 from tracker.requests.status import Status
@@ -31,7 +32,10 @@ HEAD = re.compile(r"head ([0-9a-f]{64}) count (\d+)")
 
 
 def fill(session: Any, count: int, action: str = "test") -> list[int]:
-    entries = [audit.record(session, action, target=f"t{n}", n=n) for n in range(count)]
+    entries = [
+        audit.record(session, action, actor=SYSTEM, at=utcnow(), target=f"t{n}", n=n)
+        for n in range(count)
+    ]
     session.commit()
     return [entry.id for entry in entries]
 
@@ -109,9 +113,11 @@ def test_two_writers_at_once_keep_one_chain(app, session) -> None:
             start.wait()
             for n in range(40):
                 with writer() as own:
-                    audit.record(own, "test", target=name, n=n)
+                    audit.record(own, "test", actor=SYSTEM, at=utcnow(), target=name, n=n)
                     time.sleep(0.001)  # another writer would slip in here, if it could
-                    audit.record(own, "test", target=name, n=n, second=True)
+                    audit.record(
+                        own, "test", actor=SYSTEM, at=utcnow(), target=name, n=n, second=True
+                    )
                     own.commit()
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -133,9 +139,11 @@ def test_two_writers_at_once_keep_one_chain(app, session) -> None:
 
 
 def test_redacted_details_keep_the_chain_and_any_other_change_is_caught(session) -> None:
-    kept = audit.record(session, "view_request", target="RECEIPTAAAAA")
-    gone = audit.record(session, "note", target="RECEIPTBBBBB", text=f"{NAME} menelepon")
-    other = audit.record(session, "test", target="x")
+    kept = audit.record(session, "view_request", actor=SYSTEM, at=utcnow(), target="RECEIPTAAAAA")
+    gone = audit.record(
+        session, "note", actor=SYSTEM, at=utcnow(), target="RECEIPTBBBBB", text=f"{NAME} menelepon"
+    )
+    other = audit.record(session, "test", actor=SYSTEM, at=utcnow(), target="x")
     session.commit()
     assert audit.redact(session, ["RECEIPTBBBBB"], utcnow()) == 1
     session.commit()
@@ -154,7 +162,9 @@ def test_redacted_details_keep_the_chain_and_any_other_change_is_caught(session)
 
 
 def test_a_redacted_row_that_says_more_than_redacted_is_caught(session) -> None:
-    entry = audit.record(session, "note", target="RECEIPTBBBBB", text="x")
+    entry = audit.record(
+        session, "note", actor=SYSTEM, at=utcnow(), target="RECEIPTBBBBB", text="x"
+    )
     session.commit()
     audit.redact(session, ["RECEIPTBBBBB"], utcnow())
     session.commit()
@@ -293,7 +303,7 @@ def test_migrating_down_and_up_keeps_the_chain_and_says_when_it_was_broken(
     """A trail broken before 0005 is chained again like any other (there is no other way to
     move on), but the migration says at which row it was broken."""
     ids = fill(session, 3)
-    audit.record(session, "note", target="RECEIPTBBBBB", text=NAME)
+    audit.record(session, "note", actor=SYSTEM, at=utcnow(), target="RECEIPTBBBBB", text=NAME)
     session.commit()
     audit.redact(session, ["RECEIPTBBBBB"], utcnow())
     session.commit()

@@ -19,10 +19,12 @@ from wtforms import StringField, TextAreaField
 from tests.factories import sign_in
 from tests.test_staff_work import intake, move, post
 from tracker.announcements import operations as announce
+from tracker.audit.trail import Actor
+from tracker.config import DEFAULTS
 from tracker.errors import MissingDetails
 from tracker.models import Closure, OpeningHours, PickupPoint, Request, StatusEvent, utcnow
 from tracker.places import pickup
-from tracker.requests import workflow
+from tracker.requests import operations
 from tracker.requests.status import Status
 from tracker.web import edge
 from tracker.web.arguments import UndeclaredArgument, declare
@@ -179,8 +181,14 @@ def test_a_reason_of_zero_width_characters_is_no_reason(client, operator, make_r
     session.refresh(request)
     assert request.status == Status.VERIFYING
     with pytest.raises(MissingDetails):  # the workflow itself, for callers other than forms
-        workflow.transition(
-            session, request, Status.NEEDS_FIX, actor="t", public_note="\u200b\ufeff", at=utcnow()
+        operations.move(
+            session,
+            request,
+            Status.NEEDS_FIX,
+            actor=Actor("t"),
+            public_note="\u200b\ufeff",
+            now=utcnow(),
+            config=DEFAULTS,
         )
     session.rollback()
 

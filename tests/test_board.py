@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import csrf_token
-from tracker.counter import operations as handover
-from tracker.models import Closure, PickupPoint, Request, utcnow
+from tracker.audit.trail import Actor
+from tracker.config import DEFAULTS
+from tracker.models import Closure, CollectorKind, PickupPoint, Request, utcnow
 from tracker.places import pickup
 from tracker.places.workdays import is_holiday
+from tracker.requests import operations
+from tracker.requests.operations import Collector
 from tracker.requests.status import Status
 from tracker.web.cache import worker_cache
 
@@ -67,7 +70,10 @@ def test_the_etag_answers_304_until_the_board_changes(client, make_request, sess
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert request.pickup_number in [d["number"] for d in changed.get_json()["documents"]]
 
-    handover.collect(session, request, collector="self", id_checked=True, actor="test", at=utcnow())
+    operations.move(
+        session, request, Status.COLLECTED, actor=Actor("test"), now=utcnow(), config=DEFAULTS,
+        collector=Collector(CollectorKind.SELF, id_checked=True),
+    )  # fmt: skip
     session.commit()
     gone = client.get(BOARD, headers={"If-None-Match": changed.headers["ETag"]})
     assert gone.status_code == 200

@@ -6,9 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
+from tracker.audit.trail import Actor
+from tracker.config import DEFAULTS
 from tracker.db import make_engine
 from tracker.models import Base, Request, utcnow
-from tracker.requests import workflow
+from tracker.requests import operations
 from tracker.requests.status import Status
 
 
@@ -47,8 +49,14 @@ def test_concurrent_writers_never_see_database_is_locked(app, make_request) -> N
                 with writer() as session:
                     request = session.get(Request, request_id)
                     session.scalar(select(Request.id).limit(1))  # a read before the write
-                    workflow.transition(
-                        session, request, to, actor="t", public_note="n", at=utcnow()
+                    operations.move(
+                        session,
+                        request,
+                        to,
+                        actor=Actor("t"),
+                        public_note="n",
+                        now=utcnow(),
+                        config=DEFAULTS,
                     )
                     session.commit()
         except BaseException as error:  # noqa: BLE001 - reported below

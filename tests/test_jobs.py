@@ -200,9 +200,11 @@ def test_the_overdue_list_counts_per_office(make_request, session) -> None:
 def test_a_held_lease_keeps_a_second_run_out(app, session, runner) -> None:
     with app.app_context():
         assert lease.take(session, "announce", 60, utcnow())
+        session.commit()
         result = runner.invoke(jobs_cli, ["run-once", "announce"])
         assert "skipped" in result.output
         lease.give_back(session, "announce", utcnow())
+        session.commit()
         assert "announce: 0" in runner.invoke(jobs_cli, ["run-once", "announce"]).output
 
 

@@ -66,11 +66,11 @@ def test_ready_is_held_until_announced_then_sent_once(app, make_request, session
     )
     settings = config(app, NOTIFY_SMS_URL=sms_url(httpserver))
     with app.app_context():
-        assert dispatch.dispatch(session, settings, NOON_WIB) == {}  # held: nothing to send
+        assert dispatch.dispatch(settings, NOON_WIB) == {}  # held: nothing to send
         announce.publish(session, NOON_WIB)
         session.commit()
-        assert dispatch.dispatch(session, settings, NOON_WIB) == {"sent": 1}
-        assert dispatch.dispatch(session, settings, NOON_WIB) == {}  # nothing twice
+        assert dispatch.dispatch(settings, NOON_WIB) == {"sent": 1}
+        assert dispatch.dispatch(settings, NOON_WIB) == {}  # nothing twice
     [(received, _)] = httpserver.log
     payload = json.loads(received.data)
     assert payload["to"] == "081234567890"
@@ -95,7 +95,7 @@ def test_an_email_arrives_with_where_when_and_what_to_bring(
     session.commit()
     url = f"mailto://127.0.0.1:{smtp_receiver.port}?from=siapambil@serangkota.go.id&to={{to}}&mode=insecure"
     with app.app_context():
-        assert dispatch.dispatch(session, config(app, NOTIFY_EMAIL_URL=url), NIGHT_WIB) == {
+        assert dispatch.dispatch(config(app, NOTIFY_EMAIL_URL=url), NIGHT_WIB) == {
             "sent": 1
         }  # e-mail keeps no quiet hours
     [mail] = smtp_receiver.messages
@@ -135,9 +135,9 @@ def test_sms_waits_out_the_quiet_hours(app, make_request, session, httpserver):
     with app.app_context():
         announce.publish(session, NIGHT_WIB)
         session.commit()
-        assert dispatch.dispatch(
-            session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), NIGHT_WIB
-        ) == {"quiet": 1}
+        assert dispatch.dispatch(config(app, NOTIFY_SMS_URL=sms_url(httpserver)), NIGHT_WIB) == {
+            "quiet": 1
+        }
     [message] = outbox(session)
     assert message.status == OutboxStatus.PENDING
     assert message.next_attempt_at == dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)  # 07.00 WIB
@@ -151,7 +151,7 @@ def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, ses
     with app.app_context():
         announce.publish(session, NOON_WIB)
         session.commit()
-        assert dispatch.dispatch(session, settings, NOON_WIB) == {"retry": 1}
+        assert dispatch.dispatch(settings, NOON_WIB) == {"retry": 1}
         [message] = outbox(session)
         assert message.attempts == 1 and message.status == OutboxStatus.PENDING
         assert (
@@ -160,14 +160,14 @@ def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, ses
             <= NOON_WIB + dt.timedelta(seconds=60)
         )
         later = message.next_attempt_at
-        assert dispatch.dispatch(session, settings, later) == {"retry": 1}
+        assert dispatch.dispatch(settings, later) == {"retry": 1}
         second = outbox(session)[0]
         assert (
             later + dt.timedelta(seconds=60)
             <= second.next_attempt_at
             <= later + dt.timedelta(seconds=120)
         )
-        assert dispatch.dispatch(session, settings, second.next_attempt_at) == {"dead": 1}
+        assert dispatch.dispatch(settings, second.next_attempt_at) == {"dead": 1}
     assert outbox(session)[0].status == OutboxStatus.DEAD
     assert len(httpserver.log) == 3
 
@@ -229,7 +229,7 @@ def test_no_quiet_hours_when_the_setting_is_empty(app, make_request, session, ht
     with app.app_context():
         announce.publish(session, NIGHT_WIB)
         session.commit()
-        assert dispatch.dispatch(session, settings, NIGHT_WIB) == {"sent": 1}
+        assert dispatch.dispatch(settings, NIGHT_WIB) == {"sent": 1}
     assert len(httpserver.log) == 1
 
 
@@ -253,12 +253,12 @@ def test_quiet_hours_come_from_the_setting(
     with app.app_context():
         announce.publish(session, at)
         session.commit()
-        assert dispatch.dispatch(session, settings, at) == {"quiet": 1}
+        assert dispatch.dispatch(settings, at) == {"quiet": 1}
     [message] = outbox(session)
     expected = waits_until or dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)
     assert message.next_attempt_at == expected and not httpserver.log
     with app.app_context():  # control: at the end of the quiet hours it goes
-        assert dispatch.dispatch(session, settings, expected) == {"sent": 1}
+        assert dispatch.dispatch(settings, expected) == {"sent": 1}
 
 
 def test_quiet_hours_are_kept_in_the_office_s_own_zone(app, make_request, session, httpserver):
@@ -273,7 +273,7 @@ def test_quiet_hours_are_kept_in_the_office_s_own_zone(app, make_request, sessio
     with app.app_context():
         announce.publish(session, evening)
         session.commit()
-        tally = dispatch.dispatch(session, config(app, NOTIFY_SMS_URL=sms_url(httpserver)), evening)
+        tally = dispatch.dispatch(config(app, NOTIFY_SMS_URL=sms_url(httpserver)), evening)
     assert tally == {"sent": 1, "quiet": 1}
     [(received, _)] = httpserver.log
     assert received.headers["Idempotency-Key"].startswith(f"{serang.id}:")

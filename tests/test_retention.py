@@ -14,7 +14,8 @@ from sqlalchemy import Text, cast, select
 from jobs.cli import jobs as jobs_cli
 from tests.factories import sign_in
 from tracker.audit import trail as audit
-from tracker.counter import operations as handover
+from tracker.audit.trail import SYSTEM, Actor
+from tracker.config import DEFAULTS
 from tracker.models import (
     AnnouncementItem,
     Base,
@@ -27,7 +28,8 @@ from tracker.models import (
     utcnow,
 )
 from tracker.outbox import operations as outbox
-from tracker.requests import workflow
+from tracker.requests import operations
+from tracker.requests.operations import Collector
 from tracker.requests.status import Status
 
 # A Monday morning in Serang (09:00 WIB): the office is open, whatever the real date.
@@ -88,14 +90,15 @@ def person_request(make_request: Any, session: Any, person: dict[str, str], to: 
         point="srg-cipocok",
     )
     request.consent_notify, request.channel = True, Channel.WHATSAPP
-    workflow.transition(
+    operations.move(
         session,
         request,
         Status.NEEDS_FIX,
-        actor="operator",
+        actor=Actor("operator"),
         public_note=f"Ibu/Bapak {person['name']}: KK belum dilampirkan.",
         internal_note=f"Ditelepon ke {person['phone']}; akan diambil {person['collector']}.",
-        at=utcnow(),
+        now=utcnow(),
+        config=DEFAULTS,
     )
     for step in (Status.VERIFYING, Status.PROCESSING, Status.READY):
         make_request.move(request, step, point="srg-cipocok")
@@ -120,6 +123,8 @@ def around_the_request(app: Any, client: Any, session: Any, request: Request, pe
     audit.record(
         session,
         "note",
+        actor=SYSTEM,
+        at=utcnow(),
         target=request.receipt,
         text=f"{person['collector']} ({person['email']}) bertanya untuk {person['name']}",
     )
@@ -136,17 +141,17 @@ def test_retention_leaves_nothing_of_an_old_finished_request_in_the_database(
         still_open = person_request(make_request, session, OPEN, Status.PROCESSING)
         with app.app_context():
             assert "announce: 1" in runner.invoke(jobs_cli, ["run-once", "announce"]).output
-        handover.collect(
-            session,
-            finished,
-            collector=CollectorKind.REPRESENTATIVE,
+        collector = Collector(
+            CollectorKind.REPRESENTATIVE,
             id_checked=True,
-            actor=account.username,
             name=FINISHED["collector"],
             relation="kakak",
             attorney_checked=True,
-            at=utcnow(),
         )
+        operations.move(
+            session, finished, Status.COLLECTED, actor=Actor(account.username), now=utcnow(),
+            config=DEFAULTS, collector=collector,
+        )  # fmt: skip
         session.commit()
         for request, person in ((finished, FINISHED), (still_open, OPEN)):
             around_the_request(app, client, session, request, person)

@@ -5,10 +5,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from tracker.audit.trail import Actor
+from tracker.config import DEFAULTS
 from tracker.errors import ConflictError, MissingDetails, TransitionError
 from tracker.models import Request, StatusEvent, utcnow
 from tracker.places import pickup
-from tracker.requests import workflow
+from tracker.requests import operations
+from tracker.requests.operations import Placement
 from tracker.requests.status import ENDED, FINISHED, OPEN, Status
 from tracker.requests.workflow import TRANSITIONS
 
@@ -50,15 +53,16 @@ def events_of(session, request: Request) -> list[tuple]:
 def test_a_move_writes_the_event_and_bumps_the_version(session, make_request) -> None:
     request = make_request(Status.SUBMITTED)
     assert request.version == 1
-    event = workflow.transition(
+    event = operations.move(
         session,
         request,
         Status.VERIFYING,
-        actor="op1",
+        actor=Actor("op1"),
         expected_version=1,
         public_note="Berkas lengkap.",
         internal_note="cek ulang alamat",
-        at=utcnow(),
+        now=utcnow(),
+        config=DEFAULTS,
     )
     session.commit()
     fresh = session.get(Request, request.id)
@@ -85,7 +89,9 @@ def test_an_illegal_move_is_refused_and_changes_nothing(session, make_request, s
     request = make_request(start)
     before = (request.status, request.version, len(events_of(session, request)))
     with pytest.raises(TransitionError):
-        workflow.transition(session, request, to, actor="op1", public_note="x", at=utcnow())
+        operations.move(
+            session, request, to, actor=Actor("op1"), public_note="x", now=utcnow(), config=DEFAULTS
+        )
     session.rollback()
     fresh = session.get(Request, request.id)
     session.refresh(fresh)
@@ -96,25 +102,35 @@ def test_an_illegal_move_is_refused_and_changes_nothing(session, make_request, s
 def test_needs_fix_and_rejected_need_a_reason(session, make_request, to) -> None:
     request = make_request(Status.VERIFYING)
     with pytest.raises(MissingDetails) as caught:
-        workflow.transition(session, request, to, actor="op1", public_note="   ", at=utcnow())
+        operations.move(
+            session,
+            request,
+            to,
+            actor=Actor("op1"),
+            public_note="   ",
+            now=utcnow(),
+            config=DEFAULTS,
+        )
     assert caught.value.details["missing"] == "reason"
 
 
 def test_ready_needs_a_window(session, make_request) -> None:
     request = make_request(Status.PROCESSING)
     with pytest.raises(MissingDetails):
-        workflow.transition(session, request, Status.READY, actor="op1", at=utcnow())
+        operations.move(
+            session, request, Status.READY, actor=Actor("op1"), now=utcnow(), config=DEFAULTS
+        )
     point = request.office.points[1]
     window = pickup.next_window(point, utcnow(), 10)
     number = pickup.assign_number(session, point, window.first_day)
-    workflow.transition(
+    operations.move(
         session,
         request,
         Status.READY,
-        actor="op1",
-        window=window,
-        pickup_number=number,
-        at=utcnow(),
+        actor=Actor("op1"),
+        placement=Placement(window, number),
+        now=utcnow(),
+        config=DEFAULTS,
     )
     session.commit()
     assert request.pickup_point_id == point.id
@@ -126,21 +142,28 @@ def test_a_stale_version_is_a_conflict_and_overwrites_nothing(app, session, make
     other = app.extensions["siapambil.db"]["writer"]()
     try:
         theirs = other.get(Request, request.id)
-        workflow.transition(
-            other, theirs, Status.PROCESSING, actor="op2", expected_version=2, at=utcnow()
+        operations.move(
+            other,
+            theirs,
+            Status.PROCESSING,
+            actor=Actor("op2"),
+            expected_version=2,
+            now=utcnow(),
+            config=DEFAULTS,
         )
         other.commit()
     finally:
         other.close()
     with pytest.raises(ConflictError) as caught:
-        workflow.transition(
+        operations.move(
             session,
             request,
             Status.NEEDS_FIX,
-            actor="op1",
+            actor=Actor("op1"),
             expected_version=2,
             public_note="Foto buram",
-            at=utcnow(),
+            now=utcnow(),
+            config=DEFAULTS,
         )
     session.rollback()
     assert caught.value.code == "conflict"
@@ -157,13 +180,17 @@ def test_a_concurrent_write_without_expected_version_is_caught_at_flush(
     other = app.extensions["siapambil.db"]["writer"]()
     try:
         theirs = other.get(Request, request.id)
-        workflow.transition(other, theirs, Status.PROCESSING, actor="op2", at=utcnow())
+        operations.move(
+            other, theirs, Status.PROCESSING, actor=Actor("op2"), now=utcnow(), config=DEFAULTS
+        )
         other.commit()
     finally:
         other.close()
     assert request.version == 2  # this session still holds what it read
     with pytest.raises(ConflictError) as caught:
-        workflow.transition(session, request, Status.CANCELLED, actor="op1", at=utcnow())
+        operations.move(
+            session, request, Status.CANCELLED, actor=Actor("op1"), now=utcnow(), config=DEFAULTS
+        )
     assert caught.value.details["changed_by"] is not None
     session.rollback()
     count = session.scalar(
@@ -190,14 +217,14 @@ def test_pickup_numbers_count_per_local_day(session, make_request) -> None:
     window = pickup.next_window(point, dt.datetime(2026, 12, 1, 22, 0, tzinfo=dt.UTC), 10)
     assert window.starts == dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)  # 08.00 WIT, Dec 2
     assert window.first_day == dt.date(2026, 12, 2)
-    workflow.transition(
+    operations.move(
         session,
         request,
         Status.READY,
-        actor="op1",
-        window=window,
-        pickup_number=pickup.assign_number(session, point, window.first_day),
-        at=utcnow(),
+        actor=Actor("op1"),
+        placement=Placement(window, pickup.assign_number(session, point, window.first_day)),
+        now=utcnow(),
+        config=DEFAULTS,
     )
     session.commit()
     assert request.pickup_day == dt.date(2026, 12, 2)

@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console.bp)
     csrf.exempt(api.bp)
     apply_rate_limits(app)
+    db.wrap_views(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

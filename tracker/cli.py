@@ -14,11 +14,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from tracker import cli_staff, demo, schema
-from tracker.db import get_engine, get_session
+from tracker.db import get_engine, unit_of_work
 from tracker.models import TIMEZONES, utcnow
 from tracker.requests.receipts import format_grouped
 from tracker.requests.status import Status
@@ -67,41 +66,40 @@ def demo_command(count: int, per_status: int | None, seed: int | None) -> None:
     engine = get_engine()
     if not schema.is_current(engine):
         schema.upgrade(engine, audit_key=current_app.config["AUDIT_HMAC_KEY"])
-    session = get_session(write=True)
-    new = demo.load_places(session)
-    if per_status is None:
-        per_status = 40 if new else 0
     started = time.perf_counter()
-    samples = demo.add_requests(
-        session,
-        count,
-        per_status=per_status,
-        seed=seed,
-        window_days=current_app.config["PICKUP_WINDOW_DAYS"],
-        now=now,
-    )
-    session.commit()
+    with unit_of_work() as session:
+        new = demo.load_places(session)
+        if per_status is None:
+            per_status = 40 if new else 0
+        samples = demo.add_requests(
+            session,
+            count,
+            per_status=per_status,
+            seed=seed,
+            window_days=current_app.config["PICKUP_WINDOW_DAYS"],
+            now=now,
+        )
     took = time.perf_counter() - started
     made = count + per_status * len(Status)
     click.echo(f"Demo data in {_shown_url()}: {made} requests added in {took:.1f} s.")
-    _roll_up_statistics(session, now)
-    logins = cli_staff.demo_accounts(session)
-    session.commit()
-    if not any(samples.values()):
-        samples = demo.sample_receipts(session)
+    _roll_up_statistics(now)
+    with unit_of_work() as session:
+        logins = cli_staff.demo_accounts(session, now)
+        if not any(samples.values()):
+            samples = demo.sample_receipts(session)
     _print_samples(samples)
     _print_logins(logins)
 
 
-def _roll_up_statistics(session: Session, now: dt.datetime) -> None:
+def _roll_up_statistics(now: dt.datetime) -> None:
     """Count the demo's whole past into the daily figures at once, so that the statistics
     page has something to show before the first morning run of the deadlines job."""
     started = time.perf_counter()
-    rows = sum(
-        statistics.roll_up(session, zone, now.astimezone(ZoneInfo(zone)).date(), full=True).rows
-        for zone in TIMEZONES
-    )
-    session.commit()
+    with unit_of_work() as session:
+        rows = sum(
+            statistics.roll_up(session, zone, now.astimezone(ZoneInfo(zone)).date(), full=True).rows
+            for zone in TIMEZONES
+        )
     took = time.perf_counter() - started
     base = current_app.config["PUBLIC_BASE_URL"]
     click.echo(f"Statistics: {rows} daily figures in {took:.1f} s, at {base}/statistik")

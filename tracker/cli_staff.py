@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
 from typing import Any
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 from tracker.accounts import operations as accounts
 from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
-from tracker.db import get_session
-from tracker.models import Office, Role
+from tracker.audit.trail import SYSTEM
+from tracker.db import unit_of_work
+from tracker.models import Office, Role, utcnow
 
 staff = AppGroup("staff", help="Staff accounts.")
 audit_group = AppGroup("audit", help="The audit trail.")
@@ -36,23 +38,25 @@ def _password() -> str:
 @click.option("--name", "full_name", default="", help="The person's full name.")
 def create(username: str, office_code: str, role: str, full_name: str) -> None:
     """Make an account; the password comes from a prompt or standard input."""
-    session = get_session(write=True)
-    office = session.scalars(select(Office).where(Office.code == office_code)).first()
-    if office is None:
-        raise click.UsageError(f"No office has the code {office_code!r}.")
-    try:
-        account = accounts.create(
-            session,
-            username=username,
-            password=_password(),
-            office=office,
-            role=Role(role),
-            full_name=full_name,
-        )
-    except accounts.AccountError as error:
-        raise click.ClickException(error.message or str(error)) from None
-    audit.record(session, "account_created", target=account.username, role=role)
-    session.commit()
+    with unit_of_work() as session:
+        office = session.scalars(select(Office).where(Office.code == office_code)).first()
+        if office is None:
+            raise click.UsageError(f"No office has the code {office_code!r}.")
+        try:
+            account = accounts.create(
+                session,
+                username=username,
+                password=_password(),
+                office=office,
+                role=Role(role),
+                full_name=full_name,
+            )
+        except accounts.AccountError as error:
+            raise click.ClickException(error.message or str(error)) from None
+        audit.record(
+            session, "account_created", actor=SYSTEM, at=utcnow(), target=account.username,
+            role=role,
+        )  # fmt: skip
     click.echo(f"Account {account.username} ({role}, {office.name}) is ready.")
 
 
@@ -60,17 +64,16 @@ def create(username: str, office_code: str, role: str, full_name: str) -> None:
 @click.argument("username")
 def deactivate(username: str) -> None:
     """Switch an account off; its sessions end at once."""
-    session = get_session(write=True)
-    account = accounts.find(session, username)
-    if account is None:
-        raise click.UsageError(f"No account is called {username!r}.")
-    accounts.set_active(account, False)
-    audit.record(session, "account_off", target=account.username)
-    session.commit()
+    with unit_of_work() as session:
+        account = accounts.find(session, username)
+        if account is None:
+            raise click.UsageError(f"No account is called {username!r}.")
+        accounts.set_active(account, False)
+        audit.record(session, "account_off", actor=SYSTEM, at=utcnow(), target=account.username)
     click.echo(f"Account {account.username} is switched off.")
 
 
-def demo_accounts(session: Session) -> list[tuple[str, str, str]]:
+def demo_accounts(session: Session, now: dt.datetime) -> list[tuple[str, str, str]]:
     """One account per role at the demo's first office, each with a new random password."""
     office = session.scalars(select(Office).order_by(Office.id)).first()
     if office is None:
@@ -87,7 +90,9 @@ def demo_accounts(session: Session) -> list[tuple[str, str, str]]:
         else:
             accounts.set_password(account, password)
             accounts.set_active(account, True)
-        audit.record(session, "account_demo", target=username, role=role.value)
+        audit.record(
+            session, "account_demo", actor=SYSTEM, at=now, target=username, role=role.value
+        )
         made.append((username, password, role.value))
     return made
 
@@ -112,7 +117,8 @@ def _expectation(_ctx: click.Context, _param: click.Parameter, value: str | None
 def verify(expect: tuple[str, int] | None) -> None:
     """Check the hash chain of the audit trail; name the first row that no longer fits, and
     print the head (last digest and row count) to keep elsewhere."""
-    verdict = audit.check(get_session(), expected_count=expect[1] if expect else None)
+    with unit_of_work() as session:
+        verdict = audit.check(session, expected_count=expect[1] if expect else None)
     broken = verdict.broken
     if broken is not None:
         click.echo(
@@ -144,7 +150,8 @@ def search(nik_text: str | None, name_text: str | None) -> None:
     else:
         kind, normalised = "name", audit_search.normalise_name(name_text or "")
     key = current_app.config["AUDIT_HMAC_KEY"]
-    rows = audit_search.searches_for(get_session(), kind, normalised, key)
+    with unit_of_work() as session:
+        rows = audit_search.searches_for(session, kind, normalised, key)
     for row in rows:
         click.echo(
             f"{row.at.isoformat(timespec='seconds')}  {row.actor}  {row.action}  "

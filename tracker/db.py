@@ -1,23 +1,41 @@
-"""The engine, one session per app context, and the SQLite settings that make it a safe default.
+"""The engine, the unit of work, and the SQLite settings that make it a safe default.
+
+**The unit of work is the one commit point.** A web request is one unit: its session is made
+on first use, and every view runs inside ``in_unit``, which commits when the view answered
+with success (below 400), rolls back when it answered otherwise, and rolls back and raises
+again on any exception (the error handlers then answer; a failed commit is a 500 page).
+Commands, job runs, each message the dispatcher sends and the audit trail's refusals use
+``unit_of_work()``: commit on leaving it, roll back on any exception. Operations only flush.
+
+Each view chooses once whether it writes: a request whose method may change state writes,
+and so does a GET view marked ``@writes`` (one that leaves an audit row, say). Asking a
+reading unit for a writer (``get_session(write=True)``) is a mistake in the view and raises
+``ReadOnlyUnit``; sessions are never swapped under the view's feet.
 
 SQLite is set up so that concurrent writers wait rather than fail: WAL, a busy timeout,
 foreign keys, and write transactions that start with ``BEGIN IMMEDIATE`` (a read
 transaction that later writes fails at once with SQLITE_BUSY, ignoring the timeout).
-A session is a writer when it is made outside a request (commands, jobs), for a request
-whose method may change state, or when asked for with ``write=True``.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine, Select, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class ReadOnlyUnit(RuntimeError):
+    """A view that reads asked for a writing session: mark it ``@writes``."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -52,7 +70,8 @@ def _setup_sqlite(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Make the app's engine and session factories; close the session after every context."""
+    """Make the app's engine and session factories; finish the unit of work of every request
+    and close its session after every context."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["siapambil.db"] = {
         "engine": engine,
@@ -64,32 +83,101 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_session)
 
 
+def wrap_views(app: Flask) -> None:
+    """Run every view of ``app`` in its unit of work (call it once the blueprints are in)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static" and not getattr(view, "in_unit", False):
+            app.view_functions[endpoint] = in_unit(view)
+
+
+def in_unit(view: View) -> View:
+    """The view, committing its unit on success and rolling it back otherwise."""
+
+    @wraps(view)
+    def unit(*args: Any, **kwargs: Any) -> Response:
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            discard()
+            raise
+        finish_unit(response)
+        return response
+
+    unit.in_unit = True  # type: ignore[attr-defined]
+    return unit  # type: ignore[return-value]
+
+
 def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["siapambil.db"]["engine"]
 
 
-def _wants_writer() -> bool:
-    return not has_request_context() or request.method not in SAFE_METHODS
+def writes(view: View) -> View:
+    """Mark a GET view whose unit of work writes (an audit row of what staff looked at)."""
+    view.writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def _unit_writes() -> bool:
+    if not has_request_context():
+        return True  # commands and jobs
+    if request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes", False))
 
 
 def get_session(write: bool = False) -> Session:
-    """The session of this app context, made on first use; ``write=True`` asks for a writer."""
+    """The session of this unit of work, made on first use as the view declared (a writer
+    for commands and jobs); ``write=True`` only checks that it is a writer."""
     session: Session | None = g.get("db_session")
-    writer = write or _wants_writer()
-    if session is not None and (g.db_session_writer or not writer):
-        return session
+    if session is None:
+        writer = _unit_writes()
+        factories = current_app.extensions["siapambil.db"]
+        session = g.db_session = factories["writer" if writer else "reader"]()
+        g.db_session_writer = writer
+    if write and not g.db_session_writer:
+        raise ReadOnlyUnit(f"{request.endpoint} reads only; mark it @writes to write")
+    return session
+
+
+def finish_unit(response: Response) -> Response:
+    """Commit the request's unit of work when it answered with success, else roll it back."""
+    session: Session | None = g.get("db_session")
+    if session is not None and g.db_session_writer:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    return response
+
+
+def discard() -> None:
+    """Roll back what this request's unit has done so far (a refusal changes nothing); the
+    unit goes on, empty."""
+    session: Session | None = g.get("db_session")
     if session is not None:
-        session.close()
-    factories = current_app.extensions["siapambil.db"]
-    g.db_session = factories["writer" if writer else "reader"]()
-    g.db_session_writer = writer
-    return g.db_session
+        session.rollback()
 
 
 def close_session(_exc: BaseException | None = None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         session.close()  # rolls back whatever was not committed
+
+
+@contextmanager
+def unit_of_work(app: Flask | None = None) -> Iterator[Session]:
+    """A unit of work of its own, outside the request's: a writing session that commits
+    when the block ends and rolls back when it raises."""
+    session: Session = (app or current_app).extensions["siapambil.db"]["writer"]()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 class PreparedQuery:

@@ -13,9 +13,13 @@ DomainError                   anything the product refuses, with a message for p
 │       │                     (a reason, a pickup point, a collector)
 │       └── NoOpeningHours    the pickup point opens on no day in the weeks ahead, or
 │                             its visit is over: there is no pickup window
+├── CannotCall                a document that is not ready at a point, or a counter the
+│                             point does not have, cannot be called to the counter
 └── ConflictError             the request changed since the caller read it (optimistic lock)
 
-Each error carries a stable ``code`` for the JSON API and a translatable message.
+Each error carries a stable ``code`` for the JSON API and details; the words people read
+come from ``tracker.web.wording.explain``, in their language, so nothing below the views
+translates.
 """
 
 from __future__ import annotations
@@ -57,9 +61,7 @@ class MissingDetails(TransitionError):
     status = 400
 
 
-class NoOpeningHours(MissingDetails, ValueError):
-    """Also a ValueError, as ``pickup.next_window`` raised before it had its own error."""
-
+class NoOpeningHours(MissingDetails):
     code = "no_opening_hours"
 
     def __init__(self, **details: Any) -> None:
@@ -73,6 +75,11 @@ class PointNotFound(DomainError):
 
 class QueryError(DomainError):
     code = "bad_query"
+    status = 400
+
+
+class CannotCall(DomainError):
+    code = "cannot_call"
     status = 400
 
 

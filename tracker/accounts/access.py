@@ -14,11 +14,13 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from tracker import db
 from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
 from tracker.db import get_session
 from tracker.errors import RequestNotFound
 from tracker.extensions import login_manager
-from tracker.models import PickupPoint, Request, Role, StaffAccount
+from tracker.models import PickupPoint, Request, Role, StaffAccount, utcnow
 from tracker.requests import receipts
 from tracker.web.arguments import query
 from tracker.web.console import bp
@@ -34,7 +36,7 @@ def load_account(user_id: str) -> StaffAccount | None:
         account_id, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    account = get_session(write=True).get(StaffAccount, account_id)
+    account = get_session().get(StaffAccount, account_id)
     if account is None or not account.active or account.session_version != version:
         return None
     return account
@@ -45,13 +47,20 @@ def setup() -> None:
     login_manager.login_message = None  # the login page says why on its own
 
 
+def acting() -> Actor:
+    """Who makes this request: the signed-in account (``-`` before signing in) and the
+    client's address, for the audit trail and the history."""
+    name = current_user.username if current_user.is_authenticated else "-"
+    return Actor(name, request.remote_addr or "")
+
+
 def end_idle_session() -> Response | None:
     """Before every console request: end a session left idle too long, else note the time."""
     now = int(time.time())
     seen = session.get(SEEN)
     idle = current_app.config["STAFF_IDLE_MINUTES"] * 60
     if current_user.is_authenticated and seen is not None and now - seen > idle:
-        audit.record_apart("sign_out_idle", actor=current_user.username)
+        refuse_apart("sign_out_idle")
         logout_user()
         session.clear()
         flash(_("You were signed out after a while without activity. Please sign in again."))
@@ -64,9 +73,17 @@ def end_idle_session() -> Response | None:
 bp.before_request(end_idle_session)
 
 
+def refuse_apart(action: str, target: str = "", **details: Any) -> None:
+    """Discard what this request did and write only its refusal, in the audit trail's own
+    unit of work; who is asking is read first, while the account is still loaded."""
+    actor = acting()
+    db.discard()
+    audit.record_apart(action, actor=actor, at=utcnow(), target=target, **details)
+
+
 def deny(action: str, target: str = "", **details: Any) -> None:
     """Refuse with 403 and put the refusal, and nothing else, in the database."""
-    audit.record_apart("denied", target=target, attempted=action, **details)
+    refuse_apart("denied", target=target, attempted=action, **details)
     abort(403)
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker.accounts import operations as accounts
-from tracker.accounts.access import SUPERVISORS, deny, roles
+from tracker.accounts.access import SUPERVISORS, acting, deny, roles
 from tracker.audit import trail as audit
 from tracker.db import get_session
-from tracker.models import Role, StaffAccount
+from tracker.models import Role, StaffAccount, utcnow
 from tracker.web.arguments import declare
 from tracker.web.console import bp
 from tracker.web.forms import AccountForm
@@ -47,7 +47,6 @@ def switch_account(username: str, state: str) -> Response:
     if account is None or not _may_change(account) or not AccountForm().validate_on_submit():
         deny("switch_account", username)
     accounts.set_active(account, state == "on")
-    audit.record(db, "account_" + state, target=account.username)
-    db.commit()
+    audit.record(db, "account_" + state, actor=acting(), at=utcnow(), target=account.username)
     flash(_("Saved."))
     return redirect(url_for("staff.accounts_page"), 303)

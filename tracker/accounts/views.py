@@ -12,8 +12,9 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from tracker.accounts import operations as accounts
-from tracker.accounts.access import SEEN
+from tracker.accounts.access import SEEN, acting, refuse_apart
 from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
 from tracker.db import get_session
 from tracker.extensions import RateRule, rate_limited
 from tracker.models import utcnow
@@ -55,16 +56,14 @@ def login() -> Response | tuple[str, int] | str:
     now = utcnow()
     account = accounts.authenticate(db, form.username.data or "", form.password.data or "", now)
     if account is None:
-        db.rollback()
-        audit.record_apart("sign_in_failed", username=(form.username.data or "")[:60])
+        refuse_apart("sign_in_failed", username=(form.username.data or "")[:60])
         error = _("The username or the password is wrong.")
         return render_template("staff/login.html", form=form, error=error), FAILED
     session.clear()  # a new session: nothing from before signing in is carried over
     login_user(account)
     session[SEEN] = int(now.timestamp())
     generate_csrf()  # and a new CSRF token with it
-    audit.record(db, "sign_in", actor=account.username)
-    db.commit()
+    audit.record(db, "sign_in", actor=Actor(account.username, acting().address), at=now)
     return redirect(_safe_next(form.next.data), 303)
 
 
@@ -83,8 +82,7 @@ def logout() -> Response:
     db = get_session()
     account = current_user._get_current_object()
     accounts.end_sessions(account)
-    audit.record(db, "sign_out")
-    db.commit()
+    audit.record(db, "sign_out", actor=acting(), at=utcnow())
     logout_user()
     session.clear()
     return redirect(url_for("staff.login"), 303)

@@ -9,12 +9,12 @@ number names that receipt as the row's target, as every other row about a reques
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
@@ -63,10 +63,19 @@ def details_of(text: str, found: Sequence[Request], key: str) -> tuple[str, dict
     return "", {"kind": "name", "name_hmac": hashed, "found": len(found)}
 
 
-def record_search(session: Session, text: str, found: Sequence[Request]) -> AuditEntry:
-    """Audit a staff search in the session's transaction; the caller commits."""
-    target, details = details_of(text, found, current_app.config["AUDIT_HMAC_KEY"])
-    return audit.record(session, "search", target=target, **details)
+def record_search(
+    session: Session,
+    text: str,
+    found: Sequence[Request],
+    *,
+    key: str,
+    actor: audit.Actor,
+    at: dt.datetime,
+) -> AuditEntry:
+    """Audit a staff search in the session's transaction, keyed by ``key``
+    (``AUDIT_HMAC_KEY``)."""
+    target, details = details_of(text, found, key)
+    return audit.record(session, "search", actor=actor, at=at, target=target, **details)
 
 
 def searches_for(session: Session, kind: str, normalised: str, key: str) -> list[AuditEntry]:

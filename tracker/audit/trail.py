@@ -12,8 +12,9 @@ digest, row count) that an operator keeps elsewhere; ``check`` with that pair's 
 whether the trail still reaches it (``Verdict.cut``).
 
 Rows are written in the caller's transaction, so an action and its record stand or fall
-together. Refusals and failed sign-ins roll back whatever the request did and commit only
-their own row (``record_apart``).
+together. A refusal or a failed sign-in must leave its row although the action rolls back:
+``record_apart`` writes it in a short unit of work of its own, once the caller has discarded
+what its request did (``tracker.db.discard``), so the two never wait on each other.
 
 Chaining needs one writer at a time: SQLite's ``BEGIN IMMEDIATE`` gives that already, and
 on PostgreSQL a transaction-level advisory lock is taken before the last digest is read.
@@ -28,13 +29,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import has_request_context, request
-from flask_login import current_user
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
-from tracker.db import get_session
-from tracker.models import AuditEntry, utcnow
+from tracker.db import unit_of_work
+from tracker.models import AuditEntry
 
 GENESIS = "0" * 64
 LOCK_KEY = 0x5A_A0D1  # the advisory lock that serialises audit writers on PostgreSQL
@@ -82,29 +81,36 @@ def _forget_tail(session: Session, *_args: Any) -> None:
     session.info.pop(_TAIL, None)
 
 
-def _who() -> tuple[str, str]:
-    if not has_request_context():
-        return "system", ""
-    actor = current_user.username if current_user.is_authenticated else "-"
-    return actor, request.remote_addr or ""
+@dataclass(frozen=True)
+class Actor:
+    """Who does something, and from which address: a staff account's name (``-`` before
+    signing in), or ``system`` for the scheduled jobs. Views make it from the signed-in
+    account (``tracker.accounts.access.acting``) and pass it down; nothing here reads the
+    request."""
+
+    name: str
+    address: str = ""
+
+
+SYSTEM = Actor("system")
 
 
 def record(
     session: Session,
     action: str,
     *,
+    actor: Actor,
+    at: dt.datetime,
     target: str = "",
-    actor: str | None = None,
     **details: Any,
 ) -> AuditEntry:
-    """Append one row in the session's transaction (a writer's); the caller commits."""
-    who, address = _who()
+    """Append one row in the session's transaction (a writer's); the unit of work commits."""
     entry = AuditEntry(
-        at=utcnow(),
-        actor=actor or who,
+        at=at,
+        actor=actor.name,
         action=action,
         target=target,
-        address=address,
+        address=actor.address,
         details=details,
         details_digest=details_digest_of(details),
         previous=_tail(session),
@@ -116,14 +122,13 @@ def record(
 
 
 def record_apart(
-    action: str, *, target: str = "", actor: str | None = None, **details: Any
+    action: str, *, actor: Actor, at: dt.datetime, target: str = "", **details: Any
 ) -> None:
-    """Roll back whatever this request has done and commit just this row: for refusals and
-    failed sign-ins, which must leave a trace and change nothing else."""
-    session = get_session(write=True)
-    session.rollback()
-    record(session, action, target=target, actor=actor, **details)
-    session.commit()
+    """Write just this row in a unit of work of its own: for refusals and failed sign-ins,
+    which leave a trace and change nothing else. The caller's unit must hold no write (it
+    has discarded its work), or on SQLite the two would wait for each other."""
+    with unit_of_work() as session:
+        record(session, action, actor=actor, at=at, target=target, **details)
 
 
 def redact(session: Session, targets: Iterable[str], now: dt.datetime) -> int:

@@ -4,19 +4,20 @@ moved in one transaction, all or nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.audit import trail as audit
-from tracker.errors import ConflictError, MissingDetails, ReceiptMistyped
+from tracker.audit.trail import Actor
+from tracker.errors import MissingDetails, ReceiptMistyped
 from tracker.models import PickupPoint, Request, StaffAccount
-from tracker.places import pickup
-from tracker.requests import receipts
+from tracker.requests import operations, receipts
+from tracker.requests.operations import Placement
 from tracker.requests.status import Status
-from tracker.requests.workflow import TRANSITIONS, transition
+from tracker.requests.workflow import TRANSITIONS
 
 # Moves a batch may make: none of them needs a reason the citizen reads.
 BATCH_MOVES = (Status.VERIFYING, Status.PROCESSING, Status.READY)
@@ -112,38 +113,27 @@ def move(
     typed: list[str],
     to: Status,
     *,
+    actor: Actor,
+    now: dt.datetime,
+    config: Mapping[str, Any],
     point: PickupPoint | None = None,
-    open_days: int = 10,
-    at: dt.datetime,
 ) -> list[Line]:
-    """Check the lines again and, when every one is fine, move them all in the caller's
-    transaction (which the caller commits). Returns the lines; nothing moves if one is not ok."""
+    """Check the lines again and, when every one is fine, move them all in the caller's unit
+    of work, each through ``move`` (ready ones with one block of pickup numbers). Returns the
+    lines; nothing moves if one is not ok."""
     if to == Status.READY and point is None:
         raise MissingDetails(missing="point", to=to)
     lines = check(session, account, typed, to, point)
     if not lines or not all(line.ok for line in lines):
         return lines
     requests = _load(session, [line.receipt for line in lines])
-    window = numbers = None
+    placements: list[Placement | None] = [None] * len(lines)
     if to == Status.READY and point is not None:
-        window = pickup.next_window(point, at, open_days)
-        numbers = pickup.assign_numbers(session, point, window.first_day, len(lines))
-    for index, line in enumerate(lines):
-        request = requests[line.receipt]
-        transition(
-            session,
-            request,
-            to,
-            actor=account.username,
-            window=window,
-            pickup_number=numbers[index] if numbers else None,
-            at=at,
-            flush=False,
-        )
-        audit.record(session, "transition", target=request.receipt, to=to.value, batch=True)
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(changed_by=None, changed_at=None) from None
+        placements = list(operations.ready_placements(session, point, len(lines), now, config))
+    for line, placement in zip(lines, placements, strict=True):
+        operations.move(
+            session, requests[line.receipt], to, actor=actor, now=now, config=config,
+            placement=placement, flush=False, batch=True,
+        )  # fmt: skip
+    operations.flush_moves(session)
     return lines

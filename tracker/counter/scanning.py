@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, roles
+from tracker.accounts.access import ANYONE, acting, roles
 from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
 from tracker.counter import batch
-from tracker.db import get_session
+from tracker.db import discard, get_session
 from tracker.errors import DomainError
 from tracker.models import PickupPoint, utcnow
 from tracker.places import pickup
@@ -75,41 +76,44 @@ def batch_check() -> Response:
         point = None
     typed = args.no.data or ""
     line = batch.check(get_session(), current_user, [typed], Status(to), point)[0]
-    _audit_refusals([line])
+    _audit_refusals([line], acting(), utcnow())
     return jsonify(describe(line))
 
 
-def _audit_refusals(lines: list[batch.Line]) -> None:
+def _audit_refusals(lines: list[batch.Line], actor: Actor, now: dt.datetime) -> None:
+    """The lines of another office, in the audit trail's own unit of work (the caller has
+    discarded its own)."""
     for line in lines:
         if line.state == batch.OTHER_OFFICE:
-            audit.record_apart("denied", target=line.receipt, attempted="batch")
+            audit.record_apart(
+                "denied", actor=actor, at=now, target=line.receipt, attempted="batch"
+            )
 
 
 @bp.post("/batch")
 @roles(*ANYONE)
 @declare(form=BatchForm)
 def batch_move() -> Response | tuple[str, int]:
-    now = utcnow()
+    now, actor = utcnow(), acting()
     form = _form(now)
     typed = batch.lines_of(form.receipts.data or "")
     if not form.validate_on_submit() or not typed:
         return render_template("staff/batch.html", form=form, lines=[]), 400
     db = get_session()
     to = Status(form.to.data)
-    open_days = current_app.config["PICKUP_WINDOW_DAYS"]
     try:
         lines = batch.move(
-            db, current_user, typed, to, point=_point(form), open_days=open_days, at=now
-        )
+            db, current_user, typed, to, actor=actor, now=now, config=current_app.config,
+            point=_point(form),
+        )  # fmt: skip
     except DomainError as error:
-        db.rollback()
+        discard()
         return render_template("staff/batch.html", form=form, lines=[], error=explain(error)), 400
     if not all(line.ok for line in lines):
-        db.rollback()
-        _audit_refusals(lines)
+        discard()
+        _audit_refusals(lines, actor, now)
         shown = [describe(line) for line in lines]
         return render_template("staff/batch.html", form=form, lines=shown), 409
-    audit.record(db, "batch", to=to.value, count=len(lines))
-    db.commit()
+    audit.record(db, "batch", actor=actor, at=now, to=to.value, count=len(lines))
     flash(_("%(count)d requests moved to “%(status)s”.", count=len(lines), status=status_label(to)))
     return redirect(url_for("staff.batch_page"), 303)

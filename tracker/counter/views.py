@@ -3,17 +3,19 @@ show, record who collected it."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, find_request, roles
+from tracker.accounts.access import ANYONE, acting, find_request, roles
 from tracker.audit import trail as audit
-from tracker.counter import operations as handover
-from tracker.db import get_session
+from tracker.counter import operations as counter
+from tracker.db import discard, get_session, writes
 from tracker.errors import DomainError, ReceiptError
 from tracker.models import CollectorKind, Request, utcnow
+from tracker.requests import operations
+from tracker.requests.operations import Collector
+from tracker.requests.status import Status
 from tracker.web.arguments import declare, query
 from tracker.web.console import bp
 from tracker.web.forms import CallForm, HandoverForm, ReceiptQuery
@@ -43,17 +45,19 @@ def _call_form(found: Request, submitted: bool) -> CallForm:
 @bp.get("/handover")
 @roles(*ANYONE)
 @declare(query=ReceiptQuery)
+@writes
 def handover_page() -> tuple[str, int] | str:
     typed = (query(ReceiptQuery).no.data or "").strip()
     if not typed:
         return _page(None)
-    db = get_session(write=True)
+    db = get_session()
     try:
         found = find_request(typed)
     except ReceiptError as error:
         return _page(None, error=explain(error), typed=typed[:80]), error.status
-    audit.record(db, "view_request", target=found.receipt, at_counter=True)
-    db.commit()
+    audit.record(
+        db, "view_request", actor=acting(), at=utcnow(), target=found.receipt, at_counter=True
+    )
     return _page(found)
 
 
@@ -67,12 +71,13 @@ def call(receipt: str) -> Response | tuple[str, int]:
     try:
         if not form.validate_on_submit():
             raise DomainError(_("Choose a counter."))
-        handover.call(db, found, form.counter.data, expected_version=form.version.data, at=utcnow())
+        counter.call(
+            db, found, form.counter.data, actor=acting(), now=utcnow(),
+            expected_version=form.version.data,
+        )  # fmt: skip
     except DomainError as error:
-        db.rollback()
+        discard()
         return _page(find_request(receipt), error=explain(error)), error.status
-    audit.record(db, "call", target=found.receipt, counter=found.counter)
-    db.commit()
     flash(
         _("%(number)s is called to %(counter)s.", number=found.pickup_number, counter=found.counter)
     )
@@ -89,26 +94,22 @@ def hand_over(receipt: str) -> Response | tuple[str, int]:
     try:
         if not form.validate_on_submit():
             raise DomainError(_("The form is incomplete."))
-        handover.collect(
-            db,
-            found,
-            collector=CollectorKind(form.collector.data),
+        collector = Collector(
+            CollectorKind(form.collector.data),
             id_checked=bool(form.id_checked.data),
-            actor=current_user.username,
-            expected_version=form.version.data,
             name=form.collector_name.data or "",
             relation=form.relation.data or "",
             attorney_checked=bool(form.attorney_checked.data),
-            at=utcnow(),
         )
+        operations.move(
+            db, found, Status.COLLECTED, actor=acting(), now=utcnow(), config=current_app.config,
+            expected_version=form.version.data, collector=collector,
+            collector_kind=form.collector.data,
+        )  # fmt: skip
     except DomainError as error:
-        db.rollback()
+        discard()
         fresh = find_request(receipt)
         form.version.data = fresh.version
         return _page(fresh, form, error=explain(error)), error.status
-    audit.record(
-        db, "transition", target=found.receipt, to="collected", collector=form.collector.data
-    )
-    db.commit()
     flash(_("Handed over: %(number)s is collected.", number=found.pickup_number or ""))
     return redirect(url_for("staff.handover_page"), 303)

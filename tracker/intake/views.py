@@ -11,14 +11,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, roles
-from tracker.audit import trail as audit
+from tracker.accounts.access import ANYONE, acting, roles
 from tracker.db import get_session
-from tracker.intake import checks as intake
-from tracker.intake import nik
+from tracker.intake import checks, nik, operations
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
 from tracker.places import pickup
-from tracker.requests import workflow
 from tracker.requests.status import N_
 from tracker.web.arguments import declare
 from tracker.web.console import bp
@@ -58,14 +55,12 @@ def intake_page() -> Response | tuple[str, int] | str:
         return render_template("staff/intake.html", form=form), 400
     db = get_session()
     service = db.get(Service, form.service.data)
-    duplicates = workflow.open_duplicates(db, details["nik"], service)
+    duplicates = operations.open_duplicates(db, details["nik"], service)
     if duplicates and not form.confirm_duplicate.data:
         return render_template("staff/intake.html", form=form, duplicates=duplicates), 409
-    made = workflow.register(
-        db, office=office, service=service, actor=current_user.username, at=now, **details
+    made = operations.register(
+        db, office=office, service=service, actor=acting(), now=now, **details
     )
-    audit.record(db, "register", target=made.receipt, service=service.code)
-    db.commit()
     return redirect(url_for("staff.printable", receipt=made.receipt), 303)
 
 
@@ -75,7 +70,7 @@ def _details(form: IntakeForm, today: dt.date) -> dict | None:
     checked = nik.check(form.nik.data or "", today)
     if not checked.ok:
         form.nik.errors.append(_(NIK_PROBLEMS[checked.reason]))
-    phone = intake.normalise_phone(form.phone.data or "") if form.phone.data else None
+    phone = checks.normalise_phone(form.phone.data or "") if form.phone.data else None
     if form.phone.data and phone is None:
         form.phone.errors.append(_("Type a mobile number such as 0812 3456 7890."))
     email = (form.email.data or "").strip() or None

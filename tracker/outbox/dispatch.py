@@ -19,6 +19,7 @@ import logging
 import random
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ import apprise
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.db import unit_of_work
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 from tracker.outbox import operations as outbox
 
@@ -78,7 +80,8 @@ class QuietHours:
 
 
 def claim(session: Session, now: dt.datetime, limit: int, lease_seconds: int) -> list[int]:
-    """Take up to ``limit`` messages that are due (or whose claim went stale) and commit."""
+    """Take up to ``limit`` messages that are due (or whose claim went stale), in the caller's
+    unit of work, which commits the claim before anything is sent."""
     stale = now - dt.timedelta(seconds=lease_seconds)
     query = (
         select(OutboxMessage.id)
@@ -106,27 +109,28 @@ def claim(session: Session, now: dt.datetime, limit: int, lease_seconds: int) ->
             .values(status=OutboxStatus.SENDING, claimed_at=now)
             .execution_options(synchronize_session=False)
         )
-    session.commit()
     return ids
 
 
-def dispatch(session: Session, config: dict[str, Any], now: dt.datetime) -> Counter:
-    """Send what is due at ``now``; returns how many messages ended in each state."""
+def dispatch(config: Mapping[str, Any], now: dt.datetime) -> Counter:
+    """Send what is due at ``now``: the claim in one unit of work, then each message in one
+    of its own; returns how many messages ended in each state."""
     tally: Counter = Counter()
-    ids = claim(session, now, config["NOTIFY_BATCH"], config["NOTIFY_CLAIM_SECONDS"])
+    with unit_of_work() as session:
+        ids = claim(session, now, config["NOTIFY_BATCH"], config["NOTIFY_CLAIM_SECONDS"])
     for message_id in ids:
-        message = session.get(OutboxMessage, message_id, populate_existing=True)
-        if message is None or message.status != OutboxStatus.SENDING:
-            continue
-        tally[send_one(session, message, config, now)] += 1
-        session.commit()
+        with unit_of_work() as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None or message.status != OutboxStatus.SENDING:
+                continue
+            tally[send_one(session, message, config, now)] += 1
     return tally
 
 
 def send_one(
     session: Session, message: OutboxMessage, config: dict[str, Any], now: dt.datetime
 ) -> str:
-    """Send one claimed message and record the outcome (the caller commits)."""
+    """Send one claimed message and record the outcome (the caller's unit commits it)."""
     request = session.get(Request, message.request_id)
     assert request is not None
     if not request.consent_notify or request.anonymised_at is not None:

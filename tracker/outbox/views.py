@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import SUPERVISORS, deny, office_filter, roles
+from tracker.accounts.access import SUPERVISORS, acting, deny, office_filter, roles
 from tracker.audit import trail as audit
 from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
@@ -64,8 +64,8 @@ def retry_message(message_id: int) -> Response:
         deny("retry_message", str(message_id))
     message.status = OutboxStatus.PENDING
     message.attempts = 0
-    message.next_attempt_at = utcnow()
-    audit.record(db, "message_retry", target=str(message.id))
-    db.commit()
+    now = utcnow()
+    message.next_attempt_at = now
+    audit.record(db, "message_retry", actor=acting(), at=now, target=str(message.id))
     flash(_("The message will be sent again."))
     return redirect(url_for("staff.outbox_page"), 303)

@@ -11,9 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import SUPERVISORS, deny, find_point, roles
+from tracker.accounts.access import SUPERVISORS, acting, deny, find_point, roles
 from tracker.audit import trail as audit
-from tracker.db import get_session
+from tracker.db import discard, get_session
 from tracker.models import Closure, PickupPoint, utcnow
 from tracker.places import pickup
 from tracker.web.arguments import declare
@@ -80,7 +80,7 @@ def point_hours(code: str) -> Response | tuple[str, int]:
         periods = form.periods()
         pickup.set_hours(point, periods)
     except ValueError:
-        get_session().rollback()
+        discard()
         error = " ".join(str(e) for e in form.form_errors) or _(
             "Each period needs an opening time before its closing time (HH:MM)."
         )
@@ -90,8 +90,7 @@ def point_hours(code: str) -> Response | tuple[str, int]:
 
 def _saved(point: PickupPoint, action: str, **details: object) -> Response:
     db = get_session()
-    audit.record(db, action, target=point.code, **details)
-    db.commit()
+    audit.record(db, action, actor=acting(), at=utcnow(), target=point.code, **details)
     flash(_("Saved."))
     return redirect(url_for("staff.point_page", code=point.code), 303)
 

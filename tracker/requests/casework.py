@@ -7,17 +7,16 @@ import datetime as dt
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, find_request, roles
+from tracker.accounts.access import ANYONE, acting, find_request, roles
 from tracker.audit import trail as audit
-from tracker.counter import operations as handover
-from tracker.db import get_engine, get_session
+from tracker.db import discard, get_engine, get_session, writes
 from tracker.errors import ConflictError, DomainError, MissingDetails
 from tracker.models import PickupPoint, Request, utcnow
 from tracker.places import pickup
-from tracker.requests import public, workflow
+from tracker.requests import operations, public, workflow
+from tracker.requests.operations import Courier
 from tracker.requests.status import Status
 from tracker.web.arguments import declare
 from tracker.web.console import bp
@@ -46,11 +45,11 @@ def move_forms(request: Request, now: dt.datetime) -> dict[Status, MoveForm]:
 @bp.get("/r/<receipt>")
 @roles(*ANYONE)
 @declare()
+@writes
 def request_page(receipt: str) -> str:
-    db = get_session(write=True)
+    db = get_session()
     found = find_request(receipt)
-    audit.record(db, "view_request", target=found.receipt)
-    db.commit()
+    audit.record(db, "view_request", actor=acting(), at=utcnow(), target=found.receipt)
     return render_template("staff/request.html", r=found, forms=move_forms(found, utcnow()))
 
 
@@ -58,7 +57,7 @@ def request_page(receipt: str) -> str:
 @roles(*ANYONE)
 @declare(form=MoveForm)
 def move(receipt: str, to: str) -> Response | tuple[str, int]:
-    now = utcnow()
+    now, actor = utcnow(), acting()
     db = get_session()
     found = find_request(receipt)
     form = MoveForm(prefix=to)
@@ -66,49 +65,24 @@ def move(receipt: str, to: str) -> Response | tuple[str, int]:
     try:
         if not form.validate_on_submit() or form.to.data != to:
             raise MissingDetails(missing="form", to=to)
-        _apply(found, Status(form.to.data), form, now)
+        operations.move(
+            db, found, Status(form.to.data), actor=actor, now=now, config=current_app.config,
+            expected_version=form.version.data, public_note=form.public_note.data or "",
+            internal_note=form.internal_note.data or "",
+            point=db.get(PickupPoint, form.point.data) if form.point.data else None,
+            courier=Courier(form.courier.data or "", form.tracking_ref.data or ""),
+        )  # fmt: skip
     except (DomainError, ValueError) as error:
         return _refused(receipt, to, form, error, now)
-    audit.record(db, "transition", target=found.receipt, to=to)
-    db.commit()
     flash(_("Saved: the request is now “%(status)s”.", status=_(found.status.label_source)))
     return redirect(url_for("staff.request_page", receipt=found.receipt), 303)
-
-
-def _apply(found: Request, to: Status, form: MoveForm, now: dt.datetime) -> None:
-    db = get_session()
-    notes = {
-        "at": now,
-        "actor": current_user.username,
-        "expected_version": form.version.data,
-        "public_note": form.public_note.data or "",
-        "internal_note": form.internal_note.data or "",
-    }
-    if to == Status.READY:
-        point = db.get(PickupPoint, form.point.data) if form.point.data else None
-        if point is None:
-            raise MissingDetails(missing="window", to=to)
-        open_days = current_app.config["PICKUP_WINDOW_DAYS"]
-        workflow.mark_ready(db, found, point, open_days=open_days, **notes)
-    elif to == Status.DELIVERING:
-        handover.send_out(
-            db, found, courier=form.courier.data or "", tracking_ref=form.tracking_ref.data or "",
-            **notes,
-        )  # fmt: skip
-    elif to == Status.RETURNED:
-        main = pickup.main_point(db, found.office_id) or found.pickup_point
-        window = pickup.next_window(main, now, current_app.config["PICKUP_WINDOW_DAYS"])
-        workflow.transition(db, found, to, window=window, **notes)
-    else:
-        workflow.transition(db, found, to, **notes)
 
 
 def _refused(
     receipt: str, to: str, form: MoveForm, error: Exception, now: dt.datetime
 ) -> tuple[str, int]:
     """Show the request as it is now, with the form as it was typed and why it was refused."""
-    db = get_session()
-    db.rollback()
+    discard()
     found = find_request(receipt)
     forms = move_forms(found, now)
     if to in {status.value for status in forms}:

@@ -13,14 +13,12 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.audit import trail as audit
+from tracker.audit.trail import SYSTEM
 from tracker.models import Handover, Office, OutboxMessage, Request, StatusEvent
 from tracker.outbox import operations as outbox
-from tracker.places import pickup
-from tracker.requests import workflow
+from tracker.requests import operations
 from tracker.requests.status import ENDED, OPEN, Status
 from tracker.web.formatters import mask_name
-
-SYSTEM = "system"
 
 
 def _in_zone(zone: str | None) -> Any:
@@ -65,30 +63,24 @@ def expire(
     zone: str | None = None,
 ) -> int:
     """Move documents past their window to ``returned`` at the office's main point, where they
-    wait ``RETURN_KEEP_OPEN_DAYS`` more days; the citizen is told where (the outbox)."""
+    wait ``RETURN_KEEP_OPEN_DAYS`` more days (the same window as a return by hand); the
+    citizen is told where (the outbox)."""
     late = session.scalars(
         select(Request)
         .where(Request.status == Status.READY, Request.window_ends < now, _in_zone(zone))
         .options(joinedload(Request.office))
     ).all()
-    windows: dict[int, pickup.Window] = {}  # one per office: every return goes to its main point
+    placements: dict[int, operations.Placement] = {}  # every return goes to its main point
     for request in late:
-        if request.office_id not in windows:
-            main = pickup.main_point(session, request.office_id) or request.pickup_point
-            assert main is not None
-            windows[request.office_id] = pickup.next_window(
-                main, now, config["RETURN_KEEP_OPEN_DAYS"]
+        if request.office_id not in placements:
+            placements[request.office_id] = operations.return_placement(
+                session, request, now, config
             )
-        window = windows[request.office_id]
-        workflow.transition(
-            session,
-            request,
-            Status.RETURNED,
-            actor=SYSTEM,
-            window=window,
+        operations.move(
+            session, request, Status.RETURNED, actor=SYSTEM, now=now, config=config,
+            placement=placements[request.office_id],
             public_note="Tidak diambil dalam jadwal; disimpan di kantor utama.",
-            at=now,
-        )
+        )  # fmt: skip
     return len(late)
 
 

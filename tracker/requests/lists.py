@@ -3,14 +3,14 @@ list and search."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, office_filter, roles
+from tracker.accounts.access import ANYONE, acting, office_filter, roles
 from tracker.audit import search as audit_search
-from tracker.db import get_session
+from tracker.db import get_session, writes
 from tracker.models import Office, utcnow
 from tracker.requests import queries as queues
 from tracker.requests.status import Status
@@ -65,12 +65,13 @@ def overdue() -> str:
 @bp.get("/search")
 @roles(*ANYONE)
 @declare(query=SearchQuery)
+@writes
 def search() -> Response | str:
     text = query(SearchQuery).q.data or ""
-    db = get_session(write=True)
+    db = get_session()
     found = queues.search(db, office_filter(), text)
-    audit_search.record_search(db, text, found)
-    db.commit()
+    key = current_app.config["AUDIT_HMAC_KEY"]
+    audit_search.record_search(db, text, found, key=key, actor=acting(), at=utcnow())
     if len(found) == 1:
         return redirect(url_for("staff.request_page", receipt=found[0].receipt), 303)
     return render_template("staff/search.html", text=text, found=found)

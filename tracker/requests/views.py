@@ -84,7 +84,6 @@ def stop_messages(receipt: str) -> Response:
         abort(404)
     if not outbox.opt_out(get_session(), number):
         abort(404)
-    get_session().commit()
     return redirect(url_for("lookup.status", receipt=number, berhenti=1), 303)
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from flask_babel import gettext as _
 
 from tracker.errors import (
+    CannotCall,
     ConflictError,
     DomainError,
     MissingDetails,
@@ -31,6 +32,10 @@ def explain(error: DomainError) -> str:
         return _missing(error.details.get("missing", ""))
     if isinstance(error, TransitionError):
         return _not_allowed(error.details.get("current"), error.details.get("to"))
+    if isinstance(error, CannotCall):
+        if error.details.get("reason") == "counter":
+            return _("Choose one of the counters of %(point)s.", point=error.details.get("point"))
+        return _("Only a document that is ready at a pickup point can be called.")
     if isinstance(error, ConflictError):
         details = error.details
         return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
