@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker.accounts import scope
 from tracker.audit import trail as audit
 from tracker.errors import ConflictError, MissingDetails, ReceiptMistyped
 from tracker.models import PickupPoint, Request, StaffAccount
@@ -84,7 +85,7 @@ def _state(
 ) -> str:
     if request is None:
         return NOT_FOUND
-    if not account.can_see_office(request.office_id):
+    if not scope.sees(account, request.office_id):
         return OTHER_OFFICE
     if point is not None and point.office_id != request.office_id:
         return OTHER_OFFICE
