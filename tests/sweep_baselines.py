@@ -36,13 +36,13 @@ class Baseline:
 RECEIPT = {"receipt": "{processing}"}
 POINT = {"code": "{point}"}
 BASELINES: dict[str, Baseline] = {
-    "announcements.as_json": Baseline(),
     "announcements.feed": Baseline(),
     "announcements.page": Baseline(),
+    "api.announcements": Baseline(),
+    "api.board": Baseline(POINT),
+    "api.points": Baseline(),
     "api.request_status": Baseline(RECEIPT),
-    "board.board_json": Baseline(POINT),
     "board.index": Baseline(),
-    "board.points_json": Baseline(),
     "board.screen": Baseline(POINT),
     "lookup.check": Baseline(),
     "lookup.index": Baseline(),

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker import db
+from tracker.accounts import scope
+from tracker.accounts.scope import Scope
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.db import get_session
@@ -108,13 +110,24 @@ ANYONE = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
 
+def current_scope(chosen: int | None = None) -> Scope:
+    """What the signed-in account's lists show; ``chosen`` is the office an admin picked."""
+    return Scope(current_user._get_current_object(), chosen)
+
+
+def chosen_scope() -> Scope:
+    """As ``current_scope``, with ``?office=`` as an admin's choice (the view declares
+    ``OfficeQuery`` or a query built on it)."""
+    return current_scope(query(OfficeQuery).office.data)
+
+
 def find_request(typed: str) -> Request:
     """The request with this receipt number, if it is the account's office's; else 403."""
     number = receipts.parse(typed)
     found = get_session().scalars(select(Request).where(Request.receipt == number)).first()
     if found is None:
         raise RequestNotFound()
-    if not current_user.can_see_office(found.office_id):
+    if not scope.sees(current_user, found.office_id):
         deny(request.endpoint or "", number, office_id=found.office_id)
     return found
 
@@ -123,13 +136,6 @@ def find_point(code: str) -> PickupPoint:
     point = get_session().scalars(select(PickupPoint).where(PickupPoint.code == code)).first()
     if point is None:
         abort(404)
-    if not current_user.can_see_office(point.office_id):
+    if not scope.sees(current_user, point.office_id):
         deny(request.endpoint or "", code, office_id=point.office_id)
     return point
-
-
-def office_filter() -> int | None:
-    """The office whose requests a list shows: the account's own; an admin's choice or all."""
-    if current_user.role == Role.ADMIN:
-        return query(OfficeQuery).office.data
-    return current_user.office_id

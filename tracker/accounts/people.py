@@ -10,10 +10,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker.accounts import operations as accounts
-from tracker.accounts.access import SUPERVISORS, acting, deny, roles
+from tracker.accounts import scope
+from tracker.accounts.access import SUPERVISORS, acting, current_scope, deny, roles
 from tracker.audit import trail as audit
 from tracker.db import get_session
-from tracker.models import Role, StaffAccount, utcnow
+from tracker.models import StaffAccount, utcnow
 from tracker.web.arguments import declare
 from tracker.web.console import bp
 from tracker.web.forms import AccountForm
@@ -24,18 +25,16 @@ from tracker.web.forms import AccountForm
 @declare()
 def accounts_page() -> str:
     query = select(StaffAccount).order_by(StaffAccount.office_id, StaffAccount.username)
-    if current_user.role != Role.ADMIN:
-        query = query.where(StaffAccount.office_id == current_user.office_id)
-    found = get_session().scalars(query).all()
+    found = get_session().scalars(current_scope().limit(query, StaffAccount.office_id)).all()
     return render_template("staff/accounts.html", accounts=found, form=AccountForm())
 
 
 def _may_change(account: StaffAccount) -> bool:
     if account.id == current_user.id:
         return False
-    if current_user.role == Role.ADMIN:
+    if scope.is_admin(current_user):
         return True
-    return account.office_id == current_user.office_id and account.role != Role.ADMIN
+    return scope.sees(current_user, account.office_id) and not scope.is_admin(account)
 
 
 @bp.post("/accounts/<username>/<any(on, off):state>")

@@ -10,7 +10,7 @@ the same transaction: a second run finds nothing left to do.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -136,14 +136,3 @@ def _announce(
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
-
-
-def recent(
-    session: Session, point_codes: Iterable[str] = (), limit: int = 30
-) -> list[Announcement]:
-    """The newest announcements, of some points or of all."""
-    query = select(Announcement).order_by(Announcement.published_at.desc(), Announcement.id.desc())
-    codes = list(point_codes)
-    if codes:
-        query = query.join(PickupPoint).where(PickupPoint.code.in_(codes))
-    return list(session.scalars(query.limit(limit)))

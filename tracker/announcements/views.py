@@ -1,57 +1,30 @@
-"""Announcements for everyone: ``/pengumuman`` (per point), its Atom feed, and the JSON
-that apps read. Nothing here names a person or shows a receipt number: an item is a pickup
-number, a masked name and a service."""
+"""Announcements for everyone: ``/pengumuman`` (per point) and its Atom feed (the JSON that
+apps read is ``api.announcements``). Nothing here names a person or shows a receipt number:
+an item is a pickup number, a masked name and a service."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from feedgen.feed import FeedGenerator
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
-from tracker.announcements import operations as announce
+from tracker.announcements.queries import recent
 from tracker.db import get_session
-from tracker.models import Announcement, AnnouncementItem, PickupPoint
+from tracker.models import Announcement, PickupPoint
 from tracker.web.arguments import declare, query
-from tracker.web.edge import CleanText, QueryForm, TextList, without_controls
+from tracker.web.edge import PointsQuery, without_controls
 from tracker.web.formatters import format_moment
 
 bp = Blueprint("announcements", __name__)
 FEED_CACHE = "public, max-age=60"
 
 
-class PointsQuery(QueryForm):
-    """``?titik=CODE`` (or ``?point=CODE``), as often as wanted: the points to show."""
-
-    titik = TextList(_l("Pickup point"), [CleanText()])
-    point = TextList(_l("Pickup point"), [CleanText()])
-
-
-def _chosen() -> list[str]:
-    args = query(PointsQuery)
-    return list(dict.fromkeys(args.titik.data + args.point.data))
-
-
 def _recent() -> list[Announcement]:
-    found = announce.recent(get_session(), _chosen())
-    ids = [a.id for a in found]
-    return list(
-        get_session().scalars(
-            select(Announcement)
-            .where(Announcement.id.in_(ids))
-            .options(
-                joinedload(Announcement.point).joinedload(PickupPoint.office),
-                selectinload(Announcement.items).joinedload(AnnouncementItem.service),
-            )
-            .order_by(Announcement.published_at.desc(), Announcement.id.desc())
-        )
-    )
+    return recent(get_session(), query(PointsQuery).codes())
 
 
 @bp.get("/pengumuman")
@@ -59,7 +32,10 @@ def _recent() -> list[Announcement]:
 def page() -> str:
     points = get_session().scalars(select(PickupPoint).order_by(PickupPoint.code)).all()
     return render_template(
-        "announcements/index.html", announcements=_recent(), points=points, chosen=_chosen()
+        "announcements/index.html",
+        announcements=_recent(),
+        points=points,
+        chosen=query(PointsQuery).codes(),
     )
 
 
@@ -114,37 +90,3 @@ def _text(item: Announcement) -> str:
     bring = sorted({entry.service.bring_id for entry in item.items if entry.service.bring_id})
     lines.append(_("Bring the receipt and your KTP-el.") + " " + " ".join(bring))
     return "\n".join(lines)
-
-
-@bp.get("/api/v1/announcements")
-@declare(query=PointsQuery)
-def as_json() -> Response:
-    return jsonify(announcements=[_json(a) for a in _recent()])
-
-
-def _json(item: Announcement) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "kind": item.kind.value,
-        "published_at": item.published_at.isoformat(),
-        "point": {
-            "code": item.point.code,
-            "name": item.point.name,
-            "address": item.point.address,
-            "timezone": item.point.office.timezone,
-            "url": url_for("announcements.page", titik=item.point.code),
-        },
-        "items": [
-            {
-                "pickup_number": entry.pickup_number,
-                "name": entry.masked_name,
-                "service": {"code": entry.service.code, "name_id": entry.service.name_id,
-                            "name_en": entry.service.name_en},
-                "bring_id": entry.service.bring_id,
-                "bring_en": entry.service.bring_en,
-                "window": {"starts": entry.window_starts.isoformat(),
-                           "ends": entry.window_ends.isoformat()},
-            }
-            for entry in item.items
-        ],
-    }  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.accounts import scope
 from tracker.audit.trail import Actor
 from tracker.errors import MissingDetails, ReceiptMistyped
 from tracker.models import PickupPoint, Request, StaffAccount
@@ -85,7 +86,7 @@ def _state(
 ) -> str:
     if request is None:
         return NOT_FOUND
-    if not account.can_see_office(request.office_id):
+    if not scope.sees(account, request.office_id):
         return OTHER_OFFICE
     if point is not None and point.office_id != request.office_id:
         return OTHER_OFFICE

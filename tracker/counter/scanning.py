@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from tracker.accounts import scope
 from tracker.accounts.access import ANYONE, acting, roles
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
@@ -72,7 +73,7 @@ def batch_check() -> Response:
     if to not in {s.value for s in batch.BATCH_MOVES}:
         to = Status.READY.value
     point = get_session().get(PickupPoint, args.point.data) if args.point.data else None
-    if point is not None and not current_user.can_see_office(point.office_id):
+    if point is not None and not scope.sees(current_user, point.office_id):
         point = None
     typed = args.no.data or ""
     line = batch.check(get_session(), current_user, [typed], Status(to), point)[0]

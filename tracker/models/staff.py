@@ -49,9 +49,6 @@ class StaffAccount(Base):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
-    def can_see_office(self, office_id: int) -> bool:
-        return self.role == Role.ADMIN or self.office_id == office_id
-
 
 class AuditEntry(Base):
     """One staff action. Append-only; ``digest`` is SHA-256 over the row (its details through

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import SUPERVISORS, acting, deny, office_filter, roles
+from tracker.accounts.access import SUPERVISORS, acting, chosen_scope, deny, roles
 from tracker.audit import trail as audit
 from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
@@ -17,32 +17,28 @@ from tracker.web.console import bp
 from tracker.web.forms import AccountForm, OfficeQuery
 
 
-def _scoped(query, office_id):  # type: ignore[no-untyped-def]
-    return query if office_id is None else query.where(OutboxMessage.office_id == office_id)
-
-
 @bp.get("/outbox")
 @roles(*SUPERVISORS)
 @declare(query=OfficeQuery)
 def outbox_page() -> str:
     db = get_session()
-    office_id = office_filter()
+    shown = chosen_scope()
     counts = dict(
         db.execute(
-            _scoped(
+            shown.limit(
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status),
-                office_id,
+                OutboxMessage.office_id,
             )
         ).all()
     )
     dead = db.execute(
-        _scoped(
+        shown.limit(
             select(OutboxMessage, Request.receipt)
             .join(Request, Request.id == OutboxMessage.request_id)
             .where(OutboxMessage.status == OutboxStatus.DEAD)
             .order_by(OutboxMessage.id.desc())
             .limit(100),
-            office_id,
+            OutboxMessage.office_id,
         )
     ).all()
     return render_template("staff/outbox.html", counts=counts, dead=dead, form=AccountForm())
@@ -53,12 +49,11 @@ def outbox_page() -> str:
 @declare(query=OfficeQuery, form=AccountForm)
 def retry_message(message_id: int) -> Response:
     db = get_session()
-    message = db.get(OutboxMessage, message_id)
-    office_id = office_filter()
+    found = select(OutboxMessage).where(OutboxMessage.id == message_id)
+    message = db.scalars(chosen_scope().limit(found, OutboxMessage.office_id)).first()
     if (
         message is None
         or message.status != OutboxStatus.DEAD
-        or (office_id is not None and message.office_id != office_id)
         or not AccountForm().validate_on_submit()
     ):
         deny("retry_message", str(message_id))

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import SUPERVISORS, acting, deny, find_point, roles
+from tracker.accounts.access import SUPERVISORS, acting, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
 from tracker.models import Closure, PickupPoint, utcnow
@@ -48,17 +48,18 @@ def _page(point: PickupPoint, **forms: object) -> str:
     return render_template("staff/point.html", point=point, periods=PERIODS_PER_DAY, **forms)
 
 
+def _listed(now: dt.datetime) -> list[PickupPoint]:
+    """The points the account sees, with the mobile-service visits not yet over."""
+    query = select(PickupPoint).order_by(PickupPoint.office_id, PickupPoint.id)
+    found = get_session().scalars(current_scope().limit(query, PickupPoint.office_id))
+    return [p for p in found if p.visit_ends is None or p.visit_ends > now]
+
+
 @bp.get("/points")
 @roles(*SUPERVISORS)
 @declare()
 def points() -> str:
-    db = get_session()
-    query = select(PickupPoint).order_by(PickupPoint.office_id, PickupPoint.id)
-    if current_user.role != "admin":
-        query = query.where(PickupPoint.office_id == current_user.office_id)
-    now = utcnow()
-    shown = [p for p in db.scalars(query) if p.visit_ends is None or p.visit_ends > now]
-    return render_template("staff/points.html", points=shown, visit=VisitForm())
+    return render_template("staff/points.html", points=_listed(utcnow()), visit=VisitForm())
 
 
 @bp.get("/points/<code>")
@@ -150,8 +151,9 @@ def add_visit() -> Response | tuple[str, int]:
                 db, office, name=form.name.data, address=form.address.data, starts=starts, ends=ends
             )
             return _saved(visit, "visit_scheduled", starts=starts.isoformat())
-    shown = db.scalars(select(PickupPoint).where(PickupPoint.office_id == office.id)).all()
     error = _(
         "A visit needs a place, an address, and a time in the future that ends after it starts."
     )
-    return render_template("staff/points.html", points=shown, visit=form, error=error), 400
+    return render_template(
+        "staff/points.html", points=_listed(utcnow()), visit=form, error=error
+    ), 400

@@ -8,7 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, acting, office_filter, roles
+from tracker.accounts import scope
+from tracker.accounts.access import ANYONE, acting, chosen_scope, roles
 from tracker.audit import search as audit_search
 from tracker.db import get_session, writes
 from tracker.models import Office, utcnow
@@ -21,7 +22,7 @@ from tracker.web.forms import OfficeQuery, PageQuery, SearchQuery
 
 def _offices() -> list[Office]:
     """The offices an admin may choose between (others see only their own)."""
-    if current_user.role != "admin":
+    if not scope.is_admin(current_user):
         return []
     return list(get_session().scalars(select(Office).order_by(Office.code)))
 
@@ -30,11 +31,11 @@ def _offices() -> list[Office]:
 @roles(*ANYONE)
 @declare(query=OfficeQuery)
 def home() -> str:
-    office_id = office_filter()
-    counts = queues.counts(get_session(), office_id)
-    late = queues.overdue(get_session(), office_id, utcnow())
+    shown = chosen_scope()
+    counts = queues.counts(get_session(), shown)
+    late = queues.overdue(get_session(), shown, utcnow())
     return render_template(
-        "staff/home.html", counts=counts, late=late, offices=_offices(), office_id=office_id
+        "staff/home.html", counts=counts, late=late, offices=_offices(), office_id=shown.office_id
     )
 
 
@@ -47,7 +48,7 @@ def queue(status: str) -> str:
     except ValueError:
         abort(404)
     number = query(PageQuery).page.data or 1
-    page = queues.by_status(get_session(), office_filter(), chosen, number)
+    page = queues.by_status(get_session(), chosen_scope(), chosen, number)
     return render_template("staff/queue.html", status=chosen, page=page)
 
 
@@ -56,9 +57,9 @@ def queue(status: str) -> str:
 @declare(query=PageQuery)
 def overdue() -> str:
     now = utcnow()
-    office_id = office_filter()
-    page = queues.overdue(get_session(), office_id, now, query(PageQuery).page.data or 1)
-    today = queues.local_today(get_session(), office_id, now)
+    shown = chosen_scope()
+    page = queues.overdue(get_session(), shown, now, query(PageQuery).page.data or 1)
+    today = queues.local_today(get_session(), shown, now)
     return render_template("staff/overdue.html", page=page, today=today)
 
 
@@ -69,7 +70,7 @@ def overdue() -> str:
 def search() -> Response | str:
     text = query(SearchQuery).q.data or ""
     db = get_session()
-    found = queues.search(db, office_filter(), text)
+    found = queues.search(db, chosen_scope(), text)
     key = current_app.config["AUDIT_HMAC_KEY"]
     audit_search.record_search(db, text, found, key=key, actor=acting(), at=utcnow())
     if len(found) == 1:

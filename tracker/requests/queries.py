@@ -1,4 +1,5 @@
-"""What the console lists: requests per status, the overdue list, and staff search."""
+"""What the console lists: requests per status, the overdue list, and staff search, each
+limited to what the account's scope shows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker.accounts.scope import Scope
 from tracker.errors import ReceiptMistyped
 from tracker.intake import nik
 from tracker.models import Office, Request
@@ -27,20 +29,18 @@ class Page:
     more: bool
 
 
-def _scoped(query, office_id: int | None):  # type: ignore[no-untyped-def]
-    return query if office_id is None else query.where(Request.office_id == office_id)
-
-
-def counts(session: Session, office_id: int | None) -> dict[Status, int]:
+def counts(session: Session, scope: Scope) -> dict[Status, int]:
     """How many requests each status holds."""
-    query = _scoped(select(Request.status, func.count()).group_by(Request.status), office_id)
+    query = scope.limit(
+        select(Request.status, func.count()).group_by(Request.status), Request.office_id
+    )
     found: dict[Status, int] = {row[0]: row[1] for row in session.execute(query)}
     return {status: found.get(status, 0) for status in Status}
 
 
-def by_status(session: Session, office_id: int | None, status: Status, number: int = 1) -> Page:
+def by_status(session: Session, scope: Scope, status: Status, number: int = 1) -> Page:
     """One page of a status's requests, oldest change first (the longest waiting on top)."""
-    query = _scoped(select(Request).where(Request.status == status), office_id)
+    query = scope.limit(select(Request).where(Request.status == status), Request.office_id)
     query = query.options(joinedload(Request.service)).order_by(Request.updated_at, Request.id)
     return _page(session, query, number)
 
@@ -51,25 +51,28 @@ def _page(session: Session, query, number: int) -> Page:  # type: ignore[no-unty
     return Page(rows[:PAGE], number, len(rows) > PAGE)
 
 
-def overdue(session: Session, office_id: int | None, now: dt.datetime, number: int = 1) -> Page:
+def overdue(session: Session, scope: Scope, now: dt.datetime, number: int = 1) -> Page:
     """Open requests past their service's target date, the most overdue first (today is the
     office's own date; across all offices, Jakarta's)."""
-    today = local_today(session, office_id, now)
-    query = _scoped(
-        select(Request).where(Request.status.in_(OPEN), Request.expected_on < today), office_id
+    today = local_today(session, scope, now)
+    query = scope.limit(
+        select(Request).where(Request.status.in_(OPEN), Request.expected_on < today),
+        Request.office_id,
     )
     query = query.options(joinedload(Request.service), joinedload(Request.office))
     return _page(session, query.order_by(Request.expected_on, Request.id), number)
 
 
-def local_today(session: Session, office_id: int | None, now: dt.datetime) -> dt.date:
+def local_today(session: Session, scope: Scope, now: dt.datetime) -> dt.date:
+    """Today in the time zone of the office the lists show (across all offices, Jakarta's)."""
     zone = "Asia/Jakarta"
-    if office_id is not None:
-        zone = session.scalar(select(Office.timezone).where(Office.id == office_id)) or zone
+    if scope.office_id is not None:
+        found = session.scalar(select(Office.timezone).where(Office.id == scope.office_id))
+        zone = found or zone
     return now.astimezone(ZoneInfo(zone)).date()
 
 
-def search(session: Session, office_id: int | None, text: str) -> list[Request]:
+def search(session: Session, scope: Scope, text: str) -> list[Request]:
     """Requests by receipt number, NIK or part of the applicant's name."""
     text = text.strip()[:100]
     if not text:
@@ -87,6 +90,6 @@ def search(session: Session, office_id: int | None, text: str) -> list[Request]:
         conditions.append(name.contains(text.lower(), autoescape=True))
     if not conditions:
         return []
-    query = _scoped(select(Request).where(or_(*conditions)), office_id)
+    query = scope.limit(select(Request).where(or_(*conditions)), Request.office_id)
     query = query.options(joinedload(Request.service)).order_by(Request.created_at.desc())
     return list(session.scalars(query.limit(SEARCH_LIMIT)))

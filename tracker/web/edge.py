@@ -254,3 +254,15 @@ class PaperQuery(QueryForm):
     """``?paper=``: the printable receipt's paper size (A5 unless a known one is named)."""
 
     paper = StringField(_l("Paper"), [CleanText(), Optional(), Length(max=10)])
+
+
+class PointsQuery(QueryForm):
+    """``?titik=CODE`` (or ``?point=CODE``), as often as wanted: the points to show (the
+    announcement pages and their JSON)."""
+
+    titik = TextList(_l("Pickup point"), [CleanText()])
+    point = TextList(_l("Pickup point"), [CleanText()])
+
+    def codes(self) -> list[str]:
+        """The points asked for, in order, each once."""
+        return list(dict.fromkeys(self.titik.data + self.point.data))

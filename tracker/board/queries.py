@@ -1,0 +1,129 @@
+"""What a lobby board shows: the points that have one, and for a point the documents ready
+there, today's opening hours and its latest announcement.
+
+What a board shows is DESIGN §5's public minimum: pickup number, masked name, service,
+counter and window. Never a receipt number, a NIK, a phone number or a full name (the name
+is read here and masked where it is serialised). Nothing here depends on the clock but the
+point's local date, so every worker reads the same board from the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from tracker.errors import PointNotFound
+from tracker.models import Announcement, AnnouncementItem, PickupPoint, Request, Service
+from tracker.places.pickup import hours_on
+from tracker.requests.status import Status
+
+TICKER_NUMBERS = 40  # pickup numbers read out in the ticker
+
+
+def find_points(session: Session, codes: list[str]) -> list[PickupPoint]:
+    """The points named by ``codes``, in that order; PointNotFound names any unknown one."""
+    found = {
+        point.code: point
+        for point in session.scalars(
+            select(PickupPoint)
+            .where(PickupPoint.code.in_(codes))
+            .options(
+                joinedload(PickupPoint.office),
+                selectinload(PickupPoint.hours),
+                selectinload(PickupPoint.closures),
+            )
+        )
+    }
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise PointNotFound(
+            _("There is no pickup point with the code %(codes)s.", codes=", ".join(unknown))
+        )
+    return [found[code] for code in codes]
+
+
+def listed_points(session: Session, now: dt.datetime) -> list[PickupPoint]:
+    """Every point that has a board today: all fixed points and the visits not yet over."""
+    return list(
+        session.scalars(
+            select(PickupPoint)
+            .where(or_(PickupPoint.visit_ends.is_(None), PickupPoint.visit_ends > now))
+            .options(joinedload(PickupPoint.office), selectinload(PickupPoint.hours))
+            .order_by(PickupPoint.office_id, PickupPoint.is_main.desc(), PickupPoint.name)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """The point's latest announcement: how many it announced, and the first numbers ("…"
+    last when there were more)."""
+
+    count: int
+    numbers: list[str]
+
+
+@dataclass(frozen=True)
+class Board:
+    point: PickupPoint
+    today: dt.date
+    open: list[tuple[dt.time, dt.time]]
+    documents: list[Any]  # rows of ``_DOCUMENT``, newest first
+    ticker: Ticker | None
+
+
+_DOCUMENT = (
+    Request.pickup_number,
+    Request.pickup_day,
+    Request.applicant_name,
+    Request.updated_at,
+    Request.window_ends,
+    Request.counter,
+    Request.called_at,
+    Service.code,
+    Service.name_id,
+    Service.name_en,
+)
+
+
+def board(session: Session, point: PickupPoint, now: dt.datetime) -> Board:
+    """What the board of ``point`` shows: the documents ready there, newest first. (A
+    document held at the main office after its window closed keeps the number of its first
+    point, so it is asked for by receipt, not called from the board.) For a ready document
+    ``updated_at`` is the moment it became ready: calling it to a counter does not touch it."""
+    today = now.astimezone(ZoneInfo(point.office.timezone)).date()
+    rows = session.execute(
+        select(*_DOCUMENT)
+        .join(Service, Service.id == Request.service_id)
+        .where(Request.pickup_point_id == point.id, Request.status == Status.READY)
+        .order_by(Request.updated_at.desc(), Request.pickup_number, Request.id)
+    ).all()
+    return Board(point, today, hours_on(point, today), list(rows), _ticker(session, point))
+
+
+def _ticker(session: Session, point: PickupPoint) -> Ticker | None:
+    latest = session.scalars(
+        select(Announcement)
+        .where(Announcement.point_id == point.id)
+        .order_by(Announcement.published_at.desc(), Announcement.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    numbers = list(
+        session.scalars(
+            select(AnnouncementItem.pickup_number)
+            .where(AnnouncementItem.announcement_id == latest.id)
+            .order_by(AnnouncementItem.pickup_number)
+            .limit(TICKER_NUMBERS)
+        )
+    )
+    if latest.count > TICKER_NUMBERS:
+        numbers.append("…")
+    return Ticker(latest.count, numbers)
