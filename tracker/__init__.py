@@ -69,22 +69,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.accounts import access, people
+    from tracker.accounts import access
     from tracker.accounts import views as accounts
     from tracker.announcements import views as announcements
     from tracker.api import views as api
     from tracker.board import views as board
-    from tracker.counter import scanning
     from tracker.counter import views as counter
     from tracker.intake import views as intake
     from tracker.outbox import views as outbox
     from tracker.places import views as places
-    from tracker.requests import casework, lists
+    from tracker.requests import console as requests_console
     from tracker.requests import views as lookup
     from tracker.statistics import views as statistik
     from tracker.web import console
 
-    del accounts, people, scanning, counter, intake, outbox, places, casework, lists
+    del accounts, counter, intake, outbox, places, requests_console
     access.setup()
     app.register_blueprint(lookup.bp)
     app.register_blueprint(announcements.bp)

@@ -18,7 +18,9 @@ from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM
 from tracker.db import unit_of_work
+from tracker.errors import AccountError
 from tracker.models import Office, Role, utcnow
+from tracker.web.wording import explain
 
 staff = AppGroup("staff", help="Staff accounts.")
 audit_group = AppGroup("audit", help="The audit trail.")
@@ -51,8 +53,8 @@ def create(username: str, office_code: str, role: str, full_name: str) -> None:
                 role=Role(role),
                 full_name=full_name,
             )
-        except accounts.AccountError as error:
-            raise click.ClickException(error.message or str(error)) from None
+        except AccountError as error:
+            raise click.ClickException(explain(error)) from None
         audit.record(
             session, "account_created", actor=SYSTEM, at=utcnow(), target=account.username,
             role=role,

@@ -13,6 +13,7 @@ DomainError                   anything the product refuses, with a message for p
 │       │                     (a reason, a pickup point, a collector)
 │       └── NoOpeningHours    the pickup point opens on no day in the weeks ahead, or
 │                             its visit is over: there is no pickup window
+├── AccountError              a username or a password that will not do (``reason``)
 ├── CannotCall                a document that is not ready at a point, or a counter the
 │                             point does not have, cannot be called to the counter
 └── ConflictError             the request changed since the caller read it (optimistic lock)
@@ -76,6 +77,10 @@ class PointNotFound(DomainError):
 class QueryError(DomainError):
     code = "bad_query"
     status = 400
+
+
+class AccountError(DomainError):
+    code = "account_error"
 
 
 class CannotCall(DomainError):

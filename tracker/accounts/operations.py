@@ -8,12 +8,11 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from tracker.errors import DomainError
+from tracker.errors import AccountError
 from tracker.models import Office, Role, StaffAccount
 
 MIN_LENGTH = 8
@@ -27,23 +26,19 @@ hasher = PasswordHasher()
 _UNKNOWN = hasher.hash("no account has this password")
 
 
-class AccountError(DomainError):
-    code = "account_error"
-
-
-def password_problem(password: str, username: str = "", office: Office | None = None) -> str:
-    """Why a password cannot be used, in the current language; empty when it can."""
+def password_problem(
+    password: str, username: str = "", office: Office | None = None
+) -> AccountError | None:
+    """Why a password cannot be used (``password_short``, ``password_long``,
+    ``password_weak``), or None when it can."""
     if len(password) < MIN_LENGTH:
-        return _("A password needs at least %(count)d characters.", count=MIN_LENGTH)
+        return AccountError(reason="password_short", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return _("A password may have at most %(count)d characters.", count=MAX_LENGTH)
+        return AccountError(reason="password_long", count=MAX_LENGTH)
     words = [username, *PRODUCT_WORDS, *(office.name.split() if office else [])]
     if zxcvbn(password, user_inputs=words)["score"] < MIN_STRENGTH:
-        return _(
-            "This password is too common or too easy to guess. "
-            "Use a few unrelated words or a longer password."
-        )
-    return ""
+        return AccountError(reason="password_weak")
+    return None
 
 
 def normalise_username(username: str) -> str:
@@ -67,14 +62,12 @@ def create(
     """A new active account; raises AccountError when the name or the password will not do."""
     name = normalise_username(username)
     if not USERNAME.match(name):
-        raise AccountError(
-            _("A username has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")
-        )
+        raise AccountError(reason="username_form")
     if session.scalar(select(func.count()).where(StaffAccount.username == name)):
-        raise AccountError(_("The username %(name)s is taken.", name=name))
+        raise AccountError(reason="username_taken", name=name)
     problem = password_problem(password, name, office)
-    if problem:
-        raise AccountError(problem)
+    if problem is not None:
+        raise problem
     account = StaffAccount(
         username=name,
         full_name=full_name.strip(),
@@ -113,8 +106,8 @@ def _verify(stored: str, password: str) -> bool:
 
 def set_password(account: StaffAccount, password: str) -> None:
     problem = password_problem(password, account.username, account.office)
-    if problem:
-        raise AccountError(problem)
+    if problem is not None:
+        raise problem
     account.password_hash = hasher.hash(password)
     end_sessions(account)
 

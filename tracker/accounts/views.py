@@ -1,26 +1,37 @@
-"""Signing in and out. Failures are throttled per account name and per client, and the
-answer is the same whether the name exists or not."""
+"""Signing in and out, and staff accounts for supervisors. Failed sign-ins are throttled per
+account name and per client, and the answer is the same whether the name exists or not;
+switching an account off ends its sessions at once."""
 
 from __future__ import annotations
 
 import re
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker.accounts import operations as accounts
-from tracker.accounts.access import SEEN, acting, refuse_apart
+from tracker.accounts import scope
+from tracker.accounts.access import (
+    SEEN,
+    SUPERVISORS,
+    acting,
+    current_scope,
+    deny,
+    refuse_apart,
+    roles,
+)
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.db import get_session
 from tracker.extensions import RateRule, rate_limited
-from tracker.models import utcnow
+from tracker.models import StaffAccount, utcnow
 from tracker.web.arguments import declare, query
 from tracker.web.console import bp
-from tracker.web.forms import AccountForm, LoginForm, LoginQuery
+from tracker.web.forms import ButtonForm, LoginForm, LoginQuery
 
 FAILED = 401
 SAFE_PATH = re.compile(r"/staff[!-~]*")  # printable ASCII, no space or control character
@@ -77,7 +88,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.post("/logout")
 @login_required
-@declare(form=AccountForm)
+@declare(form=ButtonForm)
 def logout() -> Response:
     db = get_session()
     account = current_user._get_current_object()
@@ -86,3 +97,34 @@ def logout() -> Response:
     logout_user()
     session.clear()
     return redirect(url_for("staff.login"), 303)
+
+
+@bp.get("/accounts")
+@roles(*SUPERVISORS)
+@declare()
+def accounts_page() -> str:
+    query = select(StaffAccount).order_by(StaffAccount.office_id, StaffAccount.username)
+    found = get_session().scalars(current_scope().limit(query, StaffAccount.office_id)).all()
+    return render_template("staff/accounts.html", accounts=found, form=ButtonForm())
+
+
+def _may_change(account: StaffAccount) -> bool:
+    if account.id == current_user.id:
+        return False
+    if scope.is_admin(current_user):
+        return True
+    return scope.sees(current_user, account.office_id) and not scope.is_admin(account)
+
+
+@bp.post("/accounts/<username>/<any(on, off):state>")
+@roles(*SUPERVISORS)
+@declare(form=ButtonForm)
+def switch_account(username: str, state: str) -> Response:
+    db = get_session()
+    account = accounts.find(db, username)
+    if account is None or not _may_change(account) or not ButtonForm().validate_on_submit():
+        deny("switch_account", username)
+    accounts.set_active(account, state == "on")
+    audit.record(db, "account_" + state, actor=acting(), at=utcnow(), target=account.username)
+    flash(_("Saved."))
+    return redirect(url_for("staff.accounts_page"), 303)

@@ -1,25 +1,41 @@
-"""Handover at the counter: find the document by its receipt, see what the collector must
-show, record who collected it."""
+"""The counter's pages: handover (find the document by its receipt, see what the collector
+must show, record who collected it), calling a document to a counter, and bulk moves by
+scanning (receipts scanned, as the QR's address or the number, or pasted, are checked line
+by line and then moved in one unit of work)."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+import datetime as dt
+
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from tracker.accounts import scope
 from tracker.accounts.access import ANYONE, acting, find_request, roles
 from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
+from tracker.counter import batch
 from tracker.counter import operations as counter
 from tracker.db import discard, get_session, writes
 from tracker.errors import DomainError, ReceiptError
-from tracker.models import CollectorKind, Request, utcnow
+from tracker.models import CollectorKind, PickupPoint, Request, utcnow
+from tracker.places import pickup
 from tracker.requests import operations
 from tracker.requests.operations import Collector
-from tracker.requests.status import Status
+from tracker.requests.status import N_, Status
 from tracker.web.arguments import declare, query
 from tracker.web.console import bp
-from tracker.web.forms import CallForm, HandoverForm, ReceiptQuery
-from tracker.web.wording import explain
+from tracker.web.forms import (
+    BatchCheckQuery,
+    BatchForm,
+    CallForm,
+    HandoverForm,
+    ReceiptQuery,
+    options,
+)
+from tracker.web.wording import explain, status_label
 
 
 def _page(found: Request | None, form: HandoverForm | None = None, **extra: object) -> str:
@@ -113,3 +129,98 @@ def hand_over(receipt: str) -> Response | tuple[str, int]:
         return _page(fresh, form, error=explain(error)), error.status
     flash(_("Handed over: %(number)s is collected.", number=found.pickup_number or ""))
     return redirect(url_for("staff.handover_page"), 303)
+
+
+STATES = {
+    batch.OK: N_("Fine"),
+    batch.MISTYPED: N_("Mistyped: check the number"),
+    batch.NOT_FOUND: N_("No request has this number"),
+    batch.OTHER_OFFICE: N_("From another office"),
+    batch.NOT_ALLOWED: N_("Cannot make this move now"),
+    batch.REPEATED: N_("Already in the list"),
+}
+
+
+def _form(now: dt.datetime) -> BatchForm:
+    form = BatchForm()
+    form.to.choices = options((s.value, _(s.label_source)) for s in batch.BATCH_MOVES)
+    if not form.to.data:
+        form.to.data = Status.READY.value
+    points = pickup.choices(get_session(), current_user.office_id, now)
+    form.point.choices = options((p.id, p.name) for p in points)
+    return form
+
+
+def _point(form: BatchForm) -> PickupPoint | None:
+    return get_session().get(PickupPoint, form.point.data) if form.point.data else None
+
+
+def describe(line: batch.Line) -> dict[str, str]:
+    text = _(STATES[line.state])
+    if line.state == batch.NOT_ALLOWED:
+        text = f"{text} ({status_label(line.status)})"
+    return {"typed": line.typed, "receipt": line.receipt, "state": line.state, "message": text}
+
+
+@bp.get("/batch")
+@roles(*ANYONE)
+@declare()
+def batch_page() -> str:
+    return render_template("staff/batch.html", form=_form(utcnow()), lines=[])
+
+
+@bp.get("/batch/check")
+@roles(*ANYONE)
+@declare(query=BatchCheckQuery)
+def batch_check() -> Response:
+    """One scanned line's state, for the page's script to show at once."""
+    args = query(BatchCheckQuery)
+    to = args.to.data or Status.READY.value
+    if to not in {s.value for s in batch.BATCH_MOVES}:
+        to = Status.READY.value
+    point = get_session().get(PickupPoint, args.point.data) if args.point.data else None
+    if point is not None and not scope.sees(current_user, point.office_id):
+        point = None
+    typed = args.no.data or ""
+    line = batch.check(get_session(), current_user, [typed], Status(to), point)[0]
+    _audit_refusals([line], acting(), utcnow())
+    return jsonify(describe(line))
+
+
+def _audit_refusals(lines: list[batch.Line], actor: Actor, now: dt.datetime) -> None:
+    """The lines of another office, in the audit trail's own unit of work (the caller has
+    discarded its own)."""
+    for line in lines:
+        if line.state == batch.OTHER_OFFICE:
+            audit.record_apart(
+                "denied", actor=actor, at=now, target=line.receipt, attempted="batch"
+            )
+
+
+@bp.post("/batch")
+@roles(*ANYONE)
+@declare(form=BatchForm)
+def batch_move() -> Response | tuple[str, int]:
+    now, actor = utcnow(), acting()
+    form = _form(now)
+    typed = batch.lines_of(form.receipts.data or "")
+    if not form.validate_on_submit() or not typed:
+        return render_template("staff/batch.html", form=form, lines=[]), 400
+    db = get_session()
+    to = Status(form.to.data)
+    try:
+        lines = batch.move(
+            db, current_user, typed, to, actor=actor, now=now, config=current_app.config,
+            point=_point(form),
+        )  # fmt: skip
+    except DomainError as error:
+        discard()
+        return render_template("staff/batch.html", form=form, lines=[], error=explain(error)), 400
+    if not all(line.ok for line in lines):
+        discard()
+        _audit_refusals(lines, actor, now)
+        shown = [describe(line) for line in lines]
+        return render_template("staff/batch.html", form=form, lines=shown), 409
+    audit.record(db, "batch", actor=actor, at=now, to=to.value, count=len(lines))
+    flash(_("%(count)d requests moved to “%(status)s”.", count=len(lines), status=status_label(to)))
+    return redirect(url_for("staff.batch_page"), 303)

@@ -14,7 +14,7 @@ from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
 from tracker.web.arguments import declare
 from tracker.web.console import bp
-from tracker.web.forms import AccountForm, OfficeQuery
+from tracker.web.forms import ButtonForm, OfficeQuery
 
 
 @bp.get("/outbox")
@@ -41,12 +41,12 @@ def outbox_page() -> str:
             OutboxMessage.office_id,
         )
     ).all()
-    return render_template("staff/outbox.html", counts=counts, dead=dead, form=AccountForm())
+    return render_template("staff/outbox.html", counts=counts, dead=dead, form=ButtonForm())
 
 
 @bp.post("/outbox/<id:message_id>/retry")
 @roles(*SUPERVISORS)
-@declare(query=OfficeQuery, form=AccountForm)
+@declare(query=OfficeQuery, form=ButtonForm)
 def retry_message(message_id: int) -> Response:
     db = get_session()
     found = select(OutboxMessage).where(OutboxMessage.id == message_id)
@@ -54,7 +54,7 @@ def retry_message(message_id: int) -> Response:
     if (
         message is None
         or message.status != OutboxStatus.DEAD
-        or not AccountForm().validate_on_submit()
+        or not ButtonForm().validate_on_submit()
     ):
         deny("retry_message", str(message_id))
     message.status = OutboxStatus.PENDING

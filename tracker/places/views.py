@@ -20,7 +20,7 @@ from tracker.web.arguments import declare
 from tracker.web.console import bp
 from tracker.web.forms import (
     PERIODS_PER_DAY,
-    AccountForm,
+    ButtonForm,
     ClosureForm,
     CountersForm,
     HoursForm,
@@ -125,7 +125,7 @@ def add_closure(code: str) -> Response | tuple[str, int]:
 
 @bp.post("/points/<code>/closures/<id:closure_id>/delete")
 @roles(*SUPERVISORS)
-@declare(form=AccountForm)
+@declare(form=ButtonForm)
 def remove_closure(code: str, closure_id: int) -> Response:
     point = find_point(code)
     closure = next((c for c in point.closures if c.id == closure_id), None)

@@ -232,8 +232,9 @@ for _weekday in range(7):
             )
 
 
-class AccountForm(Form):
-    """An empty form: the CSRF token of the account actions."""
+class ButtonForm(Form):
+    """A button that posts: nothing but its CSRF token (signing out, switching an account
+    off or on, removing a closure, sending a message again)."""
 
 
 # --- Query arguments ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import datetime as dt
 from flask_babel import gettext as _
 
 from tracker.errors import (
+    AccountError,
     CannotCall,
     ConflictError,
     DomainError,
@@ -32,6 +33,8 @@ def explain(error: DomainError) -> str:
         return _missing(error.details.get("missing", ""))
     if isinstance(error, TransitionError):
         return _not_allowed(error.details.get("current"), error.details.get("to"))
+    if isinstance(error, AccountError):
+        return _account(error.details)
     if isinstance(error, CannotCall):
         if error.details.get("reason") == "counter":
             return _("Choose one of the counters of %(point)s.", point=error.details.get("point"))
@@ -66,6 +69,22 @@ def _conflict(changed_by: str | None, changed_at: dt.datetime | None, zone: str 
         "Someone else changed these requests first. Nothing was saved: "
         "check them as they are now and try again."
     )
+
+
+def _account(details: dict) -> str:
+    reason = details.get("reason")
+    if reason == "password_short":
+        return _("A password needs at least %(count)d characters.", count=details["count"])
+    if reason == "password_long":
+        return _("A password may have at most %(count)d characters.", count=details["count"])
+    if reason == "password_weak":
+        return _(
+            "This password is too common or too easy to guess. "
+            "Use a few unrelated words or a longer password."
+        )
+    if reason == "username_taken":
+        return _("The username %(name)s is taken.", name=details.get("name", ""))
+    return _("A username has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")
 
 
 def _missing(what: str) -> str:
