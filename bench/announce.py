@@ -86,12 +86,12 @@ def make_changes(template: Path, changed: int) -> Path:
 def measure(database: Path) -> dict[str, float]:
     """Run in a fresh process: the announce job, timed, and this process's peak memory."""
     sys.path.insert(0, str(ROOT))
-    from jobs import announce, runner
+    from jobs import runner, work
     from tracker import create_app
 
     app = create_app({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench"})
     started = time.perf_counter()
-    published = runner.run(app, "announce", announce.run)
+    published = runner.run(app, "announce", work.announce)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     db = sqlite3.connect(database)

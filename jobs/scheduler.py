@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from jobs import announce, daily, notify, runner
+from jobs import runner, work
 from tracker.models import TIMEZONES
 
 MISFIRE_GRACE_SECONDS = 300
@@ -40,10 +40,10 @@ class Job:
 def jobs() -> list[Job]:
     """Every job, in one place."""
     declared = [
-        Job("announce", announce.run, lambda c: IntervalTrigger(seconds=c["ANNOUNCE_SECONDS"])),
+        Job("announce", work.announce, lambda c: IntervalTrigger(seconds=c["ANNOUNCE_SECONDS"])),
         Job(
             "notify",
-            notify.run,
+            work.notify,
             lambda c: IntervalTrigger(seconds=c["NOTIFY_SECONDS"]),
             lease_setting="NOTIFY_CLAIM_SECONDS",
         ),
@@ -51,12 +51,12 @@ def jobs() -> list[Job]:
     for zone, short in TIMEZONES.items():
         key = short.lower()
         declared += [
-            Job(f"digest-{key}", announce.digest(zone), _at(7, 0, zone)),
-            Job(f"remind-{key}", daily.remind(zone), _at(9, 0, zone)),
-            Job(f"expire-{key}", daily.expire(zone), _at(0, 30, zone)),
-            Job(f"deadlines-{key}", daily.deadlines(zone), _at(6, 0, zone)),
+            Job(f"digest-{key}", work.digest(zone), _at(7, 0, zone)),
+            Job(f"remind-{key}", work.remind(zone), _at(9, 0, zone)),
+            Job(f"expire-{key}", work.expire(zone), _at(0, 30, zone)),
+            Job(f"deadlines-{key}", work.deadlines(zone), _at(6, 0, zone)),
         ]
-    declared.append(Job("retention", daily.retention, _at(2, 0, "Asia/Jakarta")))
+    declared.append(Job("retention", work.retention, _at(2, 0, "Asia/Jakarta")))
     return declared
 
 

@@ -1,0 +1,3 @@
+"""Staff accounts: passwords and signing in (``operations``), who may do what and the actor of a
+request (``access``), which offices an account sees (``scope``), and the pages to sign in
+and out and to switch accounts off or on (``views``)."""

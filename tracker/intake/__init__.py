@@ -1,0 +1,2 @@
+"""Intake: registering a request (``operations``), the checks of what the counter types
+(``checks``, ``nik``), and the intake page (``views``)."""

@@ -1,5 +1,13 @@
-"""The daily jobs: remind, expire and deadlines for the offices of one time zone (each runs
-at its own local hour), and retention (DESIGN §6)."""
+"""What each job does: a thin call into the operations, with the session of the run's unit of
+work, the settings and the instant the run works at. ``jobs/scheduler.py`` says when.
+
+- ``announce``: publish, per pickup point, what became ready since its last announcement;
+  ``digest``: each office's morning digest, in its own time zone;
+- ``notify``: send what is due in the outbox (the dispatcher opens a unit of work per
+  message);
+- ``remind``, ``expire``, ``deadlines`` for the offices of one time zone (each at its own
+  local hour), and ``retention`` (DESIGN §6).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,9 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker.announcements import operations as announcements
 from tracker.audit import trail as audit
+from tracker.outbox import dispatch
 from tracker.requests import lifecycle
 from tracker.statistics import figures as statistics
 
@@ -50,3 +60,19 @@ def deadlines(zone: str) -> Work:
 
 def retention(session: Any, config: dict[str, Any], now: dt.datetime) -> int:
     return lifecycle.anonymise(session, config, now)
+
+
+def announce(session: Any, _config: dict[str, Any], now: dt.datetime) -> int:
+    return sum(a.count for a in announcements.publish(session, now))
+
+
+def digest(zone: str) -> Any:
+    def run_digest(session: Any, _config: dict[str, Any], now: dt.datetime) -> int:
+        return len(announcements.digest(session, zone, now))
+
+    return run_digest
+
+
+def notify(_session: Any, config: dict[str, Any], now: dt.datetime) -> dict[str, int]:
+    """The dispatcher opens a unit of work per message, not the run's."""
+    return dict(dispatch.dispatch(config, now))
