@@ -17,7 +17,7 @@ from typing import Any
 from alembic import command
 from sqlalchemy import delete, insert, select, update
 
-from jobs.cli import jobs as jobs_cli
+from jobs.commands import jobs as jobs_cli
 from tracker import schema
 from tracker.audit import search as audit_search
 from tracker.audit import trail as audit

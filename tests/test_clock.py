@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from jobs.cli import jobs as jobs_cli
+from jobs.commands import jobs as jobs_cli
 from tests.factories import csrf_token, sign_in
 from tracker.models import OutboxMessage, OutboxStatus, Request
 from tracker.requests.status import Status

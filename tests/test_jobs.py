@@ -13,7 +13,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from jobs import lease, scheduler
-from jobs.cli import jobs as jobs_cli
+from jobs.commands import jobs as jobs_cli
 from tracker.announcements import operations as announce
 from tracker.models import (
     Announcement,

@@ -11,7 +11,7 @@ from typing import Any
 import time_machine
 from sqlalchemy import Text, cast, select
 
-from jobs.cli import jobs as jobs_cli
+from jobs.commands import jobs as jobs_cli
 from tests.factories import sign_in
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM, Actor

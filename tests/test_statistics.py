@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from lxml import html
 from sqlalchemy import select
 
-from jobs.cli import jobs as jobs_cli
+from jobs.commands import jobs as jobs_cli
 from tracker.models import DailyFigure, Office, Request, Service, utcnow
 from tracker.requests.receipts import format_grouped
 from tracker.requests.status import Status

@@ -81,7 +81,6 @@ def register_blueprints(app: Flask) -> None:
     from tracker.requests import console as requests_console
     from tracker.requests import views as lookup
     from tracker.statistics import views as statistik
-    from tracker.web import console
 
     del accounts, counter, intake, outbox, places, requests_console
     access.setup()
@@ -90,7 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(statistik.bp)
-    app.register_blueprint(console.bp)
+    app.register_blueprint(access.bp)
     csrf.exempt(api.bp)
     apply_rate_limits(app)
     db.wrap_views(app)

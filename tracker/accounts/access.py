@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy import select
@@ -25,10 +25,12 @@ from tracker.extensions import login_manager
 from tracker.models import PickupPoint, Request, Role, StaffAccount, utcnow
 from tracker.requests import receipts
 from tracker.web.arguments import query
-from tracker.web.console import bp
 from tracker.web.forms import OfficeQuery
 
 SEEN = "seen"
+
+# The console's blueprint: each feature package adds its console views to it.
+bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
 @login_manager.user_loader

@@ -19,6 +19,7 @@ from tracker.accounts.access import (
     SEEN,
     SUPERVISORS,
     acting,
+    bp,
     current_scope,
     deny,
     refuse_apart,
@@ -30,7 +31,6 @@ from tracker.db import get_session
 from tracker.extensions import RateRule, rate_limited
 from tracker.models import StaffAccount, utcnow
 from tracker.web.arguments import declare, query
-from tracker.web.console import bp
 from tracker.web.forms import ButtonForm, LoginForm, LoginQuery
 
 FAILED = 401

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker.accounts import scope
-from tracker.accounts.access import ANYONE, acting, find_request, roles
+from tracker.accounts.access import ANYONE, acting, bp, find_request, roles
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.counter import batch
@@ -26,7 +26,6 @@ from tracker.requests import operations
 from tracker.requests.operations import Collector
 from tracker.requests.status import N_, Status
 from tracker.web.arguments import declare, query
-from tracker.web.console import bp
 from tracker.web.forms import (
     BatchCheckQuery,
     BatchForm,

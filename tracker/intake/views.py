@@ -11,14 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import ANYONE, acting, roles
+from tracker.accounts.access import ANYONE, acting, bp, roles
 from tracker.db import get_session
 from tracker.intake import checks, nik, operations
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
 from tracker.places import pickup
 from tracker.requests.status import N_
 from tracker.web.arguments import declare
-from tracker.web.console import bp
 from tracker.web.forms import IntakeForm, options
 
 NIK_PROBLEMS = {

@@ -4,7 +4,6 @@ their history and handovers) and staff (accounts and the audit trail)."""
 from __future__ import annotations
 
 from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum, utcnow
-from tracker.models.figures import DailyFigure
 from tracker.models.places import (
     Closure,
     Office,
@@ -31,6 +30,7 @@ from tracker.models.requests import (
     StatusEvent,
 )
 from tracker.models.staff import AuditEntry, Role, StaffAccount
+from tracker.models.statistics import DailyFigure
 
 __all__ = [
     "TIMEZONES",

@@ -8,12 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import SUPERVISORS, acting, chosen_scope, deny, roles
+from tracker.accounts.access import SUPERVISORS, acting, bp, chosen_scope, deny, roles
 from tracker.audit import trail as audit
 from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
 from tracker.web.arguments import declare
-from tracker.web.console import bp
 from tracker.web.forms import ButtonForm, OfficeQuery
 
 

@@ -11,13 +11,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker.accounts.access import SUPERVISORS, acting, current_scope, deny, find_point, roles
+from tracker.accounts.access import SUPERVISORS, acting, bp, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
 from tracker.models import Closure, PickupPoint, utcnow
 from tracker.places import pickup
 from tracker.web.arguments import declare
-from tracker.web.console import bp
 from tracker.web.forms import (
     PERIODS_PER_DAY,
     ButtonForm,

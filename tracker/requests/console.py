@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker.accounts import scope
-from tracker.accounts.access import ANYONE, acting, chosen_scope, find_request, roles
+from tracker.accounts.access import ANYONE, acting, bp, chosen_scope, find_request, roles
 from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
 from tracker.db import discard, get_engine, get_session, writes
@@ -25,7 +25,6 @@ from tracker.requests import queries as queues
 from tracker.requests.operations import Courier
 from tracker.requests.status import Status
 from tracker.web.arguments import declare, query
-from tracker.web.console import bp
 from tracker.web.edge import PaperQuery
 from tracker.web.forms import MoveForm, OfficeQuery, PageQuery, SearchQuery, options
 from tracker.web.wording import explain

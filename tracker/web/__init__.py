@@ -1,4 +1,4 @@
 """What every page shares: validation at the edge (``edge``, ``arguments``), the console's
-blueprint and forms (``console``, ``forms``), error answers and their words
-(``errorpages``, ``wording``), formatters, security headers and log masking, and the answers
-a worker keeps for a few seconds (``cache``)."""
+forms (``forms``), error answers and their words (``errorpages``, ``wording``),
+formatters, security headers and log masking, and the answers a worker keeps for a few
+seconds (``cache``)."""
