@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -42,9 +41,7 @@ def find_points(session: Session, codes: list[str]) -> list[PickupPoint]:
     }
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise PointNotFound(
-            _("There is no pickup point with the code %(codes)s.", codes=", ".join(unknown))
-        )
+        raise PointNotFound(codes=", ".join(unknown))
     return [found[code] for code in codes]
 
 

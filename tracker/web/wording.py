@@ -12,6 +12,7 @@ from tracker.errors import (
     ConflictError,
     DomainError,
     MissingDetails,
+    PointNotFound,
     ReceiptMistyped,
     RequestNotFound,
     TransitionError,
@@ -35,6 +36,8 @@ def explain(error: DomainError) -> str:
         return _not_allowed(error.details.get("current"), error.details.get("to"))
     if isinstance(error, AccountError):
         return _account(error.details)
+    if isinstance(error, PointNotFound):
+        return _("There is no pickup point with the code %(codes)s.", codes=error.details["codes"])
     if isinstance(error, CannotCall):
         if error.details.get("reason") == "counter":
             return _("Choose one of the counters of %(point)s.", point=error.details.get("point"))
