@@ -119,7 +119,6 @@ def hand_over(receipt: str) -> Response | tuple[str, int]:
         operations.move(
             db, found, Status.COLLECTED, actor=acting(), now=utcnow(), config=current_app.config,
             expected_version=form.version.data, collector=collector,
-            collector_kind=form.collector.data,
         )  # fmt: skip
     except DomainError as error:
         discard()

@@ -106,6 +106,7 @@ def move(
         _place(request, placement)
     if collector is not None and to == S.COLLECTED:
         _hand_over(session, request, event, collector, actor, now)
+        audited.setdefault("collector", collector.kind.value)
     if courier is not None and to == S.DELIVERING:
         _send_out(session, request, event, courier, actor, now)
     outbox.after_transition(session, request, to, now)
