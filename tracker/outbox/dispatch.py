@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker.db import unit_of_work
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
-from tracker.outbox import operations as outbox
+from tracker.outbox import texts
 
 log = logging.getLogger(__name__)
 CHANNEL_SETTINGS = {
@@ -142,7 +142,9 @@ def send_one(
         message.status = OutboxStatus.PENDING
         message.next_attempt_at = quiet.end_after(now, zone)
         return "quiet"
-    message.subject, message.body = outbox.render(request, message.event, message.channel)
+    message.subject, message.body = texts.render(
+        request, message.event, message.channel, base_url=config["PUBLIC_BASE_URL"]
+    )
     error = _send(message, config)
     if error is None:
         message.status = OutboxStatus.SENT

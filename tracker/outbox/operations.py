@@ -5,25 +5,18 @@ them, and their texts.
 ``request:event:version:channel`` makes a second write of the same message a no-op. A
 *ready* message is held until the announce job publishes the document, so that the message
 and the public announcement say the same thing at the same time. Texts are rendered when
-they are sent (``render``), from ``templates/messages/``, in Indonesian unless the citizen
-chose otherwise; an SMS keeps to one 160-character GSM-7 message.
+they are sent (``tracker.outbox.texts``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
-from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 from tracker.requests.status import Status
-from tracker.web.formatters import mask_name
 
 STATUS_EVENTS = {
     Status.READY: "ready",
@@ -32,11 +25,6 @@ STATUS_EVENTS = {
     Status.RETURNED: "returned",
 }
 EVENTS = (*STATUS_EVENTS.values(), "reminder_closing", "reminder_waiting")
-SMS_LENGTH = 160
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
 
 
 def recipient(request: Request) -> str | None:
@@ -108,48 +96,6 @@ def _after_transition(session: Session, request: Request, to: Status, at: dt.dat
             )
         ):
             message.status = OutboxStatus.CANCELLED
-
-
-def render(request: Request, event: str, channel: Channel) -> tuple[str, str]:
-    """The subject and body of a message, in Indonesian."""
-    context: dict[str, Any] = {
-        "r": request,
-        "name": mask_name(request.applicant_name)
-        if request.anonymised_at
-        else request.applicant_name,
-        "status_url": f"{current_app.config['PUBLIC_BASE_URL']}/s/{request.receipt}",
-        "zone": request.office.timezone,
-        # The note of the change the message is about, even if the request moved on since.
-        "note": next((e.public_note for e in reversed(request.events) if e.to_status == event), ""),
-    }
-    with force_locale("id"):
-        if channel == Channel.SMS:
-            body = render_template(f"messages/{event}.sms.txt", **context)
-            return "", sms_text(body)
-        subject = render_template(f"messages/{event}.subject.txt", **context).strip()
-        body = render_template(f"messages/{event}.txt", **context).strip() + "\n"
-    return subject, body
-
-
-def sms_text(text: str) -> str:
-    """One line of GSM-7 characters, at most 160: accents dropped, spaces folded, and the
-    text cut at a word with an ellipsis of dots when it is still too long."""
-    flat = " ".join(text.split())
-    flat = "".join(c if c in GSM7 else _plain(c) for c in flat)
-    if len(flat) <= SMS_LENGTH:
-        return flat
-    cut = flat[: SMS_LENGTH - 3]
-    return re.sub(r"\s+\S*$", "", cut) + "..."
-
-
-def _plain(character: str) -> str:
-    if character in "–—":
-        return "-"
-    if character in "“”":
-        return '"'
-    if character in "‘’":
-        return "'"
-    return unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode()
 
 
 def opt_out(session: Session, receipt: str) -> bool:
