@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tracker.announcements import operations as announce
 from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
-from tracker.outbox import dispatch, texts
+from tracker.outbox import dispatch, operations, texts
 from tracker.requests.status import Status
 
 MORNING_WIB = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # 08.00 WIB: the changes are made
@@ -174,7 +174,7 @@ def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, ses
 
 def test_backoff_is_capped() -> None:
     for attempt in range(1, 30):
-        assert dispatch.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
+        assert operations.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
 
 
 def test_the_citizen_opts_out(app, client, make_request, session, httpserver):
