@@ -35,7 +35,7 @@ def outbox_page() -> str:
     dead = db.execute(
         shown.limit(
             select(OutboxMessage, Request.receipt)
-            .join(Request, Request.id == OutboxMessage.request_id)
+            .outerjoin(Request, Request.id == OutboxMessage.request_id)
             .where(OutboxMessage.status == OutboxStatus.DEAD)
             .order_by(OutboxMessage.id.desc())
             .limit(100),
