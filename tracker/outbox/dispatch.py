@@ -6,8 +6,10 @@ committed on its own, so a dispatcher killed mid-batch loses nothing: a claim ol
 sent a second time, with the same idempotency key. A failed send is retried with capped
 exponential backoff and jitter, then given up as ``dead``. SMS and WhatsApp keep quiet
 hours (``NOTIFY_QUIET_HOURS``, 21.00 to 07.00 by default, in each office's own time zone):
-such messages wait for the end of them. Every change of a message is one of the moves of
-``tracker.outbox.operations``.
+such messages wait for the end of them. What applies to a message follows its kind
+(``tracker.outbox.kinds``): a reply or a webhook delivery needs no consent and keeps no
+quiet hours, and is sent with the text it was queued with. Every change of a message is one
+of the moves of ``tracker.outbox.operations``.
 
 Channel addresses are Apprise URLs from configuration, with ``{to}`` for the recipient and
 ``{key}`` for the idempotency key, e.g. ``json://gateway.example/sms?:to={to}&+Idempotency-Key={key}``.
@@ -29,9 +31,10 @@ import apprise
 from sqlalchemy.orm import Session
 
 from tracker.db import unit_of_work
-from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
+from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
 from tracker.outbox import operations as outbox
 from tracker.outbox import texts
+from tracker.outbox.kinds import KINDS, Kind
 
 DEAD, SENDING = OutboxStatus.DEAD, OutboxStatus.SENDING
 log = logging.getLogger(__name__)
@@ -104,17 +107,16 @@ def send_one(
     session: Session, message: OutboxMessage, config: Mapping[str, Any], now: dt.datetime
 ) -> str:
     """Send one claimed message and record the outcome (the caller's unit commits it)."""
-    request = session.get(Request, message.request_id)
-    assert request is not None
-    if not request.consent_notify or request.anonymised_at is not None:
+    kind = KINDS[message.event]
+    request = session.get(Request, message.request_id) if message.request_id else None
+    if kind.consent and not _agrees(request):
         outbox.cancel(session, [message.id])
         return "cancelled"
-    zone = ZoneInfo(request.office.timezone)
-    quiet = QuietHours.parse(config["NOTIFY_QUIET_HOURS"])
-    if message.channel in QUIET_CHANNELS and quiet and quiet.covers(now.astimezone(zone).time()):
-        outbox.release(session, [message.id], now=now, at=quiet.end_after(now, zone))
+    until = _end_of_quiet_hours(session, message, config, now) if kind.quiet else None
+    if until is not None:
+        outbox.release(session, [message.id], now=now, at=until)
         return "quiet"
-    text = texts.render(request, message.event, message.channel, base_url=config["PUBLIC_BASE_URL"])
+    text = _text(message, request, kind, config)
     error = _send(message, text, config)
     if error is None:
         outbox.sent(session, message, now=now, text=text)
@@ -124,6 +126,35 @@ def send_one(
         log.warning("message %s is dead after %s attempts: %s", message.id, message.attempts, error)
         return "dead"
     return "retry"
+
+
+def _agrees(request: Request | None) -> bool:
+    """The citizen still agrees to messages about the request, and it was not anonymised."""
+    return request is not None and request.consent_notify and request.anonymised_at is None
+
+
+def _end_of_quiet_hours(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any], now: dt.datetime
+) -> dt.datetime | None:
+    """When an SMS or WhatsApp message may go, if ``now`` is in the quiet hours of its
+    office's time zone; None when it may go now."""
+    quiet = QuietHours.parse(config["NOTIFY_QUIET_HOURS"])
+    if quiet is None or message.channel not in QUIET_CHANNELS:
+        return None
+    office = session.get(Office, message.office_id)
+    assert office is not None
+    zone = ZoneInfo(office.timezone)
+    return quiet.end_after(now, zone) if quiet.covers(now.astimezone(zone).time()) else None
+
+
+def _text(
+    message: OutboxMessage, request: Request | None, kind: Kind, config: Mapping[str, Any]
+) -> texts.Text:
+    """The text to send: rendered now for a message about a request, else as it was queued."""
+    if not kind.rendered:
+        return texts.Text(message.subject, message.body)
+    assert request is not None
+    return texts.render(request, message.event, message.channel, base_url=config["PUBLIC_BASE_URL"])
 
 
 def _send(message: OutboxMessage, text: texts.Text, config: Mapping[str, Any]) -> str | None:

@@ -1,22 +1,24 @@
 """The outbox: messages to citizens, and the only functions that change one.
 
 ``TRANSITIONS`` says which states each move may start from and end in; ``queue``,
-``release``, ``claim``, ``sent``, ``failed``, ``retry``, ``cancel`` and ``scrub`` make the
-moves, and nothing else sets a message's state. A function that takes one message raises
-``MessageMoveRefused`` for a move the table does not allow; one that takes many issues a
-single UPDATE whose WHERE allows exactly the table's source states, so the rows it may not
-move stay as they are. Like every operation they only flush what they change, in the
-caller's unit of work.
+``queue_text``, ``release``, ``claim``, ``sent``, ``failed``, ``retry``, ``cancel`` and
+``scrub`` make the moves, and nothing else sets a message's state. A function that takes one
+message raises ``MessageMoveRefused`` for a move the table does not allow; one that takes
+many issues a single UPDATE whose WHERE allows exactly the table's source states, so the
+rows it may not move stay as they are. Like every operation they never commit: the
+caller's unit of work does.
 
 ``queue`` writes one row per request, event and channel the citizen agreed to, in the
 transaction of the change that causes it; the key ``request:event:version:channel`` makes a
 second write of the same message a no-op. A *ready* message is held until the announce job
 publishes the document (``release``), so that the message and the public announcement say
-the same thing at the same time. The dispatcher claims due messages, and records for each
-what became of it: ``sent``; ``failed`` (tried again after a backoff, or given up as
-*dead*); ``release`` with a later ``at`` (quiet hours: the claim is handed back unsent and
-no attempt is counted); or ``cancel`` (the citizen no longer agrees). Texts are rendered
-when they are sent (``tracker.outbox.texts``).
+the same thing at the same time. ``queue_text`` writes a message that belongs to no request
+(a reply, a webhook delivery: ``tracker.outbox.kinds``), with its text fixed then.
+
+The dispatcher claims due messages and records what became of each: ``sent``; ``failed``
+(due again after a backoff, or given up as *dead*); ``release`` with a later ``at`` (quiet
+hours: the claim is handed back unsent, no attempt counted); or ``cancel`` (the citizen no
+longer agrees). Texts about a request are rendered when sent (``tracker.outbox.texts``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import MessageMoveRefused
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
+from tracker.outbox.kinds import KINDS
 from tracker.outbox.texts import Text
 from tracker.requests.status import Status
 
@@ -56,7 +59,7 @@ def _move(sources: Collection[OutboxStatus], targets: Collection[OutboxStatus]) 
 # dispatcher's: only the dispatcher's own outcomes, a stale claim taken up again, a cancel
 # and retention touch it. ``sent`` and ``cancelled`` are final; ``dead`` waits for a person.
 TRANSITIONS: dict[str, Move] = {
-    "queue": _move((), (HELD, PENDING)),  # written with the change that causes it
+    "queue": _move((), (HELD, PENDING)),  # a new message (queue, queue_text)
     "release": _move((HELD, SENDING), (PENDING,)),  # announced; or a claim handed back
     "claim": _move((PENDING, SENDING), (SENDING,)),  # due; or a claim gone stale
     "sent": _move((SENDING,), (SENT,)),
@@ -72,7 +75,7 @@ STATUS_EVENTS = {
     Status.REJECTED: "rejected",
     Status.RETURNED: "returned",
 }
-EVENTS = (*STATUS_EVENTS.values(), "reminder_closing", "reminder_waiting")
+EVENTS = tuple(name for name, kind in KINDS.items() if kind.rendered)  # about a request
 
 
 def recipient(request: Request) -> str | None:
@@ -271,6 +274,42 @@ def _bulk(session: Session, name: str, ids: Ids, **values: Any) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount  # type: ignore[attr-defined]
+
+
+def queue_text(
+    session: Session,
+    *,
+    kind: str,
+    channel: Channel,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    office_id: int,
+    key: str,
+    now: dt.datetime,
+) -> bool:
+    """Write a message that belongs to no request, with its text fixed now (a reply to a
+    citizen's question, a webhook delivery), due at ``now``. False, and nothing written,
+    when a message already has ``key``: the same answer queued twice is sent once."""
+    if KINDS[kind].consent or KINDS[kind].rendered:
+        raise ValueError(f"a {kind!r} message is about a request: queue it with queue()")
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return False
+    session.add(
+        OutboxMessage(
+            request_id=None,
+            office_id=office_id,
+            event=kind,
+            channel=channel,
+            idempotency_key=key,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status=PENDING,
+            next_attempt_at=now,
+        )
+    )
+    return True
 
 
 def after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:
