@@ -74,10 +74,11 @@ def test_a_reply_at_night_goes_at_once_while_an_ordinary_sms_waits(
     assert json.loads(httpserver.log[1][0].data)["message"].startswith("KTP-el DITOLAK")
 
 
-def test_a_reply_is_queued_once_per_key_and_only_replies_go_without_a_request(
+def test_a_reply_is_queued_once_per_key_and_each_kind_only_its_own_way(
     make_request, session
 ) -> None:
-    office_id = make_request(Status.SUBMITTED).office_id
+    request = make_request(Status.SUBMITTED)
+    office_id = request.office_id
     assert queue_reply(session, office_id)
     assert not queue_reply(session, office_id)  # the same key: nothing more
     assert queue_reply(session, office_id, key="reply:wa-2")  # control: another key
@@ -88,6 +89,8 @@ def test_a_reply_is_queued_once_per_key_and_only_replies_go_without_a_request(
             session, kind="ready", channel=Channel.SMS, recipient="0812", body="Siap",
             office_id=office_id, key="ready:without-request", now=NIGHT_WIB,
         )  # fmt: skip
+    with pytest.raises(ValueError, match="its own text"):  # and a reply is not rendered
+        operations.queue(session, request, "reply", now=NIGHT_WIB)
 
 
 def test_a_dead_reply_is_listed_and_can_be_sent_again(

@@ -100,6 +100,8 @@ def queue(
     """Write the message for ``event`` in the caller's transaction, if the citizen agreed to
     messages and left an address for the chosen channel. A change of status makes a new key
     (the version is in it); a job passes ``once`` to look for the key first."""
+    if not KINDS[event].rendered:
+        raise ValueError(f"a {event!r} message has its own text: queue it with queue_text()")
     if not request.consent_notify or request.channel is None:
         return False
     to = recipient(request)
@@ -120,6 +122,42 @@ def queue(
             recipient=to,
             body="",
             status=HELD if held else PENDING,
+            next_attempt_at=now,
+        )
+    )
+    return True
+
+
+def queue_text(
+    session: Session,
+    *,
+    kind: str,
+    channel: Channel,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    office_id: int,
+    key: str,
+    now: dt.datetime,
+) -> bool:
+    """Write a message that belongs to no request, with its text fixed now (a reply to a
+    citizen's question, a webhook delivery), due at ``now``. False, and nothing written,
+    when a message already has ``key``: the same answer queued twice is sent once."""
+    if KINDS[kind].consent or KINDS[kind].rendered:
+        raise ValueError(f"a {kind!r} message is about a request: queue it with queue()")
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return False
+    session.add(
+        OutboxMessage(
+            request_id=None,
+            office_id=office_id,
+            event=kind,
+            channel=channel,
+            idempotency_key=key,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status=PENDING,
             next_attempt_at=now,
         )
     )
@@ -243,10 +281,8 @@ def cancel(session: Session, ids: Ids) -> int:
 def scrub(session: Session, request_ids: Collection[int]) -> None:
     """Retention: the messages of these requests keep their state and dates, and lose their
     recipient, texts and errors."""
-    _bulk(
-        session, "scrub", select(OutboxMessage.id).where(OutboxMessage.request_id.in_(request_ids)),
-        recipient="", body="", subject="", last_error="",
-    )  # fmt: skip
+    _bulk(session, "scrub", of_requests(request_ids), recipient="", body="", subject="",
+          last_error="")  # fmt: skip
 
 
 def _change(message: OutboxMessage, name: str, to: OutboxStatus) -> None:
@@ -276,45 +312,9 @@ def _bulk(session: Session, name: str, ids: Ids, **values: Any) -> int:
     return result.rowcount  # type: ignore[attr-defined]
 
 
-def queue_text(
-    session: Session,
-    *,
-    kind: str,
-    channel: Channel,
-    recipient: str,
-    body: str,
-    subject: str = "",
-    office_id: int,
-    key: str,
-    now: dt.datetime,
-) -> bool:
-    """Write a message that belongs to no request, with its text fixed now (a reply to a
-    citizen's question, a webhook delivery), due at ``now``. False, and nothing written,
-    when a message already has ``key``: the same answer queued twice is sent once."""
-    if KINDS[kind].consent or KINDS[kind].rendered:
-        raise ValueError(f"a {kind!r} message is about a request: queue it with queue()")
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
-        return False
-    session.add(
-        OutboxMessage(
-            request_id=None,
-            office_id=office_id,
-            event=kind,
-            channel=channel,
-            idempotency_key=key,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            status=PENDING,
-            next_attempt_at=now,
-        )
-    )
-    return True
-
-
 def after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:
-    """The messages a change of status causes (``workflow.transition`` calls this; the
-    caller flushes, so nothing here may)."""
+    """The messages a change of status causes (``tracker.requests.operations.move`` calls
+    this; the caller flushes, so nothing here may: the cancel is an UPDATE of its own)."""
     with session.no_autoflush:
         _after_transition(session, request, to, at)
 
