@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tracker.announcements import operations as announce
 from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
-from tracker.outbox import dispatch, operations
+from tracker.outbox import dispatch, operations, texts
 from tracker.requests.status import Status
 
 MORNING_WIB = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # 08.00 WIB: the changes are made
@@ -117,15 +117,15 @@ def test_every_ready_sms_fits_one_gsm7_message(app, make_request, session) -> No
     request = ready_with_sms(make_request, session, name="Bernadette Kusumawardhani")
     points = session.scalars(select(PickupPoint)).all()
     services = session.scalars(select(Service)).all()
-    with app.app_context():
-        for point in points:
-            for service in services:
-                request.pickup_point, request.service = point, service
-                for event in ("ready", "returned", "reminder_closing", "reminder_waiting"):
-                    _, text = operations.render(request, event, Channel.SMS)
-                    assert len(text) <= operations.SMS_LENGTH, text
-                    assert set(text) <= operations.GSM7, text
-                    assert "Bawa tanda terima" in text and point.name[:20] in text
+    base_url = app.config["PUBLIC_BASE_URL"]
+    for point in points:
+        for service in services:
+            request.pickup_point, request.service = point, service
+            for event in ("ready", "returned", "reminder_closing", "reminder_waiting"):
+                _, text = texts.render(request, event, Channel.SMS, base_url=base_url)
+                assert len(text) <= texts.SMS_LENGTH, text
+                assert set(text) <= texts.GSM7, text
+                assert "Bawa tanda terima" in text and point.name[:20] in text
     session.rollback()
 
 
@@ -174,7 +174,7 @@ def test_a_provider_that_is_down_is_retried_then_given_up(app, make_request, ses
 
 def test_backoff_is_capped() -> None:
     for attempt in range(1, 30):
-        assert dispatch.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
+        assert operations.backoff(attempt, 60, 3600) <= dt.timedelta(hours=1)
 
 
 def test_the_citizen_opts_out(app, client, make_request, session, httpserver):

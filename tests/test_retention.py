@@ -27,7 +27,7 @@ from tracker.models import (
     StatusEvent,
     utcnow,
 )
-from tracker.outbox import operations as outbox
+from tracker.outbox import texts
 from tracker.requests import operations
 from tracker.requests.operations import Collector
 from tracker.requests.status import Status
@@ -114,12 +114,14 @@ def around_the_request(app: Any, client: Any, session: Any, request: Request, pe
     for query in (person["nik"], person["name"]):
         client.get("/staff/search", query_string={"q": query})
     client.get(f"/staff/r/{request.receipt}")
-    with app.app_context():
-        for message in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.request_id == request.id)
-        ):
-            message.subject, message.body = outbox.render(request, message.event, Channel.SMS)
-            message.last_error = f"HTTP 400: {message.recipient} is not on WhatsApp"
+    base_url = app.config["PUBLIC_BASE_URL"]
+    for message in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.request_id == request.id)
+    ):
+        message.subject, message.body = texts.render(
+            request, message.event, Channel.SMS, base_url=base_url
+        )
+        message.last_error = f"HTTP 400: {message.recipient} is not on WhatsApp"
     audit.record(
         session,
         "note",

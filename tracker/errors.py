@@ -16,6 +16,8 @@ DomainError                   anything the product refuses, with a message for p
 ├── AccountError              a username or a password that will not do (``reason``)
 ├── CannotCall                a document that is not ready at a point, or a counter the
 │                             point does not have, cannot be called to the counter
+├── MessageMoveRefused        a move the outbox's table does not allow a message to make
+│                             from its state (send again one that was sent, say)
 └── ConflictError             the request changed since the caller read it (optimistic lock)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
@@ -86,6 +88,11 @@ class AccountError(DomainError):
 class CannotCall(DomainError):
     code = "cannot_call"
     status = 400
+
+
+class MessageMoveRefused(DomainError):
+    code = "message_move_refused"
+    status = 409
 
 
 class ConflictError(DomainError):

@@ -23,11 +23,10 @@ from tracker.models import (
     AnnouncementItem,
     AnnouncementKind,
     Office,
-    OutboxMessage,
-    OutboxStatus,
     PickupPoint,
     Request,
 )
+from tracker.outbox import operations as outbox
 from tracker.requests.status import Status
 from tracker.web.formatters import mask_name
 
@@ -66,15 +65,7 @@ def publish(session: Session, now: dt.datetime) -> list[Announcement]:
                 .values(announced_id=announcement.id)
                 .execution_options(synchronize_session=False)
             )
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.request_id.in_(chunk),
-                    OutboxMessage.status == OutboxStatus.HELD,
-                )
-                .values(status=OutboxStatus.PENDING, next_attempt_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            outbox.release(session, outbox.held(chunk), now=now)
         made.append(announcement)
     return made
 

@@ -70,15 +70,18 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxMessage(Base):
-    """A message to a citizen, written in the transaction of the change that causes it and
-    sent later by the dispatcher. ``idempotency_key`` is unique per request, event and
-    channel, and travels with the message so that a receiver can drop a repeat."""
+    """A message, written in the transaction of the change that causes it and sent later by
+    the dispatcher. Most are about a request (``idempotency_key`` is then unique per
+    request, event and channel); a reply to a citizen's own question or a webhook delivery
+    belongs to no request, only to an office, and its text is fixed when it is queued.
+    ``event`` names its kind (``tracker.outbox.kinds``). The key travels with the message
+    so that a receiver can drop a repeat."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
     event: Mapped[str] = mapped_column(String(40))
     channel: Mapped[Channel] = mapped_column(text_enum(Channel))

@@ -6,7 +6,10 @@ committed on its own, so a dispatcher killed mid-batch loses nothing: a claim ol
 sent a second time, with the same idempotency key. A failed send is retried with capped
 exponential backoff and jitter, then given up as ``dead``. SMS and WhatsApp keep quiet
 hours (``NOTIFY_QUIET_HOURS``, 21.00 to 07.00 by default, in each office's own time zone):
-such messages wait for the end of them.
+such messages wait for the end of them. What applies to a message follows its kind
+(``tracker.outbox.kinds``): a reply or a webhook delivery needs no consent and keeps no
+quiet hours, and is sent with the text it was queued with. Every change of a message is one
+of the moves of ``tracker.outbox.operations``.
 
 Channel addresses are Apprise URLs from configuration, with ``{to}`` for the recipient and
 ``{key}`` for the idempotency key, e.g. ``json://gateway.example/sms?:to={to}&+Idempotency-Key={key}``.
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -26,13 +28,15 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import apprise
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.db import unit_of_work
-from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
+from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
 from tracker.outbox import operations as outbox
+from tracker.outbox import texts
+from tracker.outbox.kinds import KINDS, Kind
 
+DEAD, SENDING = OutboxStatus.DEAD, OutboxStatus.SENDING
 log = logging.getLogger(__name__)
 CHANNEL_SETTINGS = {
     Channel.WHATSAPP: "NOTIFY_WHATSAPP_URL",
@@ -79,90 +83,81 @@ class QuietHours:
         return dt.datetime.combine(day, self.end, zone).astimezone(dt.UTC)
 
 
-def claim(session: Session, now: dt.datetime, limit: int, lease_seconds: int) -> list[int]:
-    """Take up to ``limit`` messages that are due (or whose claim went stale), in the caller's
-    unit of work, which commits the claim before anything is sent."""
-    stale = now - dt.timedelta(seconds=lease_seconds)
-    query = (
-        select(OutboxMessage.id)
-        .where(
-            or_(
-                and_(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                ),
-                and_(
-                    OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stale
-                ),
-            )
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENDING, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
-
-
 def dispatch(config: Mapping[str, Any], now: dt.datetime) -> Counter:
     """Send what is due at ``now``: the claim in one unit of work, then each message in one
     of its own; returns how many messages ended in each state."""
     tally: Counter = Counter()
     with unit_of_work() as session:
-        ids = claim(session, now, config["NOTIFY_BATCH"], config["NOTIFY_CLAIM_SECONDS"])
+        ids = outbox.claim(
+            session,
+            now=now,
+            limit=config["NOTIFY_BATCH"],
+            lease_seconds=config["NOTIFY_CLAIM_SECONDS"],
+        )
     for message_id in ids:
         with unit_of_work() as session:
             message = session.get(OutboxMessage, message_id)
-            if message is None or message.status != OutboxStatus.SENDING:
+            if message is None or message.status != SENDING:
                 continue
             tally[send_one(session, message, config, now)] += 1
     return tally
 
 
 def send_one(
-    session: Session, message: OutboxMessage, config: dict[str, Any], now: dt.datetime
+    session: Session, message: OutboxMessage, config: Mapping[str, Any], now: dt.datetime
 ) -> str:
     """Send one claimed message and record the outcome (the caller's unit commits it)."""
-    request = session.get(Request, message.request_id)
-    assert request is not None
-    if not request.consent_notify or request.anonymised_at is not None:
-        message.status = OutboxStatus.CANCELLED
+    kind = KINDS[message.event]
+    request = session.get(Request, message.request_id) if message.request_id else None
+    if kind.consent and not _agrees(request):
+        outbox.cancel(session, [message.id])
         return "cancelled"
-    zone = ZoneInfo(request.office.timezone)
-    quiet = QuietHours.parse(config["NOTIFY_QUIET_HOURS"])
-    if message.channel in QUIET_CHANNELS and quiet and quiet.covers(now.astimezone(zone).time()):
-        message.status = OutboxStatus.PENDING
-        message.next_attempt_at = quiet.end_after(now, zone)
+    until = _end_of_quiet_hours(session, message, config, now) if kind.quiet else None
+    if until is not None:
+        outbox.release(session, [message.id], now=now, at=until)
         return "quiet"
-    message.subject, message.body = outbox.render(request, message.event, message.channel)
-    error = _send(message, config)
+    text = _text(message, request, kind, config)
+    error = _send(message, text, config)
     if error is None:
-        message.status = OutboxStatus.SENT
-        message.sent_at = now
-        message.last_error = ""
+        outbox.sent(session, message, now=now, text=text)
         return "sent"
-    message.attempts += 1
-    message.last_error = error[:500]
-    if message.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
-        message.status = OutboxStatus.DEAD
+    retries = outbox.Retries.from_config(config)
+    if outbox.failed(session, message, error, now=now, retries=retries, text=text) == DEAD:
         log.warning("message %s is dead after %s attempts: %s", message.id, message.attempts, error)
         return "dead"
-    message.status = OutboxStatus.PENDING
-    message.next_attempt_at = now + backoff(
-        message.attempts, config["NOTIFY_BACKOFF_SECONDS"], config["NOTIFY_BACKOFF_CAP_SECONDS"]
-    )
     return "retry"
 
 
-def _send(message: OutboxMessage, config: dict[str, Any]) -> str | None:
+def _agrees(request: Request | None) -> bool:
+    """The citizen still agrees to messages about the request, and it was not anonymised."""
+    return request is not None and request.consent_notify and request.anonymised_at is None
+
+
+def _end_of_quiet_hours(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any], now: dt.datetime
+) -> dt.datetime | None:
+    """When an SMS or WhatsApp message may go, if ``now`` is in the quiet hours of its
+    office's time zone; None when it may go now."""
+    quiet = QuietHours.parse(config["NOTIFY_QUIET_HOURS"])
+    if quiet is None or message.channel not in QUIET_CHANNELS:
+        return None
+    office = session.get(Office, message.office_id)
+    assert office is not None
+    zone = ZoneInfo(office.timezone)
+    return quiet.end_after(now, zone) if quiet.covers(now.astimezone(zone).time()) else None
+
+
+def _text(
+    message: OutboxMessage, request: Request | None, kind: Kind, config: Mapping[str, Any]
+) -> texts.Text:
+    """The text to send: rendered now for a message about a request, else as it was queued."""
+    if not kind.rendered:
+        return texts.Text(message.subject, message.body)
+    assert request is not None
+    return texts.render(request, message.event, message.channel, base_url=config["PUBLIC_BASE_URL"])
+
+
+def _send(message: OutboxMessage, text: texts.Text, config: Mapping[str, Any]) -> str | None:
     """None when the provider took the message, else why not."""
     template = config.get(CHANNEL_SETTINGS[message.channel])
     if not template:
@@ -175,14 +170,8 @@ def _send(message: OutboxMessage, config: dict[str, Any]) -> str | None:
         return f"the {message.channel.value} address is not a valid Apprise URL"
     try:
         taken = sender.notify(
-            body=message.body, title=message.subject, body_format=apprise.NotifyFormat.TEXT
+            body=text.body, title=text.subject, body_format=apprise.NotifyFormat.TEXT
         )
     except Exception as error:  # noqa: BLE001 - a provider's library failing is a failed send
         return f"{error.__class__.__name__}: {error}"
     return None if taken else f"the {message.channel.value} provider did not accept the message"
-
-
-def backoff(attempts: int, base: int, cap: int) -> dt.timedelta:
-    """``base · 2^(attempts-1)`` seconds, at most ``cap``, with jitter down to half of it."""
-    delay = min(cap, base * 2 ** max(attempts - 1, 0))
-    return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))

@@ -1,29 +1,73 @@
-"""The outbox: messages to citizens, written in the transaction of the change that causes
-them, and their texts.
+"""The outbox: messages to citizens, and the only functions that change one.
 
-``queue`` writes one row per request, event and channel the citizen agreed to; the key
-``request:event:version:channel`` makes a second write of the same message a no-op. A
-*ready* message is held until the announce job publishes the document, so that the message
-and the public announcement say the same thing at the same time. Texts are rendered when
-they are sent (``render``), from ``templates/messages/``, in Indonesian unless the citizen
-chose otherwise; an SMS keeps to one 160-character GSM-7 message.
+``TRANSITIONS`` says which states each move may start from and end in; ``queue``,
+``queue_text``, ``release``, ``claim``, ``sent``, ``failed``, ``retry``, ``cancel`` and
+``scrub`` make the moves, and nothing else sets a message's state. A function that takes one
+message raises ``MessageMoveRefused`` for a move the table does not allow; one that takes
+many issues a single UPDATE whose WHERE allows exactly the table's source states, so the
+rows it may not move stay as they are. Like every operation they never commit: the
+caller's unit of work does.
+
+``queue`` writes one row per request, event and channel the citizen agreed to, in the
+transaction of the change that causes it; the key ``request:event:version:channel`` makes a
+second write of the same message a no-op. A *ready* message is held until the announce job
+publishes the document (``release``), so that the message and the public announcement say
+the same thing at the same time. ``queue_text`` writes a message that belongs to no request
+(a reply, a webhook delivery: ``tracker.outbox.kinds``), with its text fixed then.
+
+The dispatcher claims due messages and records what became of each: ``sent``; ``failed``
+(due again after a backoff, or given up as *dead*); ``release`` with a later ``at`` (quiet
+hours: the claim is handed back unsent, no attempt counted); or ``cancel`` (the citizen no
+longer agrees). Texts about a request are rendered when sent (``tracker.outbox.texts``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
+import random
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.errors import MessageMoveRefused
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
+from tracker.outbox.kinds import KINDS
+from tracker.outbox.texts import Text
 from tracker.requests.status import Status
-from tracker.web.formatters import mask_name
+
+HELD, PENDING, SENDING = OutboxStatus.HELD, OutboxStatus.PENDING, OutboxStatus.SENDING
+SENT, DEAD, CANCELLED = OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.CANCELLED
+Ids = Collection[int] | Select[tuple[int]]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move of a message: the states it may start from, and those it may end in."""
+
+    sources: frozenset[OutboxStatus]
+    targets: frozenset[OutboxStatus]
+
+
+def _move(sources: Collection[OutboxStatus], targets: Collection[OutboxStatus]) -> Move:
+    return Move(frozenset(sources), frozenset(targets))
+
+
+# The outbox's transition table, one row per function. A claimed message (``sending``) is the
+# dispatcher's: only the dispatcher's own outcomes, a stale claim taken up again, a cancel
+# and retention touch it. ``sent`` and ``cancelled`` are final; ``dead`` waits for a person.
+TRANSITIONS: dict[str, Move] = {
+    "queue": _move((), (HELD, PENDING)),  # a new message (queue, queue_text)
+    "release": _move((HELD, SENDING), (PENDING,)),  # announced; or a claim handed back
+    "claim": _move((PENDING, SENDING), (SENDING,)),  # due; or a claim gone stale
+    "sent": _move((SENDING,), (SENT,)),
+    "failed": _move((SENDING,), (PENDING, DEAD)),  # tried again after a backoff, or given up
+    "retry": _move((DEAD,), (PENDING,)),  # a supervisor sends it again
+    "cancel": _move((HELD, PENDING, SENDING), (CANCELLED,)),  # opted out, moved on
+    "scrub": _move(tuple(OutboxStatus), ()),  # retention: its texts go, its state stays
+}
 
 STATUS_EVENTS = {
     Status.READY: "ready",
@@ -31,12 +75,7 @@ STATUS_EVENTS = {
     Status.REJECTED: "rejected",
     Status.RETURNED: "returned",
 }
-EVENTS = (*STATUS_EVENTS.values(), "reminder_closing", "reminder_waiting")
-SMS_LENGTH = 160
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
+EVENTS = tuple(name for name, kind in KINDS.items() if kind.rendered)  # about a request
 
 
 def recipient(request: Request) -> str | None:
@@ -61,6 +100,8 @@ def queue(
     """Write the message for ``event`` in the caller's transaction, if the citizen agreed to
     messages and left an address for the chosen channel. A change of status makes a new key
     (the version is in it); a job passes ``once`` to look for the key first."""
+    if not KINDS[event].rendered:
+        raise ValueError(f"a {event!r} message has its own text: queue it with queue_text()")
     if not request.consent_notify or request.channel is None:
         return False
     to = recipient(request)
@@ -80,16 +121,200 @@ def queue(
             idempotency_key=key,
             recipient=to,
             body="",
-            status=OutboxStatus.HELD if held else OutboxStatus.PENDING,
+            status=HELD if held else PENDING,
             next_attempt_at=now,
         )
     )
     return True
 
 
+def queue_text(
+    session: Session,
+    *,
+    kind: str,
+    channel: Channel,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    office_id: int,
+    key: str,
+    now: dt.datetime,
+) -> bool:
+    """Write a message that belongs to no request, with its text fixed now (a reply to a
+    citizen's question, a webhook delivery), due at ``now``. False, and nothing written,
+    when a message already has ``key``: the same answer queued twice is sent once."""
+    if KINDS[kind].consent or KINDS[kind].rendered:
+        raise ValueError(f"a {kind!r} message is about a request: queue it with queue()")
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return False
+    session.add(
+        OutboxMessage(
+            request_id=None,
+            office_id=office_id,
+            event=kind,
+            channel=channel,
+            idempotency_key=key,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status=PENDING,
+            next_attempt_at=now,
+        )
+    )
+    return True
+
+
+def held(request_ids: Collection[int]) -> Select[tuple[int]]:
+    """The held messages of these requests (announce releases them)."""
+    return select(OutboxMessage.id).where(
+        OutboxMessage.request_id.in_(request_ids), OutboxMessage.status == HELD
+    )
+
+
+def of_requests(
+    request_ids: Collection[int], *, besides: Collection[str] = ()
+) -> Select[tuple[int]]:
+    """The messages of these requests, but those about the events ``besides``."""
+    query = select(OutboxMessage.id).where(OutboxMessage.request_id.in_(request_ids))
+    return query.where(OutboxMessage.event.not_in(besides)) if besides else query
+
+
+def release(session: Session, ids: Ids, *, now: dt.datetime, at: dt.datetime | None = None) -> int:
+    """Held or claimed messages among ``ids`` become due at ``at`` (``now`` when not given):
+    announce releases the held *ready* messages of what it published; the dispatcher hands
+    back a claim in quiet hours, without counting an attempt. How many moved."""
+    return _bulk(session, "release", ids, status=PENDING, next_attempt_at=at or now)
+
+
+def claim(session: Session, *, now: dt.datetime, limit: int, lease_seconds: int) -> list[int]:
+    """Take up to ``limit`` messages that are due (or whose claim went stale), in the caller's
+    unit of work, which commits the claim before anything is sent."""
+    stale = now - dt.timedelta(seconds=lease_seconds)
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+                and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < stale),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if ids:
+        _bulk(session, "claim", ids, status=SENDING, claimed_at=now)
+    return ids
+
+
+def sent(
+    session: Session, message: OutboxMessage, *, now: dt.datetime, text: Text | None = None
+) -> None:
+    """The provider took the claimed message; ``text`` is what it was sent with."""
+    _change(message, "sent", SENT)
+    _record_text(message, text)
+    message.sent_at = now
+    message.last_error = ""
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How often a message is tried, and how long it waits between tries: ``base · 2^(n-1)``
+    seconds after the n-th failure, at most ``cap``, with jitter down to half of it."""
+
+    attempts: int
+    base_seconds: int
+    cap_seconds: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Retries:
+        return cls(
+            config["NOTIFY_MAX_ATTEMPTS"],
+            config["NOTIFY_BACKOFF_SECONDS"],
+            config["NOTIFY_BACKOFF_CAP_SECONDS"],
+        )
+
+
+def failed(
+    session: Session,
+    message: OutboxMessage,
+    error: str,
+    *,
+    now: dt.datetime,
+    retries: Retries,
+    text: Text | None = None,
+) -> OutboxStatus:
+    """The claimed message could not be sent: it is due again after a backoff, or *dead*
+    after its last attempt, where supervisors see it. The state it is left in."""
+    attempts = message.attempts + 1
+    to = DEAD if attempts >= retries.attempts else PENDING
+    _change(message, "failed", to)
+    _record_text(message, text)
+    message.attempts = attempts
+    message.last_error = error[:500]
+    if to == PENDING:
+        message.next_attempt_at = now + backoff(attempts, retries.base_seconds, retries.cap_seconds)
+    return to
+
+
+def backoff(attempts: int, base: int, cap: int) -> dt.timedelta:
+    """``base · 2^(attempts-1)`` seconds, at most ``cap``, with jitter down to half of it."""
+    delay = min(cap, base * 2 ** max(attempts - 1, 0))
+    return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
+
+
+def retry(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
+    """A supervisor sends a dead message again, from its first attempt, at once."""
+    _change(message, "retry", PENDING)
+    message.attempts = 0
+    message.next_attempt_at = now
+
+
+def cancel(session: Session, ids: Ids) -> int:
+    """The messages among ``ids`` that wait or are claimed will not be sent; sent and dead
+    ones stay as they are. How many were cancelled."""
+    return _bulk(session, "cancel", ids, status=CANCELLED)
+
+
+def scrub(session: Session, request_ids: Collection[int]) -> None:
+    """Retention: the messages of these requests keep their state and dates, and lose their
+    recipient, texts and errors."""
+    _bulk(session, "scrub", of_requests(request_ids), recipient="", body="", subject="",
+          last_error="")  # fmt: skip
+
+
+def _change(message: OutboxMessage, name: str, to: OutboxStatus) -> None:
+    """Move one message as the table allows, or refuse and change nothing."""
+    move = TRANSITIONS[name]
+    if message.status not in move.sources or to not in move.targets:
+        raise MessageMoveRefused(move=name, current=message.status, to=to, message=message.id)
+    message.status = to
+
+
+def _record_text(message: OutboxMessage, text: Text | None) -> None:
+    if text is not None:
+        message.subject, message.body = text
+
+
+def _bulk(session: Session, name: str, ids: Ids, **values: Any) -> int:
+    """One UPDATE of the messages among ``ids`` that the table lets make the move ``name``."""
+    move = TRANSITIONS[name]
+    if "status" in values:
+        assert values["status"] in move.targets, (name, values["status"])
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(move.sources))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined]
+
+
 def after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:
-    """The messages a change of status causes (``workflow.transition`` calls this; the
-    caller flushes, so nothing here may)."""
+    """The messages a change of status causes (``tracker.requests.operations.move`` calls
+    this; the caller flushes, so nothing here may: the cancel is an UPDATE of its own)."""
     with session.no_autoflush:
         _after_transition(session, request, to, at)
 
@@ -100,56 +325,7 @@ def _after_transition(session: Session, request: Request, to: Status, at: dt.dat
         queue(session, request, event, now=at, held=to == Status.READY)
     if to in (Status.COLLECTED, Status.DELIVERING, Status.DELIVERED, Status.CANCELLED):
         # A document that moved on makes its waiting messages pointless.
-        for message in session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.request_id == request.id,
-                OutboxMessage.status.in_((OutboxStatus.HELD, OutboxStatus.PENDING)),
-                OutboxMessage.event.not_in(("needs_fix", "rejected")),
-            )
-        ):
-            message.status = OutboxStatus.CANCELLED
-
-
-def render(request: Request, event: str, channel: Channel) -> tuple[str, str]:
-    """The subject and body of a message, in Indonesian."""
-    context: dict[str, Any] = {
-        "r": request,
-        "name": mask_name(request.applicant_name)
-        if request.anonymised_at
-        else request.applicant_name,
-        "status_url": f"{current_app.config['PUBLIC_BASE_URL']}/s/{request.receipt}",
-        "zone": request.office.timezone,
-        # The note of the change the message is about, even if the request moved on since.
-        "note": next((e.public_note for e in reversed(request.events) if e.to_status == event), ""),
-    }
-    with force_locale("id"):
-        if channel == Channel.SMS:
-            body = render_template(f"messages/{event}.sms.txt", **context)
-            return "", sms_text(body)
-        subject = render_template(f"messages/{event}.subject.txt", **context).strip()
-        body = render_template(f"messages/{event}.txt", **context).strip() + "\n"
-    return subject, body
-
-
-def sms_text(text: str) -> str:
-    """One line of GSM-7 characters, at most 160: accents dropped, spaces folded, and the
-    text cut at a word with an ellipsis of dots when it is still too long."""
-    flat = " ".join(text.split())
-    flat = "".join(c if c in GSM7 else _plain(c) for c in flat)
-    if len(flat) <= SMS_LENGTH:
-        return flat
-    cut = flat[: SMS_LENGTH - 3]
-    return re.sub(r"\s+\S*$", "", cut) + "..."
-
-
-def _plain(character: str) -> str:
-    if character in "–—":
-        return "-"
-    if character in "“”":
-        return '"'
-    if character in "‘’":
-        return "'"
-    return unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode()
+        cancel(session, of_requests([request.id], besides=("needs_fix", "rejected")))
 
 
 def opt_out(session: Session, receipt: str) -> bool:
@@ -159,13 +335,5 @@ def opt_out(session: Session, receipt: str) -> bool:
     if request is None:
         return False
     request.consent_notify = False
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.request_id == request.id,
-            OutboxMessage.status.in_((OutboxStatus.HELD, OutboxStatus.PENDING)),
-        )
-        .values(status=OutboxStatus.CANCELLED)
-        .execution_options(synchronize_session=False)
-    )
+    cancel(session, of_requests([request.id]))
     return True

@@ -12,6 +12,7 @@ from tracker.accounts.access import SUPERVISORS, acting, bp, chosen_scope, deny,
 from tracker.audit import trail as audit
 from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
+from tracker.outbox import operations as outbox
 from tracker.web.arguments import declare
 from tracker.web.forms import ButtonForm, OfficeQuery
 
@@ -33,7 +34,7 @@ def outbox_page() -> str:
     dead = db.execute(
         shown.limit(
             select(OutboxMessage, Request.receipt)
-            .join(Request, Request.id == OutboxMessage.request_id)
+            .outerjoin(Request, Request.id == OutboxMessage.request_id)
             .where(OutboxMessage.status == OutboxStatus.DEAD)
             .order_by(OutboxMessage.id.desc())
             .limit(100),
@@ -56,10 +57,8 @@ def retry_message(message_id: int) -> Response:
         or not ButtonForm().validate_on_submit()
     ):
         deny("retry_message", str(message_id))
-    message.status = OutboxStatus.PENDING
-    message.attempts = 0
     now = utcnow()
-    message.next_attempt_at = now
+    outbox.retry(db, message, now=now)
     audit.record(db, "message_retry", actor=acting(), at=now, target=str(message.id))
     flash(_("The message will be sent again."))
     return redirect(url_for("staff.outbox_page"), 303)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM
-from tracker.models import Handover, Office, OutboxMessage, Request, StatusEvent
+from tracker.models import Handover, Office, Request, StatusEvent
 from tracker.outbox import operations as outbox
 from tracker.requests import operations
 from tracker.requests.status import ENDED, OPEN, Status
@@ -126,17 +126,17 @@ def anonymise(session: Session, config: dict[str, Any], now: dt.datetime) -> int
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
         _forget_around([row.id for row in chunk], session)
+        outbox.scrub(session, [row.id for row in chunk])
         audit.redact(session, [row.receipt for row in chunk], now)
     return len(rows)
 
 
 def _forget_around(request_ids: list[int], session: Session) -> None:
-    """What other tables keep of these requests' people: handovers, the notes of their
-    history (free text, which may name anyone) and their messages."""
+    """What other tables keep of these requests' people: handovers and the notes of their
+    history (free text, which may name anyone). Their messages are the outbox's to scrub."""
     wiped = {
         Handover: {"collector_name": "", "relation": ""},
         StatusEvent: {"public_note": "", "internal_note": ""},
-        OutboxMessage: {"recipient": "", "body": "", "subject": "", "last_error": ""},
     }
     for model, values in wiped.items():
         # A bulk UPDATE: the history's append-only guard watches the ORM's changes, and
