@@ -1,2 +1,4 @@
-"""The outbox: messages to citizens, their states and texts (``operations``), and the
-dispatcher that sends them (``dispatch``); the supervisors' page (``views``)."""
+"""The outbox: messages to citizens and other systems. ``operations`` is their owner (the
+transition table and the only functions that change a message), ``kinds`` says for each
+kind whether consent and quiet hours apply, ``texts`` renders them in the outbox's own
+Jinja environment, ``dispatch`` sends them, ``views`` is the supervisors' page."""
