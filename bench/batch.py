@@ -48,7 +48,7 @@ def one_run(template: Path, size: int) -> tuple[float, int]:
 
     from tracker import create_app
     from tracker.models import Office, PickupPoint, Request
-    from tracker.requests.status import Status
+    from tracker.status import Status
 
     copy = WORKDIR / "run.sqlite"
     shutil.copy(template, copy)

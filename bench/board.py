@@ -70,7 +70,7 @@ def mark_ready(database: Path, count: int) -> None:
 
     from tracker import create_app
     from tracker.models import Office, PickupPoint, Request
-    from tracker.requests.status import Status
+    from tracker.status import Status
 
     app = create_app({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench",
                       "RATELIMIT_ENABLED": False})  # fmt: skip

@@ -26,7 +26,7 @@ from tracker.models import (
 )
 from tracker.requests import operations
 from tracker.requests.operations import Collector, Courier
-from tracker.requests.status import Status
+from tracker.status import Status
 
 FACTORY = Actor("factory")
 NOTES = {

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.factories import PASSWORD
 from tracker.models import Channel, Closure, OutboxMessage, OutboxStatus, PickupPoint
-from tracker.requests.status import Status
+from tracker.status import Status
 
 HOME_POINT = "srg-dinas"
 HOURS = {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker import receipts
+from tracker.status import Status
 
 
 def test_the_status_as_json_in_both_languages(client, make_request) -> None:

@@ -101,3 +101,48 @@ def test_the_flow_goes_one_way() -> None:
         "jobs",
         "jobs.work",
     ]
+
+
+BASE = ("models", "db", "errors", "status", "receipts", "config", "extensions", "schema")
+
+
+def layer_of(module: str) -> str | None:
+    """``base``, ``web`` or the feature package a ``tracker`` module belongs to."""
+    parts = module.split(".")
+    if parts[0] != "tracker" or len(parts) < 2:
+        return None
+    return "base" if parts[1] in BASE else parts[1]
+
+
+def reaches_up(layer: str, source: str) -> list[str]:
+    """What a module of ``layer`` imports from above it: the base imports only the base; what
+    every page shares (``web``) imports only the base and itself."""
+    allowed = {"base"} if layer == "base" else {"base", "web"}
+    return [
+        name
+        for name in imports_of(source)
+        if layer_of(name) is not None
+        and layer_of(name) not in allowed
+        and not (name == "tracker" or name.startswith("tracker.__"))
+    ]
+
+
+def test_the_base_and_the_shared_web_modules_know_no_feature() -> None:
+    found = {}
+    for path in (ROOT / "tracker").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        layer = layer_of(module)
+        if layer not in ("base", "web") or path.name == "__init__.py" and layer == "base":
+            continue
+        if bad := reaches_up(layer, path.read_text()):
+            found[str(path.relative_to(ROOT))] = bad
+    assert found == {}
+    # Control: a model that imports a feature, and a shared module that imports one, are caught.
+    assert reaches_up("base", "from tracker.requests import workflow\n") == [
+        "tracker.requests",
+        "tracker.requests.workflow",
+    ]
+    assert reaches_up("web", "from tracker.accounts.scope import Scope\n") == [
+        "tracker.accounts.scope",
+        "tracker.accounts.scope.Scope",
+    ]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.factories import csrf_token
 from tracker.db import make_engine
 from tracker.models import AuditEntry, Channel, OutboxMessage, Request
-from tracker.requests.status import Status
+from tracker.status import Status
 
 Flushing = Callable[[Session], bool]
 

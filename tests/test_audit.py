@@ -18,13 +18,12 @@ from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from jobs.commands import jobs as jobs_cli
-from tracker import schema
+from tracker import receipts, schema
 from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM
 from tracker.models import AuditEntry, utcnow
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 
 NIK = "3673015508900002"
 NAME = "Sulastri Wahyuningsih"

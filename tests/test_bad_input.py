@@ -25,7 +25,7 @@ from tracker.errors import MissingDetails
 from tracker.models import Closure, OpeningHours, PickupPoint, Request, StatusEvent, utcnow
 from tracker.places import pickup
 from tracker.requests import operations
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web import edge
 from tracker.web.arguments import UndeclaredArgument, declare
 from tracker.web.edge import CleanText, PersonName, QueryForm, Visible

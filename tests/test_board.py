@@ -18,7 +18,7 @@ from tracker.places import pickup
 from tracker.places.workdays import is_holiday
 from tracker.requests import operations
 from tracker.requests.operations import Collector
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.cache import worker_cache
 
 POINT = "srg-dinas"

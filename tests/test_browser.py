@@ -7,10 +7,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import screenshot_path
-from tracker import demo
+from tracker import demo, receipts
 from tracker.models import utcnow
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 
 pytestmark = pytest.mark.browser
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}

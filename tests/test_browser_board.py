@@ -17,7 +17,7 @@ from tests.conftest import screenshot_path
 from tests.factories import csrf_token
 from tracker.announcements import operations as announce
 from tracker.models import utcnow
-from tracker.requests.status import Status
+from tracker.status import Status
 
 pytestmark = pytest.mark.browser
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}

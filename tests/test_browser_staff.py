@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from tests.factories import PASSWORD
 from tests.test_browser import WCAG_AA
+from tracker import receipts
 from tracker.models import Handover, Request
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 
 pytestmark = pytest.mark.browser
 

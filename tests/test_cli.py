@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tracker import create_app
 from tracker.config import ConfigError, parse_bool
 from tracker.models import Request, StatusEvent
-from tracker.requests.status import Status
+from tracker.status import Status
 
 GROUPED = r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jobs.commands import jobs as jobs_cli
 from tests.factories import csrf_token, sign_in
 from tracker.models import OutboxMessage, OutboxStatus, Request
-from tracker.requests.status import Status
+from tracker.status import Status
 
 WIB = ZoneInfo("Asia/Jakarta")
 UTC = dt.UTC

@@ -11,7 +11,7 @@ from tracker.config import DEFAULTS
 from tracker.db import make_engine
 from tracker.models import Base, Request, utcnow
 from tracker.requests import operations
-from tracker.requests.status import Status
+from tracker.status import Status
 
 
 def test_the_migrations_make_exactly_the_models(app) -> None:

@@ -25,7 +25,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.requests import lifecycle
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.formatters import mask_name
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from tests.test_notify import ready_with_sms, sms_url
 from tracker.models import AnnouncementItem, Channel, OutboxMessage, OutboxStatus, utcnow
-from tracker.requests.status import Status
+from tracker.status import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.qr import decode_svg
+from tracker import receipts
 from tracker.models import Request
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 
 
 def visible_text(html: str) -> str:

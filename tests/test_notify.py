@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tracker.announcements import operations as announce
 from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
 from tracker.outbox import dispatch, operations, texts
-from tracker.requests.status import Status
+from tracker.status import Status
 
 MORNING_WIB = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # 08.00 WIB: the changes are made
 NOON_WIB = dt.datetime(2026, 12, 2, 5, 0, tzinfo=dt.UTC)  # 12.00 WIB

@@ -15,7 +15,7 @@ from tracker.errors import MessageMoveRefused
 from tracker.models import Channel, OutboxMessage, OutboxStatus
 from tracker.outbox import operations, texts
 from tracker.outbox.operations import TRANSITIONS
-from tracker.requests.status import Status
+from tracker.status import Status
 
 BASE_URL = "https://cek.example.go.id"
 # What the templates gave through Flask's render_template before the outbox had its own

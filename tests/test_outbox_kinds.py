@@ -20,7 +20,7 @@ from tracker import schema
 from tracker.models import Channel, OutboxMessage, OutboxStatus
 from tracker.outbox import dispatch, operations, texts
 from tracker.outbox.kinds import KINDS
-from tracker.requests.status import Status
+from tracker.status import Status
 
 NIGHT_WIB = dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.UTC)  # 23.00 WIB
 MORNING_AFTER = dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)  # 07.00 WIB, the next day

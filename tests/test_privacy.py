@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.qr import decode_svg
-from tracker import demo
+from tracker import demo, receipts
 from tracker.announcements import operations as announce
 from tracker.models import TIMEZONES, Office, PickupPoint, Request, utcnow
-from tracker.requests import receipts
-from tracker.requests.status import Status
 from tracker.statistics import figures as statistics
+from tracker.status import Status
 
 PEOPLE = [
     # name, NIK (woman: day of birth + 40), phone, e-mail, address, birth date

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker import receipts
 from tracker.errors import ReceiptMistyped
-from tracker.requests import receipts
 
 numbers = st.text(alphabet=receipts.ALPHABET, min_size=11, max_size=11).map(
     lambda body: body + receipts.check_character(body)

@@ -30,7 +30,7 @@ from tracker.models import (
 from tracker.outbox import texts
 from tracker.requests import operations
 from tracker.requests.operations import Collector
-from tracker.requests.status import Status
+from tracker.status import Status
 
 # A Monday morning in Serang (09:00 WIB): the office is open, whatever the real date.
 START = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)

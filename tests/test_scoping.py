@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import sign_in
+from tracker import receipts
 from tracker.accounts import scope
 from tracker.models import (
     Channel,
@@ -36,8 +37,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.places import pickup
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.arguments import declaration, field_names
 
 HOME, AWAY = "36.73", "36.02"

@@ -8,9 +8,8 @@ import pytest
 from werkzeug.routing import Rule
 
 from tests.factories import sign_in
-from tracker import create_app
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker import create_app, receipts
+from tracker.status import Status
 
 # What ``tracker.security`` promises on every answer, written out here so that a header
 # dropped from the code is missed by this test rather than dropped from it too.

@@ -21,7 +21,7 @@ from tracker.models import (
     OutboxStatus,
     PickupPoint,
 )
-from tracker.requests.status import Status
+from tracker.status import Status
 
 OPERATOR, SUPERVISOR, ADMIN = "operator", "supervisor", "admin"
 RANK = {OPERATOR: 0, SUPERVISOR: 1, ADMIN: 2}

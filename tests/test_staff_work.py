@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import csrf_token
+from tracker import receipts
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM, Actor
 from tracker.config import DEFAULTS
@@ -18,9 +19,9 @@ from tracker.counter import batch
 from tracker.intake import nik
 from tracker.models import AuditEntry, Closure, Handover, PickupPoint, Request, StatusEvent, utcnow
 from tracker.places import pickup
-from tracker.requests import operations, receipts
+from tracker.requests import operations
 from tracker.requests.operations import Collector
-from tracker.requests.status import Status
+from tracker.status import Status
 
 NIK_WOMAN = "3673015212900003"  # born 12 December 1990, a woman (52 = 12 + 40)
 

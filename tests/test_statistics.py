@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from jobs.commands import jobs as jobs_cli
 from tracker.models import DailyFigure, Office, Request, Service, utcnow
-from tracker.requests.receipts import format_grouped
-from tracker.requests.status import Status
+from tracker.receipts import format_grouped
 from tracker.statistics import figures as statistics
 from tracker.statistics.figures import Period, percentile
+from tracker.status import Status
 from tracker.web.formatters import format_percent
 
 S = Status

@@ -22,7 +22,7 @@ from tracker.db import ReadOnlyUnit, get_session, writes
 from tracker.models import AuditEntry, Request, utcnow
 from tracker.places import pickup
 from tracker.requests import lifecycle
-from tracker.requests.status import Status
+from tracker.status import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,8 +12,8 @@ from tracker.models import Request, StatusEvent, utcnow
 from tracker.places import pickup
 from tracker.requests import operations
 from tracker.requests.operations import Placement
-from tracker.requests.status import ENDED, FINISHED, OPEN, Status
 from tracker.requests.workflow import TRANSITIONS
+from tracker.status import ENDED, FINISHED, OPEN, Status
 
 TERMINAL = {Status.COLLECTED, Status.DELIVERED, Status.REJECTED, Status.CANCELLED}
 

@@ -19,9 +19,9 @@ from werkzeug.serving import run_simple
 from tracker import cli_staff, demo, schema
 from tracker.db import get_engine, unit_of_work
 from tracker.models import TIMEZONES, utcnow
-from tracker.requests.receipts import format_grouped
-from tracker.requests.status import Status
+from tracker.receipts import format_grouped
 from tracker.statistics import figures as statistics
+from tracker.status import Status
 
 
 def register(app: Flask) -> None:

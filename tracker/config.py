@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
@@ -178,8 +182,6 @@ def derived_audit_key(secret_key: str) -> str:
 
 def check_quiet_hours(raw: str) -> None:
     """Refuse a ``NOTIFY_QUIET_HOURS`` that is neither empty nor ``HH:MM-HH:MM``."""
-    from tracker.outbox.dispatch import QuietHours
-
     try:
         QuietHours.parse(raw)
     except ValueError as error:
@@ -195,3 +197,42 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+QUIET_FORMAT = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """When SMS and WhatsApp wait, in office time: from ``start`` until ``end`` (which may be
+    on the next day)."""
+
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """``"21:00-07:00"``; an empty text means none. ValueError for anything else."""
+        if not text.strip():
+            return None
+        matched = QUIET_FORMAT.fullmatch(text.strip())
+        if matched is None:
+            raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+        start_h, start_m, end_h, end_m = (int(part) for part in matched.groups())
+        found = cls(dt.time(start_h, start_m), dt.time(end_h, end_m))  # ValueError past 23:59
+        if found.start == found.end:
+            raise ValueError(f"{text!r} starts and ends at the same time")
+        return found
+
+    def covers(self, clock: dt.time) -> bool:
+        if self.start < self.end:
+            return self.start <= clock < self.end
+        return clock >= self.start or clock < self.end
+
+    def end_after(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+        """The end of the quiet hours that ``now`` falls in, in UTC."""
+        there = now.astimezone(zone)
+        day = there.date()
+        if self.start > self.end and there.time() >= self.start:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.end, zone).astimezone(dt.UTC)

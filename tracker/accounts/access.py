@@ -14,7 +14,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker import db
+from tracker import db, receipts
 from tracker.accounts import scope
 from tracker.accounts.scope import Scope
 from tracker.audit import trail as audit
@@ -23,7 +23,6 @@ from tracker.db import get_session
 from tracker.errors import RequestNotFound
 from tracker.extensions import login_manager
 from tracker.models import PickupPoint, Request, Role, StaffAccount, utcnow
-from tracker.requests import receipts
 from tracker.web.arguments import query
 from tracker.web.forms import OfficeQuery
 

@@ -27,7 +27,7 @@ from tracker.models import (
     Request,
 )
 from tracker.outbox import operations as outbox
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.formatters import mask_name
 
 CHUNK = 900  # ids per IN (...) list, under SQLite's variable limit

@@ -14,7 +14,7 @@ from flask_babel import force_locale, gettext, ngettext
 from tracker.board.queries import Board, Ticker
 from tracker.models import TIMEZONES, Announcement, PickupPoint
 from tracker.requests.public import Place, PublicStatus
-from tracker.requests.status import LABELS, NEXT_STEPS, Status
+from tracker.status import LABELS, NEXT_STEPS, Status
 from tracker.web.formatters import mask_name
 
 

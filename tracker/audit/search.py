@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from tracker import receipts
 from tracker.audit import trail as audit
 from tracker.errors import ReceiptMistyped
 from tracker.intake import nik
 from tracker.models import AuditEntry, Request
-from tracker.requests import receipts
 
 
 def normalise_name(text: str) -> str:

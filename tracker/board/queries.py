@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from tracker.errors import PointNotFound
 from tracker.models import Announcement, AnnouncementItem, PickupPoint, Request, Service
 from tracker.places.pickup import hours_on
-from tracker.requests.status import Status
+from tracker.status import Status
 
 TICKER_NUMBERS = 40  # pickup numbers read out in the ticker
 

@@ -11,14 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker import receipts
 from tracker.accounts import scope
 from tracker.audit.trail import Actor
 from tracker.errors import MissingDetails, ReceiptMistyped
 from tracker.models import PickupPoint, Request, StaffAccount
-from tracker.requests import operations, receipts
+from tracker.requests import operations
 from tracker.requests.operations import Placement
-from tracker.requests.status import Status
 from tracker.requests.workflow import TRANSITIONS
+from tracker.status import Status
 
 # Moves a batch may make: none of them needs a reason the citizen reads.
 BATCH_MOVES = (Status.VERIFYING, Status.PROCESSING, Status.READY)

@@ -14,8 +14,8 @@ from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.errors import CannotCall
 from tracker.models import Request
-from tracker.requests.status import Status
 from tracker.requests.workflow import check_version
+from tracker.status import Status
 
 
 def call(

@@ -24,7 +24,7 @@ from tracker.models import CollectorKind, PickupPoint, Request, utcnow
 from tracker.places import pickup
 from tracker.requests import operations
 from tracker.requests.operations import Collector
-from tracker.requests.status import N_, Status
+from tracker.status import N_, Status
 from tracker.web.arguments import declare, query
 from tracker.web.forms import (
     BatchCheckQuery,

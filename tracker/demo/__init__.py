@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from tracker import receipts
 from tracker.db import bulk_insert
 from tracker.demo import data
 from tracker.models import (
@@ -33,8 +34,7 @@ from tracker.models import (
 )
 from tracker.places.pickup import Window, next_window
 from tracker.places.workdays import add_working_days, is_working_day
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 
 S = Status
 BATCH = 20_000

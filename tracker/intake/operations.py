@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import receipts
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.models import Office, Request, Service, StatusEvent
 from tracker.places.workdays import add_working_days
-from tracker.requests import receipts
-from tracker.requests.status import Status
 from tracker.requests.workflow import OPEN_ENDED
+from tracker.status import Status
 
 RECEIPT_ATTEMPTS = 5
 

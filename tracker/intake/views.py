@@ -16,7 +16,7 @@ from tracker.db import get_session
 from tracker.intake import checks, nik, operations
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
 from tracker.places import pickup
-from tracker.requests.status import N_
+from tracker.status import N_
 from tracker.web.arguments import declare
 from tracker.web.forms import IntakeForm, options
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, UTCDateTime, text_enum, utcnow
 from tracker.models.places import Office, PickupPoint, Service
-from tracker.requests.status import Status
+from tracker.status import Status
 
 
 class Channel(enum.StrEnum):

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -30,6 +28,7 @@ from zoneinfo import ZoneInfo
 import apprise
 from sqlalchemy.orm import Session
 
+from tracker.config import QuietHours
 from tracker.db import unit_of_work
 from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
 from tracker.outbox import operations as outbox
@@ -44,43 +43,6 @@ CHANNEL_SETTINGS = {
     Channel.EMAIL: "NOTIFY_EMAIL_URL",
 }
 QUIET_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
-QUIET_FORMAT = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """When SMS and WhatsApp wait, in office time: from ``start`` until ``end`` (which may be
-    on the next day)."""
-
-    start: dt.time
-    end: dt.time
-
-    @classmethod
-    def parse(cls, text: str) -> QuietHours | None:
-        """``"21:00-07:00"``; an empty text means none. ValueError for anything else."""
-        if not text.strip():
-            return None
-        matched = QUIET_FORMAT.fullmatch(text.strip())
-        if matched is None:
-            raise ValueError(f"{text!r} is not HH:MM-HH:MM")
-        start_h, start_m, end_h, end_m = (int(part) for part in matched.groups())
-        found = cls(dt.time(start_h, start_m), dt.time(end_h, end_m))  # ValueError past 23:59
-        if found.start == found.end:
-            raise ValueError(f"{text!r} starts and ends at the same time")
-        return found
-
-    def covers(self, clock: dt.time) -> bool:
-        if self.start < self.end:
-            return self.start <= clock < self.end
-        return clock >= self.start or clock < self.end
-
-    def end_after(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-        """The end of the quiet hours that ``now`` falls in, in UTC."""
-        there = now.astimezone(zone)
-        day = there.date()
-        if self.start > self.end and there.time() >= self.start:
-            day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, self.end, zone).astimezone(dt.UTC)
 
 
 def dispatch(config: Mapping[str, Any], now: dt.datetime) -> Counter:

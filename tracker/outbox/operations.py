@@ -36,7 +36,7 @@ from tracker.errors import MessageMoveRefused
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 from tracker.outbox.kinds import KINDS
 from tracker.outbox.texts import Text
-from tracker.requests.status import Status
+from tracker.status import Status
 
 HELD, PENDING, SENDING = OutboxStatus.HELD, OutboxStatus.PENDING, OutboxStatus.SENDING
 SENT, DEAD, CANCELLED = OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.CANCELLED

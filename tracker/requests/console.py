@@ -23,7 +23,7 @@ from tracker.places import pickup
 from tracker.requests import operations, public, workflow
 from tracker.requests import queries as queues
 from tracker.requests.operations import Courier
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.arguments import declare, query
 from tracker.web.edge import PaperQuery
 from tracker.web.forms import MoveForm, OfficeQuery, PageQuery, SearchQuery, options

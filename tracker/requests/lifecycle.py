@@ -17,7 +17,7 @@ from tracker.audit.trail import SYSTEM
 from tracker.models import Handover, Office, Request, StatusEvent
 from tracker.outbox import operations as outbox
 from tracker.requests import operations
-from tracker.requests.status import ENDED, OPEN, Status
+from tracker.status import ENDED, OPEN, Status
 from tracker.web.formatters import mask_name
 
 

@@ -38,8 +38,8 @@ from tracker.models import CollectorKind, Handover, Office, PickupPoint, Request
 from tracker.outbox import operations as outbox
 from tracker.places import pickup
 from tracker.places.pickup import Window
-from tracker.requests.status import Status
 from tracker.requests.workflow import check_version, conflict, find_move
+from tracker.status import Status
 from tracker.web.edge import visible
 
 S = Status

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, select
 
+from tracker import receipts
 from tracker.db import PreparedQuery
 from tracker.errors import RequestNotFound
 from tracker.models import Office, OpeningHours, PickupPoint, Request, Service, StatusEvent
-from tracker.requests import receipts
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.formatters import mask_name
 
 

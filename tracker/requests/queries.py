@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker import receipts
 from tracker.accounts.scope import Scope
 from tracker.errors import ReceiptMistyped
 from tracker.intake import nik
 from tracker.models import Office, Request
-from tracker.requests import receipts
-from tracker.requests.status import OPEN, Status
+from tracker.status import OPEN, Status
 
 PAGE = 50
 SEARCH_LIMIT = 100

@@ -19,12 +19,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
+from tracker import receipts
 from tracker.db import get_engine, get_session
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import csrf, lookup_rate
 from tracker.models import utcnow
 from tracker.outbox import operations as outbox
-from tracker.requests import calendar, public, receipts
+from tracker.requests import calendar, public
 from tracker.web.arguments import declare, query
 from tracker.web.edge import CleanText, PaperQuery, QueryForm
 from tracker.web.wording import explain

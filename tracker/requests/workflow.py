@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tracker.errors import ConflictError, TransitionError
 from tracker.models import Request
-from tracker.requests.status import Status
+from tracker.status import Status
 
 S = Status
 

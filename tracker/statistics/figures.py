@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker.models import DailyFigure, Office, Request, Service, StatusEvent
 from tracker.places.workdays import working_days_between
-from tracker.requests.status import OPEN, Status
+from tracker.status import OPEN, Status
 
 OVERLAP_DAYS = 2  # days recomputed again on every run, for events recorded late
 MAX_DAYS_BACK = 400  # the furthest a roll-up reaches back, however long it was not run

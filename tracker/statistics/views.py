@@ -33,7 +33,6 @@ from wtforms.validators import Length, Optional
 from tracker.db import get_session
 from tracker.errors import QueryError
 from tracker.models import Office, utcnow
-from tracker.requests.status import N_
 from tracker.statistics import charts
 from tracker.statistics.figures import (
     DEFAULT_WEEKS,
@@ -46,6 +45,7 @@ from tracker.statistics.figures import (
     Week,
     gather,
 )
+from tracker.status import N_
 from tracker.web.arguments import declare, query
 from tracker.web.cache import Kept, worker_cache
 from tracker.web.edge import CleanText, QueryForm

@@ -17,7 +17,7 @@ from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 
 from tracker.models import TIMEZONES
-from tracker.requests.receipts import format_grouped
+from tracker.receipts import format_grouped
 
 
 def _locale() -> str:

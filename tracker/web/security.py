@@ -9,8 +9,8 @@ import re
 
 from flask import Flask, Response, request
 
+from tracker import receipts
 from tracker.errors import ReceiptMistyped
-from tracker.requests import receipts
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -17,7 +17,7 @@ from tracker.errors import (
     RequestNotFound,
     TransitionError,
 )
-from tracker.requests.status import Status
+from tracker.status import Status
 from tracker.web.formatters import format_moment
 
 
