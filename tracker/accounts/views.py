@@ -25,13 +25,14 @@ from tracker.accounts.access import (
     refuse_apart,
     roles,
 )
+from tracker.accounts.forms import LoginForm, LoginQuery
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.db import get_session
 from tracker.extensions import RateRule, rate_limited
 from tracker.models import StaffAccount, utcnow
 from tracker.web.arguments import declare, query
-from tracker.web.forms import ButtonForm, LoginForm, LoginQuery
+from tracker.web.forms import ButtonForm
 
 FAILED = 401
 SAFE_PATH = re.compile(r"/staff[!-~]*")  # printable ASCII, no space or control character

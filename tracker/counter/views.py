@@ -18,6 +18,7 @@ from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.counter import batch
 from tracker.counter import operations as counter
+from tracker.counter.forms import BatchCheckQuery, BatchForm, CallForm, HandoverForm, ReceiptQuery
 from tracker.db import discard, get_session, writes
 from tracker.errors import DomainError, ReceiptError
 from tracker.models import CollectorKind, PickupPoint, Request, utcnow
@@ -26,14 +27,7 @@ from tracker.requests import operations
 from tracker.requests.operations import Collector
 from tracker.status import N_, Status
 from tracker.web.arguments import declare, query
-from tracker.web.forms import (
-    BatchCheckQuery,
-    BatchForm,
-    CallForm,
-    HandoverForm,
-    ReceiptQuery,
-    options,
-)
+from tracker.web.forms import options
 from tracker.web.wording import explain, status_label
 
 

@@ -14,11 +14,12 @@ from werkzeug.wrappers import Response
 from tracker.accounts.access import ANYONE, acting, bp, roles
 from tracker.db import get_session
 from tracker.intake import checks, nik, operations
+from tracker.intake.forms import IntakeForm
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
 from tracker.places import pickup
 from tracker.status import N_
 from tracker.web.arguments import declare
-from tracker.web.forms import IntakeForm, options
+from tracker.web.forms import options
 
 NIK_PROBLEMS = {
     "length": N_("A NIK has 16 digits."),

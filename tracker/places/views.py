@@ -16,15 +16,9 @@ from tracker.audit import trail as audit
 from tracker.db import discard, get_session
 from tracker.models import Closure, PickupPoint, utcnow
 from tracker.places import pickup
+from tracker.places.forms import PERIODS_PER_DAY, ClosureForm, CountersForm, HoursForm, VisitForm
 from tracker.web.arguments import declare
-from tracker.web.forms import (
-    PERIODS_PER_DAY,
-    ButtonForm,
-    ClosureForm,
-    CountersForm,
-    HoursForm,
-    VisitForm,
-)
+from tracker.web.forms import ButtonForm
 
 
 def _hours_form(point: PickupPoint) -> HoursForm:

@@ -22,11 +22,12 @@ from tracker.models import Office, PickupPoint, Request, utcnow
 from tracker.places import pickup
 from tracker.requests import operations, public, workflow
 from tracker.requests import queries as queues
+from tracker.requests.forms import MoveForm, SearchQuery
 from tracker.requests.operations import Courier
 from tracker.status import Status
 from tracker.web.arguments import declare, query
 from tracker.web.edge import PaperQuery
-from tracker.web.forms import MoveForm, OfficeQuery, PageQuery, SearchQuery, options
+from tracker.web.forms import OfficeQuery, PageQuery, options
 from tracker.web.wording import explain
 
 
