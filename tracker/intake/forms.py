@@ -23,8 +23,13 @@ from tracker.web.edge import (
 from tracker.web.forms import options
 
 
+def optional_id(value: object) -> int | None:
+    """A select's value as an id; the empty first choice ("choose …") is None."""
+    return None if value in ("", None) else int(value)  # type: ignore[arg-type]
+
+
 class IntakeForm(Form):
-    service = SelectField(_l("Service"), coerce=int, validators=[Required()])
+    service = SelectField(_l("Service"), coerce=optional_id, validators=[Required()])
     applicant_name = StringField(
         _l("Applicant's full name"), [CleanText(), Visible(), PersonName()]
     )

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,10 +33,13 @@ NIK_PROBLEMS = {
 
 
 def _form(office: Office, now: dt.datetime) -> IntakeForm:
+    """The intake form with no service chosen: the clerk picks it, in the reader's language."""
     db = get_session()
     form = IntakeForm()
-    services = db.scalars(select(Service).order_by(Service.name_id))
-    form.service.choices = options((s.id, s.name_id) for s in services)
+    english = str(get_locale()) == "en"
+    services = db.scalars(select(Service).order_by(Service.name_en if english else Service.name_id))
+    names = ((s.id, s.name_en if english else s.name_id) for s in services)
+    form.service.choices = options([("", _("Choose the service")), *names])
     points = pickup.choices(db, office.id, now)
     form.point.choices = options((p.id, p.name) for p in points if not p.is_visit)
     return form
@@ -48,10 +52,12 @@ def intake_page() -> Response | tuple[str, int] | str:
     now = utcnow()
     office = current_user.office
     form = _form(office, now)
-    if not form.validate_on_submit():
-        return render_template("staff/intake.html", form=form), 400 if form.is_submitted() else 200
+    if not form.is_submitted():
+        return render_template("staff/intake.html", form=form)
+    valid = form.validate_on_submit()
+    # Every error at once: the intake's own checks run even when a field was refused.
     details = _details(form, now.astimezone(ZoneInfo(office.timezone)).date())
-    if details is None:
+    if not valid or details is None:
         return render_template("staff/intake.html", form=form), 400
     db = get_session()
     service = db.get(Service, form.service.data)
@@ -68,21 +74,23 @@ def _details(form: IntakeForm, today: dt.date) -> dict | None:
     """The request's columns from a valid form, or None with the field errors set; ``today``
     is the office's date, which a NIK's birth date may not pass."""
     checked = nik.check(form.nik.data or "", today)
-    if not checked.ok:
+    if not checked.ok and not form.nik.errors:
         form.nik.errors.append(_(NIK_PROBLEMS[checked.reason]))
     phone = checks.normalise_phone(form.phone.data or "") if form.phone.data else None
-    if form.phone.data and phone is None:
+    if form.phone.data and phone is None and not form.phone.errors:
         form.phone.errors.append(_("Type a mobile number such as 0812 3456 7890."))
     email = (form.email.data or "").strip() or None
-    channel = Channel(form.channel.data) if form.consent_notify.data else None
+    chosen = form.channel.data if form.channel.data in {c.value for c in Channel} else None
+    channel = Channel(chosen) if form.consent_notify.data and chosen else None
     if channel in (Channel.WHATSAPP, Channel.SMS) and phone is None:
         form.phone.errors.append(_("WhatsApp and SMS need a mobile number."))
-    if channel == Channel.EMAIL and email is None:
+    if channel == Channel.EMAIL and email is None and not form.email.errors:
         form.email.errors.append(_("E-mail notifications need an e-mail address."))
     delivery = form.handover.data == "delivery"
     if delivery and not (form.address.data or "").strip():
         form.address.errors.append(_("Delivery needs an address."))
-    point = get_session().get(PickupPoint, form.point.data) if form.point.data else None
+    wanted = form.point.data if form.point.data and not form.point.errors else None
+    point = get_session().get(PickupPoint, wanted) if wanted else None
     if any(field.errors for field in form):
         return None
     return {
