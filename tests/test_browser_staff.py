@@ -69,8 +69,11 @@ def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_req
     receipt = page.url.split("/r/")[1].split("/")[0]
     assert receipts.format_grouped(receipt) in page.locator(".receipt-number").inner_text()
     assert page.locator("img.receipt-qr").evaluate("i => i.naturalWidth") > 0
+    no_violations(page)  # the counter's receipt page, in the console
+    assert page.evaluate("document.activeElement.hasAttribute('data-print')")  # Enter prints
     page.emulate_media(media="print")
-    assert page.locator(".paper").is_hidden()
+    assert page.locator(".paper").is_hidden() and page.locator(".actions").is_hidden()
+    assert page.locator(".staff-header").is_hidden()
     page.emulate_media(media="screen")
 
     # A pile of 20 finished documents scanned (the scanner types the QR's address + Enter).

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.factories import csrf_token
+from tests.factories import csrf_token, sign_in
 from tracker.models import Request, Service
 
 
@@ -70,3 +70,27 @@ def test_services_are_named_in_the_readers_language(client, operator, session) -
     # Control: in Indonesian, the Indonesian name.
     indonesian = client.get("/staff/intake?lang=id").get_data(as_text=True)
     assert f">{kk.name_id}<" in indonesian
+
+
+def test_saving_lands_on_the_counters_receipt_page(client, operator, session) -> None:
+    kk = session.scalars(select(Service).where(Service.code == "kk")).one()
+    saved = intake(client, service=str(kk.id), applicant_name="Siti Rahmawati",
+                   nik="3673015505900002", phone="081234567890")  # fmt: skip
+    assert saved.status_code == 303 and saved.location.endswith("/receipt")
+    page = client.get(saved.location).get_data(as_text=True)
+    assert "data-print" in page and "Cetak tanda terima" in page  # a print button
+    assert 'href="/staff/intake">Pemohon berikutnya</a>' in page  # and the next applicant
+    assert "/staff/logout" in page  # still in the console
+    assert 'class="receipt-number"' in page  # and the receipt itself
+
+
+def test_the_desk_keeps_the_paper_it_chose(app, client, operator, make_request) -> None:
+    request = make_request()
+    receipt_page = f"/staff/r/{request.receipt}/receipt"
+    assert "print-a5.css" in client.get(receipt_page).get_data(as_text=True)
+    assert "print-80mm.css" in client.get(receipt_page + "?paper=80mm").get_data(as_text=True)
+    assert "print-80mm.css" in client.get(receipt_page).get_data(as_text=True)  # kept
+    # Control: another desk (another browser) still prints on A5.
+    other = app.test_client()
+    assert sign_in(other, operator.username).status_code == 303
+    assert "print-a5.css" in other.get(receipt_page).get_data(as_text=True)

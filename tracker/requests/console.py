@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,6 +38,9 @@ from tracker.web.arguments import declare, query
 from tracker.web.edge import PaperQuery
 from tracker.web.forms import OfficeQuery, PageQuery, options
 from tracker.web.wording import explain
+
+PAPERS = ("a5", "80mm", "58mm")
+PAPER_COOKIE = "receipt_paper"
 
 
 def point_choices(request: Request, now: dt.datetime) -> list[PickupPoint]:
@@ -109,11 +121,21 @@ def _refused(
 @bp.get("/r/<receipt>/receipt")
 @roles(*ANYONE)
 @declare(query=PaperQuery)
-def printable(receipt: str) -> str:
+def printable(receipt: str) -> Response:
+    """The receipt at the counter: a print button, the paper this desk chose last (kept in a
+    cookie of the console), and the way to the next applicant."""
     found = find_request(receipt)
-    return render_template(
-        "lookup/receipt.html", s=public.lookup(get_engine(), found.receipt, utcnow())
-    )
+    asked = query(PaperQuery).paper.data
+    kept = request.cookies.get(PAPER_COOKIE)
+    paper = asked if asked in PAPERS else kept if kept in PAPERS else PAPERS[0]
+    shown = public.lookup(get_engine(), found.receipt, utcnow())
+    page = make_response(render_template("staff/receipt.html", s=shown, paper=paper))
+    if asked in PAPERS:
+        page.set_cookie(
+            PAPER_COOKIE, paper, max_age=365 * 24 * 3600, path="/staff", samesite="Lax",
+            httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )  # fmt: skip
+    return page
 
 
 def _offices() -> list[Office]:
