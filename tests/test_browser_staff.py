@@ -138,3 +138,40 @@ def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_req
     assert "/staff/login" in stolen.url
     thief.close()
     assert session.scalars(select(Request).where(Request.receipt == receipt)).one()
+
+
+def test_intake_fits_a_counter_screen(browser, live_server, make_account, session):
+    """The common case (one applicant, WhatsApp, pickup at this office) at 1366×768: every
+    field and the save button on the screen without scrolling, each radio beside its label,
+    and the receipt page after it."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, live_server, make_account("operator").username)
+        page.goto(live_server + "/staff/intake")
+        save = page.locator("form.intake button[type=submit]")
+        box = save.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 768, box
+        for option in page.locator(".radios .option").all():
+            radio = option.locator("input").bounding_box()
+            label = option.locator("label").bounding_box()
+            assert (
+                radio
+                and label
+                and abs((radio["y"] + radio["height"] / 2) - (label["y"] + label["height"] / 2))
+                < label["height"] / 2
+            ), option.inner_text()
+        assert "Diantar ke alamat" in page.locator("form.intake").inner_text()
+        page.select_option("#service", label="Kartu Keluarga")
+        page.fill("#applicant_name", "Siti Rahmawati")
+        page.fill("#nik", "3673015212900003")
+        page.fill("#phone", "0812 3456 7890")
+        page.check("#consent_notify")
+        assert page.evaluate("window.scrollY") == 0
+        save.click()
+        page.wait_for_url("**/staff/r/*/receipt")
+        assert page.locator("[data-print]").is_visible()
+        no_violations(page)
+    finally:
+        context.close()

@@ -54,7 +54,10 @@ class IntakeForm(Form):
     handover = RadioField(
         _l("How the document is received"),
         choices=options(
-            [("pickup", _l("Collected at a pickup point")), ("delivery", _l("Delivered"))]
+            [
+                ("pickup", _l("Collected at a pickup point")),
+                ("delivery", _l("Delivered to an address")),
+            ]
         ),
         default="pickup",
     )
