@@ -88,7 +88,12 @@ def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_req
     scan.type(waiting.receipt)  # already ready: cannot be marked ready again
     scan.press("Enter")
     page.locator("#scanned li.line-not_allowed").wait_for()
+    scan.type(pile[0].receipt)  # scanned twice: the repeat is dropped, with a note
+    scan.press("Enter")
+    page.locator("#scanned li.line-repeated").wait_for()
     assert page.locator("#scanned li.line-ok").count() == 20
+    assert page.locator("#receipts").input_value().split().count(pile[0].receipt) == 1
+    no_violations(page)
     page.locator("#batch button[type=submit]").click()
     page.wait_for_url(live_server + "/staff/batch")
     assert "20" in page.locator(".notice").inner_text()

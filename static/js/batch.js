@@ -11,6 +11,7 @@
   var to = document.getElementById("to");
   var point = document.getElementById("point");
   var fine = 0, wrong = 0;
+  var taken = {};  // receipts already in the list: a second scan is dropped, with a note
   scan.closest(".field").hidden = false;
 
   function show(result) {
@@ -18,7 +19,13 @@
     item.className = "line-" + result.state;
     item.textContent = (result.receipt || result.typed) + " — " + result.message;
     list.insertBefore(item, list.firstChild);
+    if (result.state === "ok" && taken[result.receipt]) {
+      item.className = "line-repeated";
+      item.textContent = result.receipt + " — " + form.dataset.repeated;
+      return;
+    }
     if (result.state === "ok") {
+      taken[result.receipt] = true;
       fine += 1;
       receipts.value += (receipts.value && !receipts.value.endsWith("\n") ? "\n" : "") + result.receipt + "\n";
     } else {

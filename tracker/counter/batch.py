@@ -1,5 +1,6 @@
 """Moving a pile of requests at once: a scanned or pasted list is checked line by line, then
-moved in one transaction, all or nothing."""
+moved in one transaction, all or nothing. A receipt scanned twice is not a problem: the
+repeat is dropped, with a note."""
 
 from __future__ import annotations
 
@@ -46,6 +47,15 @@ class Line:
     @property
     def ok(self) -> bool:
         return self.state == OK
+
+    @property
+    def dropped(self) -> bool:
+        """A repeat of a line above: left out, and told, but it stops nothing."""
+        return self.state == REPEATED
+
+    @property
+    def blocks(self) -> bool:
+        return not (self.ok or self.dropped)
 
 
 def lines_of(text: str) -> list[str]:
@@ -120,19 +130,20 @@ def move(
     config: Mapping[str, Any],
     point: PickupPoint | None = None,
 ) -> list[Line]:
-    """Check the lines again and, when every one is fine, move them all in the caller's unit
-    of work, each through ``move`` (ready ones with one block of pickup numbers). Returns the
-    lines; nothing moves if one is not ok."""
+    """Check the lines again and, when none of them blocks, move them all in the caller's unit
+    of work, each through ``move`` (ready ones with one block of pickup numbers); repeats are
+    dropped. Returns the lines; nothing moves if one blocks."""
     if to == Status.READY and point is None:
         raise MissingDetails(missing="point", to=to)
     lines = check(session, account, typed, to, point)
-    if not lines or not all(line.ok for line in lines):
+    if not lines or any(line.blocks for line in lines):
         return lines
-    requests = _load(session, [line.receipt for line in lines])
-    placements: list[Placement | None] = [None] * len(lines)
+    moving = [line for line in lines if line.ok]
+    requests = _load(session, [line.receipt for line in moving])
+    placements: list[Placement | None] = [None] * len(moving)
     if to == Status.READY and point is not None:
-        placements = list(operations.ready_placements(session, point, len(lines), now, config))
-    for line, placement in zip(lines, placements, strict=True):
+        placements = list(operations.ready_placements(session, point, len(moving), now, config))
+    for line, placement in zip(moving, placements, strict=True):
         operations.move(
             session, requests[line.receipt], to, actor=actor, now=now, config=config,
             placement=placement, flush=False, batch=True,

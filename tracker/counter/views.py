@@ -208,11 +208,14 @@ def batch_move() -> Response | tuple[str, int]:
     except DomainError as error:
         discard()
         return render_template("staff/batch.html", form=form, lines=[], error=explain(error)), 400
-    if not all(line.ok for line in lines):
+    if any(line.blocks for line in lines):
         discard()
         _audit_refusals(lines, actor, now)
         shown = [describe(line) for line in lines]
         return render_template("staff/batch.html", form=form, lines=shown), 409
-    audit.record(db, "batch", actor=actor, at=now, to=to.value, count=len(lines))
-    flash(_("%(count)d requests moved to “%(status)s”.", count=len(lines), status=status_label(to)))
+    moved = sum(line.ok for line in lines)
+    audit.record(db, "batch", actor=actor, at=now, to=to.value, count=moved)
+    flash(_("%(count)d requests moved to “%(status)s”.", count=moved, status=status_label(to)))
+    if dropped := sum(line.dropped for line in lines):
+        flash(_("%(count)d repeated scans were dropped.", count=dropped))
     return redirect(url_for("staff.batch_page"), 303)
