@@ -108,6 +108,12 @@ def _state(
     return OK
 
 
+def moved(session: Session, numbers: list[str]) -> list[Request]:
+    """The requests a batch moved, in the order they were scanned (the printed list)."""
+    found = _load(session, numbers)
+    return [found[number] for number in numbers if number in found]
+
+
 def _load(session: Session, numbers: list[str]) -> dict[str, Request]:
     found: dict[str, Request] = {}
     for start in range(0, len(numbers), CHUNK):

@@ -213,9 +213,11 @@ def batch_move() -> Response | tuple[str, int]:
         _audit_refusals(lines, actor, now)
         shown = [describe(line) for line in lines]
         return render_template("staff/batch.html", form=form, lines=shown), 409
-    moved = sum(line.ok for line in lines)
-    audit.record(db, "batch", actor=actor, at=now, to=to.value, count=moved)
-    flash(_("%(count)d requests moved to “%(status)s”.", count=moved, status=status_label(to)))
+    moved = [line.receipt for line in lines if line.ok]
+    audit.record(db, "batch", actor=actor, at=now, to=to.value, count=len(moved))
+    flash(_("%(count)d requests moved to “%(status)s”.", count=len(moved), status=status_label(to)))
     if dropped := sum(line.dropped for line in lines):
         flash(_("%(count)d repeated scans were dropped.", count=dropped))
-    return redirect(url_for("staff.batch_page"), 303)
+    # The list to print and write on the documents: each receipt with its pickup number.
+    done = batch.moved(db, moved)
+    return render_template("staff/batch_done.html", done=done, to=to)
