@@ -164,3 +164,16 @@ def test_collector_problems_lists_them_all(make_request) -> None:
     checked = Collector(CollectorKind.SELF, id_checked=True)
     assert collector_problems(ready, checked) == []
     assert collector_problems(ready, None) == ["handover"]
+
+
+def test_an_admin_finds_in_every_office_or_the_chosen_one(
+    client, make_account, make_request
+) -> None:
+    here = make_request(Status.READY, nik=NIK_ELSEWHERE)
+    away = make_request(Status.READY, office="36.02", nik=NIK_ELSEWHERE)
+    admin = make_account("admin")
+    assert sign_in(client, admin.username).status_code == 303
+    status, page = counter(client, NIK_ELSEWHERE)
+    assert "2 documents match" in page
+    status, page = counter(client, NIK_ELSEWHERE, office=away.office_id)
+    assert opened(page, away) and receipts.format_grouped(here.receipt) not in page
