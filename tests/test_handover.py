@@ -102,6 +102,11 @@ def test_a_name_lists_every_candidate(app, client, operator, make_request, sessi
     # Spaces do not count either: the name typed as one word finds the same two.
     status, page = counter(client, "sitirahmawati")
     assert "2 documents match" in page
+    # What waits comes first, before what was collected already.
+    collected = make_request(Status.COLLECTED, name="Siti Rahmawati")
+    page = counter(client, "Siti Rahmawati")[1]
+    assert "3 documents match" in page
+    assert page.index(second.receipt) < page.index(first.receipt) < page.index(collected.receipt)
 
 
 def test_another_offices_document_is_not_found(client, make_account, make_request, session) -> None:

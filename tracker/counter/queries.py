@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import receipts
@@ -83,7 +83,8 @@ def looks_like_a_name(text: str) -> bool:
 
 
 def find(session: Session, scope: Scope, typed: Typed) -> Found:
-    """The requests a pickup number, NIK or name finds within ``scope``."""
+    """The requests a pickup number, NIK or name finds within ``scope``: those that wait
+    first, then the newest."""
     query = select(Request)
     if typed.kind == PICKUP:
         query = query.join(PickupPoint, Request.pickup_point_id == PickupPoint.id).where(
@@ -103,7 +104,7 @@ def find(session: Session, scope: Scope, typed: Typed) -> Found:
     query = query.options(
         joinedload(Request.service), joinedload(Request.pickup_point), joinedload(Request.office)
     )
-    rows = session.scalars(
-        query.order_by(Request.created_at.desc(), Request.id.desc()).limit(LIMIT)
-    )
+    waiting_first = case((Request.status.in_(WAITING), 0), else_=1)
+    order = (waiting_first, Request.created_at.desc(), Request.id.desc())
+    rows = session.scalars(query.order_by(*order).limit(LIMIT))
     return Found(typed, list(rows.unique()))
