@@ -182,3 +182,31 @@ def test_intake_fits_a_counter_screen(browser, live_server, make_account, sessio
         no_violations(page)
     finally:
         context.close()
+
+
+def test_the_handover_finds_by_name_and_says_everything_missing(
+    desk, live_server, make_account, make_request, session
+):
+    page = desk
+    account = make_account("operator")
+    first = make_request(Status.READY, name="Siti Rahmawati")
+    second = make_request(Status.READY, name="Siti Rahmawati Putri", service="kk")
+    session.commit()
+    sign_in(page, live_server, account.username)
+    page.goto(live_server + "/staff/handover")
+    expect(page.locator("#no")).to_be_focused()
+    page.keyboard.type("siti rahmawati")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/handover?no=*")
+    rows = page.locator("table.candidates tbody tr")
+    expect(rows).to_have_count(2)
+    no_violations(page)
+    page.get_by_role("link", name=receipts.format_grouped(second.receipt)).click()
+    expect(page.locator(".pickup-number")).to_contain_text(second.pickup_number)
+    page.check("#collector-1")  # a representative, with nothing checked or written
+    page.locator(".handover button.primary").click()
+    expect(page.locator(".field-error")).to_have_count(4)
+    no_violations(page)
+    session.expire_all()
+    assert (first.status, second.status) == (Status.READY, Status.READY)
+    session.commit()

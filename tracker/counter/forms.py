@@ -69,6 +69,13 @@ class ReceiptQuery(QueryForm):
     no = StringField(_l("Receipt number"), [CleanText(), Optional(), Length(max=200)])
 
 
+class HandoverQuery(ReceiptQuery):
+    """``?no=``: a receipt (typed or scanned), a pickup number, an NIK or a name; an admin's
+    ``?office=``."""
+
+    office = IntegerField(_l("Office"), [Optional(), Bounded(1, LARGEST_ID)])
+
+
 class BatchCheckQuery(ReceiptQuery):
     to = StringField(_l("Move them to"), [CleanText(), Optional(), Length(max=20)])
     point = IntegerField(_l("Pickup point"), [Optional(), Bounded(1, LARGEST_ID)])

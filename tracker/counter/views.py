@@ -1,7 +1,8 @@
-"""The counter's pages: handover (find the document by its receipt, see what the collector
-must show, record who collected it), calling a document to a counter, and bulk moves by
-scanning (receipts scanned, as the QR's address or the number, or pasted, are checked line
-by line and then moved in one unit of work)."""
+"""The counter's pages: handover (find the document by its receipt, pickup number, NIK or
+name; see what the collector must show; record who collected it, or show every check still
+missing), calling a document to a counter, and bulk moves by scanning (receipts scanned, as
+the QR's address or the number, or pasted, are checked line by line and then moved in one
+unit of work)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker.accounts import scope
-from tracker.accounts.access import ANYONE, acting, bp, find_request, roles
+from tracker.accounts.access import ANYONE, acting, bp, current_scope, find_request, roles
+from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
+from tracker.audit.search import normalise_name
 from tracker.audit.trail import Actor
 from tracker.counter import batch
 from tracker.counter import operations as counter
-from tracker.counter.forms import BatchCheckQuery, BatchForm, CallForm, HandoverForm, ReceiptQuery
+from tracker.counter import queries as finding
+from tracker.counter.forms import BatchCheckQuery, BatchForm, CallForm, HandoverForm, HandoverQuery
 from tracker.db import discard, get_session, writes
-from tracker.errors import DomainError, ReceiptError
+from tracker.errors import DomainError, MissingDetails, ReceiptError, RequestNotFound
 from tracker.models import CollectorKind, PickupPoint, Request, utcnow
 from tracker.places import pickup
 from tracker.requests import operations
@@ -53,21 +57,66 @@ def _call_form(found: Request, submitted: bool) -> CallForm:
 
 @bp.get("/handover")
 @roles(*ANYONE)
-@declare(query=ReceiptQuery)
+@declare(query=HandoverQuery)
 @writes
 def handover_page() -> tuple[str, int] | str:
-    typed = (query(ReceiptQuery).no.data or "").strip()
-    if not typed:
+    """Find the document by receipt, pickup number, NIK or name: one opens, several are
+    listed, none is said so."""
+    args = query(HandoverQuery)
+    text = (args.no.data or "").strip()
+    if not text:
         return _page(None)
-    db = get_session()
+    typed = finding.read(text)
+    if typed.kind != finding.RECEIPT:
+        return _by_key(text, typed, args.office.data)
     try:
-        found = find_request(typed)
+        found = find_request(text)
+    except RequestNotFound as error:
+        if finding.looks_like_a_name(text):
+            return _by_key(
+                text, finding.Typed(finding.NAME, normalise_name(text)), args.office.data
+            )
+        return _page(None, error=explain(error), typed=text[:80]), error.status
     except ReceiptError as error:
-        return _page(None, error=explain(error), typed=typed[:80]), error.status
+        return _page(None, error=explain(error), typed=text[:80]), error.status
+    return _open(found)
+
+
+def _open(found: Request) -> str:
     audit.record(
-        db, "view_request", actor=acting(), at=utcnow(), target=found.receipt, at_counter=True
-    )
+        get_session(), "view_request", actor=acting(), at=utcnow(), target=found.receipt,
+        at_counter=True,
+    )  # fmt: skip
     return _page(found)
+
+
+def _by_key(text: str, typed: finding.Typed, office: int | None) -> str:
+    """The documents a pickup number, NIK or name finds; a search for an NIK or a name is
+    audited as the console's search is (its text kept only as a keyed hash)."""
+    db = get_session()
+    found = finding.find(db, current_scope(office), typed)
+    if typed.kind in (finding.NIK, finding.NAME):
+        key = current_app.config["AUDIT_HMAC_KEY"]
+        audit_search.record_search(db, text, found.rows, key=key, actor=acting(), at=utcnow())
+    if len(found.rows) == 1:
+        return _open(found.rows[0])
+    if not found.rows:
+        return _page(None, error=_nothing(typed), typed=text[:80])
+    return _page(None, candidates=found.rows, typed=text[:80])
+
+
+def _nothing(typed: finding.Typed) -> str:
+    """What was searched, when it found nothing."""
+    if typed.kind == finding.PICKUP:
+        return _(
+            "No document waiting at the pickup points you see has the pickup number %(number)s.",
+            number=typed.value,
+        )
+    if typed.kind == finding.NIK:
+        return _("No request in the offices you see has the NIK %(nik)s.", nik=typed.value)
+    return _(
+        "No request in the offices you see has a name containing “%(name)s”.", name=typed.value
+    )
 
 
 @bp.post("/call/<receipt>")
@@ -118,9 +167,38 @@ def hand_over(receipt: str) -> Response | tuple[str, int]:
         discard()
         fresh = find_request(receipt)
         form.version.data = fresh.version
-        return _page(fresh, form, error=explain(error)), error.status
+        return _page(fresh, form, error=_refusal(form, error)), error.status
     flash(_("Handed over: %(number)s is collected.", number=found.pickup_number or ""))
     return redirect(url_for("staff.handover_page"), 303)
+
+
+# Where each missing thing is shown on the handover form.
+_BESIDE = {
+    "id_checked": ("id_checked",),
+    "representative_not_allowed": ("collector",),
+    "representative": ("collector_name", "relation"),
+    "attorney": ("attorney_checked",),
+}
+
+
+def _refusal(form: HandoverForm, error: DomainError) -> str:
+    """Why "Mark collected" was refused: every missing thing beside its field at once, and
+    a line above the form that says so."""
+    problems = error.details.get("problems") if isinstance(error, MissingDetails) else None
+    if not problems:
+        return explain(error)
+    for code in problems:
+        names = _BESIDE.get(code, ())
+        if code == "representative":
+            names = tuple(n for n in names if not (form[n].data or "").strip()) or names
+        for name in names:
+            form[name].errors = [*form[name].errors, explain(MissingDetails(missing=code))]
+    if len(problems) == 1:
+        return _("The document was not handed over: see what is missing below.")
+    return _(
+        "The document was not handed over: %(count)d things to do, each shown below.",
+        count=len(problems),
+    )
 
 
 STATES = {

@@ -193,21 +193,31 @@ def return_placement(
     return Placement(pickup.next_window(main, now, config["RETURN_KEEP_OPEN_DAYS"]))
 
 
-def _check_collector(request: Request, collector: Collector | None) -> None:
-    to = S.COLLECTED
-    if collector is None:
-        raise MissingDetails(missing="handover", to=to)
-    if not collector.id_checked:
-        raise MissingDetails(missing="id_checked", to=to)
+def collector_problems(request: Request, collector: Collector | None) -> list[str]:
+    """Everything missing for ``collector`` to take ``request``, as ``MissingDetails`` codes
+    (``id_checked``, ``representative_not_allowed``, ``representative``, ``attorney``), all
+    at once so that the counter can show each beside its field; empty when nothing is."""
+    if collector is None or collector.kind not in (
+        CollectorKind.SELF,
+        CollectorKind.REPRESENTATIVE,
+    ):
+        return ["handover"]
+    problems = [] if collector.id_checked else ["id_checked"]
     if collector.kind == CollectorKind.REPRESENTATIVE:
         if not request.representative_allowed:
-            raise MissingDetails(missing="representative_not_allowed", to=to)
+            problems.append("representative_not_allowed")
         if not collector.name.strip() or not collector.relation.strip():
-            raise MissingDetails(missing="representative", to=to)
+            problems.append("representative")
         if not collector.attorney_checked:
-            raise MissingDetails(missing="attorney", to=to)
-    elif collector.kind != CollectorKind.SELF:
-        raise MissingDetails(missing="handover", to=to)
+            problems.append("attorney")
+    return problems
+
+
+def _check_collector(request: Request, collector: Collector | None) -> None:
+    """Raise MissingDetails for the first problem, with every problem in ``problems``."""
+    problems = collector_problems(request, collector)
+    if problems:
+        raise MissingDetails(missing=problems[0], problems=problems, to=S.COLLECTED)
 
 
 def _record(
