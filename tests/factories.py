@@ -32,6 +32,7 @@ FACTORY = Actor("factory")
 NOTES = {
     Status.NEEDS_FIX: "Foto kopi KK kurang jelas; bawa KK asli.",
     Status.REJECTED: "Data terdaftar di kabupaten lain.",
+    Status.CANCELLED: "Dibatalkan atas permintaan pemohon.",
 }
 
 
@@ -102,15 +103,15 @@ class RequestFactory:
         **kw: Any,
     ) -> None:
         """One step of the workflow, as staff would make it (a collection as a handover of the
-        document to the applicant)."""
+        document to the applicant, unless ``collector`` says who)."""
         at = at or utcnow()
         the_point = None
         if to == Status.READY:
             the_point = self.point(point) if point else request.office.points[0]
         handover: dict[str, Any] = {}
-        if to == Status.COLLECTED:
+        if to == Status.COLLECTED and "collector" not in kw:
             handover["collector"] = Collector(CollectorKind.SELF, id_checked=True)
-        elif to == Status.DELIVERING:
+        elif to == Status.DELIVERING and "courier" not in kw:
             handover["courier"] = Courier("Pos Indonesia", "P123")
         operations.move(
             self.session,

@@ -69,7 +69,12 @@ ENDPOINTS = [
         "move",
         "POST",
         "/staff/r/{spare}/move/cancelled",
-        form=(("cancelled-to", "cancelled"), ("cancelled-version", "{spare_version}")),
+        form=(
+            ("cancelled-to", "cancelled"),
+            ("cancelled-version", "{spare_version}"),
+            ("cancelled-public_note", "Dibatalkan atas permintaan pemohon."),
+            ("cancelled-confirm", "y"),
+        ),
     ),
     Endpoint(
         "batch",

@@ -39,6 +39,8 @@ def test_the_table_covers_every_status_and_every_one_is_reachable() -> None:
 def test_cancel_is_possible_from_every_open_state() -> None:
     for status in OPEN | {Status.READY, Status.RETURNED}:
         assert Status.CANCELLED in {m.to for m in TRANSITIONS[status]}
+    cancels = [m for moves in TRANSITIONS.values() for m in moves if m.to == Status.CANCELLED]
+    assert cancels and all(m.needs_reason for m in cancels)  # the citizen reads why
 
 
 def events_of(session, request: Request) -> list[tuple]:
@@ -98,8 +100,8 @@ def test_an_illegal_move_is_refused_and_changes_nothing(session, make_request, s
     assert (fresh.status, fresh.version, len(events_of(session, fresh))) == before
 
 
-@pytest.mark.parametrize("to", [Status.NEEDS_FIX, Status.REJECTED])
-def test_needs_fix_and_rejected_need_a_reason(session, make_request, to) -> None:
+@pytest.mark.parametrize("to", [Status.NEEDS_FIX, Status.REJECTED, Status.CANCELLED])
+def test_needs_fix_rejected_and_cancelled_need_a_reason(session, make_request, to) -> None:
     request = make_request(Status.VERIFYING)
     with pytest.raises(MissingDetails) as caught:
         operations.move(
@@ -189,8 +191,9 @@ def test_a_concurrent_write_without_expected_version_is_caught_at_flush(
     assert request.version == 2  # this session still holds what it read
     with pytest.raises(ConflictError) as caught:
         operations.move(
-            session, request, Status.CANCELLED, actor=Actor("op1"), now=utcnow(), config=DEFAULTS
-        )
+            session, request, Status.CANCELLED, actor=Actor("op1"), now=utcnow(), config=DEFAULTS,
+            public_note="Dibatalkan atas permintaan pemohon.",
+        )  # fmt: skip
     assert caught.value.details["changed_by"] is not None
     session.rollback()
     count = session.scalar(

@@ -28,10 +28,11 @@ from tracker.audit import trail as audit
 from tracker.db import discard, get_engine, get_session, writes
 from tracker.errors import ConflictError, DomainError, MissingDetails
 from tracker.models import Office, PickupPoint, Request, utcnow
+from tracker.outbox import queries as outbox_queries
 from tracker.places import pickup
 from tracker.requests import operations, public, workflow
 from tracker.requests import queries as queues
-from tracker.requests.forms import MoveForm, SearchQuery
+from tracker.requests.forms import CancelForm, MoveForm, SearchQuery, form_for
 from tracker.requests.operations import Courier
 from tracker.status import Status
 from tracker.web.arguments import declare, query
@@ -54,7 +55,8 @@ def move_forms(request: Request, now: dt.datetime) -> dict[Status, MoveForm]:
     for move in workflow.TRANSITIONS[request.status]:
         if move.to == Status.COLLECTED:
             continue
-        form = MoveForm(prefix=move.to.value, to=move.to.value, version=request.version)
+        kind = form_for(move.to.value)
+        form = kind(prefix=move.to.value, to=move.to.value, version=request.version)
         form.point.choices = points
         forms[move.to] = form
     return forms
@@ -68,17 +70,26 @@ def request_page(receipt: str) -> str:
     db = get_session()
     found = find_request(receipt)
     audit.record(db, "view_request", actor=acting(), at=utcnow(), target=found.receipt)
-    return render_template("staff/request.html", r=found, forms=move_forms(found, utcnow()))
+    return _page(found, move_forms(found, utcnow()))
+
+
+def _page(found: Request, forms: dict[Status, MoveForm], **shown: object) -> str:
+    """The request page: its facts, its moves, its handovers, its messages and its history."""
+    db = get_session()
+    return render_template(
+        "staff/request.html", r=found, forms=forms, handovers=queues.handovers(db, found.id),
+        messages=outbox_queries.of_request(db, found.id), **shown,
+    )  # fmt: skip
 
 
 @bp.post("/r/<receipt>/move/<to>")
 @roles(*ANYONE)
-@declare(form=MoveForm)
+@declare(form=CancelForm)
 def move(receipt: str, to: str) -> Response | tuple[str, int]:
     now, actor = utcnow(), acting()
     db = get_session()
     found = find_request(receipt)
-    form = MoveForm(prefix=to)
+    form = form_for(to)(prefix=to)
     form.point.choices = options((p.id, p.name) for p in point_choices(found, now))
     try:
         if not form.validate_on_submit() or form.to.data != to:
@@ -104,18 +115,22 @@ def _refused(
     found = find_request(receipt)
     forms = move_forms(found, now)
     if to in {status.value for status in forms}:
-        typed = forms[Status(to)]
-        typed.public_note.data = form.public_note.data
-        typed.internal_note.data = form.internal_note.data
-        typed.courier.data, typed.tracking_ref.data = form.courier.data, form.tracking_ref.data
-        for name in ("public_note", "internal_note", "courier", "tracking_ref", "point"):
-            typed[name].errors = list(form[name].errors)
+        _as_typed(forms[Status(to)], form)
     message = explain(error) if isinstance(error, DomainError) else _("This cannot be done.")
     if form.errors:  # the fields' own messages name them
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
     status = 409 if isinstance(error, ConflictError) else 400
-    page = render_template("staff/request.html", r=found, forms=forms, error=message, open=to)
-    return page, status
+    return _page(found, forms, error=message, open=to), status
+
+
+def _as_typed(shown: MoveForm, typed: MoveForm) -> None:
+    """Put what was typed, and each field's errors, back into the form shown."""
+    for name in ("public_note", "internal_note", "courier", "tracking_ref", "confirm"):
+        if name in shown and name in typed:
+            shown[name].data = typed[name].data
+    for name in ("public_note", "internal_note", "courier", "tracking_ref", "point", "confirm"):
+        if name in shown and name in typed:
+            shown[name].errors = list(typed[name].errors)
 
 
 @bp.get("/r/<receipt>/receipt")

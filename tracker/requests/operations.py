@@ -13,7 +13,7 @@ integration API) all call ``move``. It checks the move against the table
 - ``collected``: the handover (``Collector``): the identity card checked, and for a
   representative the applicant's leave, a name, a relation and a checked power of attorney;
 - ``delivering``: the courier (``Courier``);
-- ``needs_fix`` and ``rejected``: a reason the citizen reads.
+- ``needs_fix``, ``rejected`` and ``cancelled``: a reason the citizen reads.
 
 In the same step it writes the event, keeps ``Request.status`` in step, bumps the version
 (optimistic locking), writes the audit row and the outbox's messages. It only flushes: the

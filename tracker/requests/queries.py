@@ -15,7 +15,7 @@ from tracker import receipts
 from tracker.accounts.scope import Scope
 from tracker.errors import ReceiptMistyped
 from tracker.intake import nik
-from tracker.models import Office, Request
+from tracker.models import Handover, Office, Request
 from tracker.status import OPEN, Status
 
 PAGE = 50
@@ -93,3 +93,13 @@ def search(session: Session, scope: Scope, text: str) -> list[Request]:
     query = scope.limit(select(Request).where(or_(*conditions)), Request.office_id)
     query = query.options(joinedload(Request.service)).order_by(Request.created_at.desc())
     return list(session.scalars(query.limit(SEARCH_LIMIT)))
+
+
+def handovers(session: Session, request_id: int) -> list[Handover]:
+    """Who took the request's document away, and what staff checked; oldest first (a
+    delivery that came back may be followed by a collection)."""
+    return list(
+        session.scalars(
+            select(Handover).where(Handover.request_id == request_id).order_by(Handover.id)
+        )
+    )

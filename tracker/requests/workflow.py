@@ -24,29 +24,37 @@ class Move:
 
 
 TRANSITIONS: dict[Status, tuple[Move, ...]] = {
-    S.SUBMITTED: (Move(S.VERIFYING), Move(S.REJECTED, needs_reason=True), Move(S.CANCELLED)),
+    S.SUBMITTED: (
+        Move(S.VERIFYING),
+        Move(S.REJECTED, needs_reason=True),
+        Move(S.CANCELLED, needs_reason=True),
+    ),
     S.VERIFYING: (
         Move(S.PROCESSING),
         Move(S.NEEDS_FIX, needs_reason=True),
         Move(S.REJECTED, needs_reason=True),
-        Move(S.CANCELLED),
+        Move(S.CANCELLED, needs_reason=True),
     ),
-    S.NEEDS_FIX: (Move(S.VERIFYING), Move(S.REJECTED, needs_reason=True), Move(S.CANCELLED)),
+    S.NEEDS_FIX: (
+        Move(S.VERIFYING),
+        Move(S.REJECTED, needs_reason=True),
+        Move(S.CANCELLED, needs_reason=True),
+    ),
     S.PROCESSING: (
         Move(S.READY),
         Move(S.REJECTED, needs_reason=True),
-        Move(S.CANCELLED),
+        Move(S.CANCELLED, needs_reason=True),
     ),
     S.READY: (
         Move(S.COLLECTED, handover=True),
         Move(S.DELIVERING, handover=True),
         Move(S.RETURNED),
-        Move(S.CANCELLED),
+        Move(S.CANCELLED, needs_reason=True),
     ),
     S.RETURNED: (
         Move(S.COLLECTED, handover=True),
         Move(S.DELIVERING, handover=True),
-        Move(S.CANCELLED),
+        Move(S.CANCELLED, needs_reason=True),
     ),
     S.DELIVERING: (Move(S.DELIVERED), Move(S.RETURNED)),
     S.DELIVERED: (),
@@ -57,6 +65,8 @@ TRANSITIONS: dict[Status, tuple[Move, ...]] = {
 
 
 OPEN_ENDED = tuple(status for status, moves in TRANSITIONS.items() if moves)
+# The statuses a move may reach only with a reason the citizen reads.
+NEEDS_REASON = frozenset(m.to for moves in TRANSITIONS.values() for m in moves if m.needs_reason)
 
 
 def find_move(current: Status, to: Status) -> Move:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache, partial
 from typing import Any
@@ -35,6 +36,30 @@ def _names(locale: str) -> tuple[dict[int, str], dict[int, str]]:
 def mask_name(name: str) -> str:
     """``Budi Santoso`` -> ``B*** S******``: the first letter of each word, the rest hidden."""
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split() if word)
+
+
+# A phone number as gateways write it (08…, 62…, +62…, with spaces or dashes), any other run
+# of ten digits or more (a NIK), and an e-mail address.
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+?62|0)[\d -]{6,}\d|\d{10,})(?!\w)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.(\w+)")
+HIDDEN = "\u2022"  # •
+
+
+def mask_contacts(text: str) -> str:
+    """Phone numbers and e-mail addresses in ``text`` hidden: ``081234567834`` ->
+    ``08••••••••34``, ``siti@example.id`` -> ``s•••@•••.id``; the rest as it was."""
+
+    def phone(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) < 8:
+            return match.group()
+        plus = "+" if match.group().startswith("+") else ""
+        return plus + digits[:2] + HIDDEN * (len(digits) - 4) + digits[-2:]
+
+    def address(match: re.Match[str]) -> str:
+        return f"{match.group()[0]}{HIDDEN * 3}@{HIDDEN * 3}.{match.group(1)}"
+
+    return _PHONE.sub(phone, _EMAIL.sub(address, text))
 
 
 def local(moment: dt.datetime, zone: str) -> dt.datetime:
