@@ -124,7 +124,7 @@ def test_a_weak_or_mistyped_new_password_is_refused_with_the_reason(
     differ = set_password(newcomer, password, STRONG, STRONG + "x")
     assert differ.status_code == 400
     wrong = set_password(newcomer, "not-the-one-time", STRONG)
-    assert wrong.status_code == 400
+    assert wrong.status_code == 401
     assert "salah" in wrong.get_data(as_text=True) or "wrong" in wrong.get_data(as_text=True)
     assert account(session, "dewi").must_change_password
     assert newcomer.get("/staff/").headers["Location"].endswith("/staff/password")
@@ -226,3 +226,19 @@ def test_migration_0007_keeps_existing_accounts_signing_in(app, client, make_acc
         assert sign_in(client, worker.username).headers["Location"].endswith("/staff/")
     finally:
         schema.upgrade(engine)
+
+
+def test_guessing_the_current_password_is_throttled(app_config, make_account):
+    from tracker import create_app
+
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True,
+                          "LOGIN_ACCOUNT_LIMIT": "3 per 15 minutes"})  # fmt: skip
+    try:
+        worker = make_account("operator")
+        client = limited.test_client()
+        sign_in(client, worker.username)
+        for _ in range(3):
+            assert set_password(client, "a-wrong-guess-1", STRONG).status_code == 401
+        assert set_password(client, PASSWORD, STRONG).status_code == 429
+    finally:
+        limited.extensions["siapambil.db"]["engine"].dispose()

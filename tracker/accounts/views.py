@@ -106,6 +106,7 @@ def logout() -> Response:
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@rate_limited(RateRule(_account_limit, "password", methods=("POST",), deduct_when=_failed))
 @login_required
 @declare(form=PasswordForm)
 def password_page() -> Response | tuple[str, int]:
@@ -122,7 +123,8 @@ def password_page() -> Response | tuple[str, int]:
     except AccountError as error:
         wrong = error.details.get("reason") == "password_wrong"
         (form.current if wrong else form.new).errors.append(explain(error))
-        return render_template("staff/password.html", form=form), 400
+        # a wrong current password is a failed sign-in: it counts against the client's budget
+        return render_template("staff/password.html", form=form), FAILED if wrong else 400
     login_user(account)  # this session goes on; every other one has ended
     flash(_("Your new password is set."))
     return redirect(url_for("staff.home"), 303)
