@@ -242,3 +242,7 @@ def test_guessing_the_current_password_is_throttled(app_config, make_account):
         assert set_password(client, PASSWORD, STRONG).status_code == 429
     finally:
         limited.extensions["siapambil.db"]["engine"].dispose()
+
+
+def test_every_console_page_links_to_the_password_page(client, operator):
+    assert 'href="/staff/password"' in client.get("/staff/").get_data(as_text=True)
