@@ -66,6 +66,10 @@ BASELINES: dict[str, Baseline] = {
             "closes": "13:00",
         }
     ),
+    "staff.create_account": Baseline(
+        form={"username": "{new_username}", "full_name": "Dewi Lestari", "role": "operator"},
+        uses=("new_username",),
+    ),
     "staff.batch_check": Baseline(),
     "staff.batch_move": Baseline(
         form={"receipts": "{processing}", "to": "ready", "point": "{point_id}"},
@@ -119,6 +123,11 @@ BASELINES: dict[str, Baseline] = {
     ),
     "staff.outbox_page": Baseline(),
     "staff.overdue": Baseline(),
+    # Accepted once (the current password sent twice, the right one first); after that the
+    # baseline's current password is wrong and every input is refused.
+    "staff.password_page": Baseline(
+        form={"current": PASSWORD, "new": "teh-manis-sore-hari-9", "again": "teh-manis-sore-hari-9"}
+    ),
     "staff.point_counters": Baseline(POINT, {"counters": "Loket 1, Loket 2"}, uses=("counters",)),
     "staff.point_hours": Baseline(POINT, HOURS),
     "staff.point_page": Baseline(POINT),
@@ -144,6 +153,7 @@ class Targets:
         self.make_request, self.make_account, self.boss = make_request, make_account, boss
         self.values: dict[str, Any] = {}
         self.made = False
+        self.opened = 0  # accounts opened by the sweep, each under a new name
         self.makers: dict[str, Callable[[], dict[str, Any]]] = {
             "processing": lambda: self._request("processing", Status.PROCESSING),
             "spare": lambda: self._request("spare", Status.VERIFYING),
@@ -158,7 +168,12 @@ class Targets:
             "colleague": lambda: {"colleague": self.make_account("operator").username},
             "service_id": lambda: {"service_id": self.make_request.service("kk").id},
             "username": lambda: {"username": self.boss.username},
+            "new_username": self._new_username,
         }
+
+    def _new_username(self) -> dict[str, Any]:
+        self.opened += 1
+        return {"new_username": f"baru-{self.opened}"}
 
     def _request(self, key: str, status: Status) -> dict[str, Any]:
         made = self.make_request(status, point=HOME_POINT)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.factories import csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, sign_in
 from tracker.models import (
     AuditEntry,
     Channel,
@@ -139,6 +139,30 @@ ENDPOINTS = [
     Endpoint("outbox", "GET", "/staff/outbox", SUPERVISOR, refusal="hidden"),
     Endpoint("retry", "POST", "/staff/outbox/{dead_id}/retry", SUPERVISOR),
     Endpoint("account off", "POST", "/staff/accounts/{colleague}/off", SUPERVISOR),
+    Endpoint(
+        "open an account",
+        "POST",
+        "/staff/accounts",
+        SUPERVISOR,
+        form=(
+            ("username", "baru"),
+            ("full_name", "Dewi Lestari"),
+            ("office", "{office_id}"),
+            ("role", "operator"),
+        ),
+    ),  # fmt: skip
+    Endpoint("password page", "GET", "/staff/password", scoped=False),
+    Endpoint(  # last: the client's session goes on with the new password
+        "password",
+        "POST",
+        "/staff/password",
+        scoped=False,
+        form=(
+            ("current", PASSWORD),
+            ("new", "teh-manis-sore-hari-9"),
+            ("again", "teh-manis-sore-hari-9"),
+        ),
+    ),  # fmt: skip
 ]
 
 

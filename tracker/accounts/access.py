@@ -1,5 +1,6 @@
-"""Who may do what in the console: sessions that end, roles, and the office a request
-belongs to. Every refusal is answered with 403 and written to the audit trail."""
+"""Who may do what in the console: sessions that end, a one-time password replaced first,
+roles, and the office a request belongs to. Every refusal is answered with 403 and written
+to the audit trail."""
 
 from __future__ import annotations
 
@@ -74,6 +75,24 @@ def end_idle_session() -> Response | None:
 
 
 bp.before_request(end_idle_session)
+
+# Where an account that must choose its password may still go.
+BEFORE_A_PASSWORD = {"staff.password_page", "staff.login", "staff.logout"}
+
+
+def require_own_password() -> Response | None:
+    """Before every console request: an account signed in with a one-time password is sent
+    to choose its own before anything else."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in BEFORE_A_PASSWORD
+    ):
+        return redirect(url_for("staff.password_page"))
+    return None
+
+
+bp.before_request(require_own_password)
 
 
 def refuse_apart(action: str, target: str = "", **details: Any) -> None:

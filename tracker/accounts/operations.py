@@ -1,10 +1,12 @@
-"""Staff accounts: passwords (argon2), the rules a new password must meet, signing in, and
+"""Staff accounts: passwords (argon2), the rules a new password must meet, signing in,
+accounts opened in the console with a one-time password, choosing one's own password, and
 ending every session of an account."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
 from tracker.errors import AccountError
 from tracker.models import Office, Role, StaffAccount
 
@@ -20,6 +24,9 @@ MAX_LENGTH = 128
 MIN_STRENGTH = 2  # zxcvbn's score: 0 and 1 are guessed from lists of common passwords
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 PRODUCT_WORDS = ["siapambil", "dukcapil", "disdukcapil", "ktp", "kependudukan"]
+# A one-time password is read aloud or copied by hand: no 0/o, 1/l/i look-alikes.
+EASY_TO_READ = "abcdefghjkmnpqrstuvwxyz23456789"
+ONE_TIME_GROUPS, ONE_TIME_GROUP = 4, 4
 
 hasher = PasswordHasher()
 # Verified against when the username is unknown, so that both answers take as long.
@@ -102,6 +109,60 @@ def _verify(stored: str, password: str) -> bool:
         return hasher.verify(stored, password[:MAX_LENGTH])
     except (VerificationError, InvalidHashError):
         return False
+
+
+def one_time_password() -> str:
+    """Four groups of four easy-to-read characters (about 79 bits), e.g. ``k7pq-2xmz-…``."""
+    groups = (
+        "".join(secrets.choice(EASY_TO_READ) for _ in range(ONE_TIME_GROUP))
+        for _ in range(ONE_TIME_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def open_account(
+    session: Session,
+    now: dt.datetime,
+    actor: Actor,
+    *,
+    username: str,
+    full_name: str,
+    office: Office,
+    role: Role,
+) -> tuple[StaffAccount, str]:
+    """A new account with a one-time password, which it must replace at first sign-in; the
+    password is returned to be shown once, and kept only as its hash."""
+    password = one_time_password()
+    account = create(
+        session, username=username, password=password, office=office, role=role,
+        full_name=full_name,
+    )  # fmt: skip
+    account.must_change_password = True
+    audit.record(
+        session, "account_created", actor=actor, at=now, target=account.username,
+        role=role.value, office=office.code,
+    )  # fmt: skip
+    return account, password
+
+
+def choose_password(
+    session: Session,
+    now: dt.datetime,
+    actor: Actor,
+    account: StaffAccount,
+    *,
+    current: str,
+    new: str,
+) -> None:
+    """The account replaces its password (the one-time one, or its own): ``current`` must
+    be right (else ``password_wrong``) and ``new`` good enough. Every session ends."""
+    if not _verify(account.password_hash, current):
+        raise AccountError(reason="password_wrong")
+    if new == current:
+        raise AccountError(reason="password_same")
+    set_password(account, new)
+    account.must_change_password = False
+    audit.record(session, "password_set", actor=actor, at=now, target=account.username)
 
 
 def set_password(account: StaffAccount, password: str) -> None:

@@ -3,7 +3,8 @@
 An operator or a supervisor sees their own office; an admin sees every office, or the one
 they chose with ``?office=``. Every console list, search, count and look-up limits its query
 with ``limit`` (or a ``Scope``), and every single row is checked with ``sees``, so that no
-view decides this on its own.
+view decides this on its own. A supervisor opens accounts of their own office (operators
+and supervisors), an admin of any office and role (``may_open``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,21 @@ def is_admin(account: StaffAccount) -> bool:
 def sees(account: StaffAccount, office_id: int) -> bool:
     """Whether the account may see (and, as its role allows, change) a row of this office."""
     return is_admin(account) or account.office_id == office_id
+
+
+def roles_to_give(account: StaffAccount) -> tuple[Role, ...]:
+    """The roles of the accounts this account may open: an admin any, a supervisor an
+    operator or a supervisor, an operator none."""
+    if is_admin(account):
+        return tuple(Role)
+    if account.role == Role.SUPERVISOR:
+        return (Role.OPERATOR, Role.SUPERVISOR)
+    return ()
+
+
+def may_open(account: StaffAccount, office_id: int, role: Role) -> bool:
+    """Whether the account may open an account of this role at this office."""
+    return role in roles_to_give(account) and sees(account, office_id)
 
 
 def shown_office(account: StaffAccount, chosen: int | None = None) -> int | None:

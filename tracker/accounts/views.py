@@ -1,5 +1,6 @@
-"""Signing in and out, and staff accounts for supervisors. Failed sign-ins are throttled per
-account name and per client, and the answer is the same whether the name exists or not;
+"""Signing in and out, choosing one's own password, and staff accounts for supervisors.
+Failed sign-ins are throttled per account name and per client, and the answer is the same
+whether the name exists or not; an account opened here gets a one-time password, shown once;
 switching an account off ends its sessions at once."""
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from tracker.accounts.access import (
     refuse_apart,
     roles,
 )
-from tracker.accounts.forms import LoginForm, LoginQuery
+from tracker.accounts.forms import ROLE_NAMES, LoginForm, LoginQuery, NewAccountForm, PasswordForm
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.db import get_session
+from tracker.errors import AccountError
 from tracker.extensions import RateRule, rate_limited
-from tracker.models import StaffAccount, utcnow
+from tracker.models import Office, Role, StaffAccount, utcnow
 from tracker.web.arguments import declare, query
-from tracker.web.forms import ButtonForm
+from tracker.web.forms import ButtonForm, options
+from tracker.web.wording import explain
 
 FAILED = 401
 SAFE_PATH = re.compile(r"/staff[!-~]*")  # printable ASCII, no space or control character
@@ -76,6 +79,8 @@ def login() -> Response | tuple[str, int] | str:
     session[SEEN] = int(now.timestamp())
     generate_csrf()  # and a new CSRF token with it
     audit.record(db, "sign_in", actor=Actor(account.username, acting().address), at=now)
+    if account.must_change_password:
+        return redirect(url_for("staff.password_page"), 303)
     return redirect(_safe_next(form.next.data), 303)
 
 
@@ -100,13 +105,81 @@ def logout() -> Response:
     return redirect(url_for("staff.login"), 303)
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@rate_limited(RateRule(_account_limit, "password", methods=("POST",), deduct_when=_failed))
+@login_required
+@declare(form=PasswordForm)
+def password_page() -> Response | tuple[str, int]:
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("staff/password.html", form=form), status
+    account = current_user._get_current_object()
+    try:
+        accounts.choose_password(
+            get_session(), utcnow(), acting(), account,
+            current=form.current.data or "", new=form.new.data or "",
+        )  # fmt: skip
+    except AccountError as error:
+        wrong = error.details.get("reason") == "password_wrong"
+        (form.current if wrong else form.new).errors.append(explain(error))
+        # a wrong current password is a failed sign-in: it counts against the client's budget
+        return render_template("staff/password.html", form=form), FAILED if wrong else 400
+    login_user(account)  # this session goes on; every other one has ended
+    flash(_("Your new password is set."))
+    return redirect(url_for("staff.home"), 303)
+
+
 @bp.get("/accounts")
 @roles(*SUPERVISORS)
 @declare()
 def accounts_page() -> str:
+    return _accounts(_account_form(formdata=None))
+
+
+@bp.post("/accounts")
+@roles(*SUPERVISORS)
+@declare(form=NewAccountForm)
+def create_account() -> tuple[str, int] | str:
+    form = _account_form()
+    if not form.validate_on_submit():
+        return _accounts(form), 400
+    office_id, role = form.office.data or current_user.office_id, Role(form.role.data)
+    if not scope.may_open(current_user, office_id, role):
+        deny("create_account", form.username.data or "", office_id=office_id, role=role.value)
+    db = get_session()
+    try:
+        opened = accounts.open_account(
+            db, utcnow(), acting(), username=form.username.data or "",
+            full_name=form.full_name.data or "", office=db.get(Office, office_id), role=role,
+        )  # fmt: skip
+    except AccountError as error:
+        form.username.errors.append(explain(error))
+        return _accounts(form), 400
+    return _accounts(_account_form(formdata=None), opened=opened)
+
+
+def _account_form(**kwargs: object) -> NewAccountForm:
+    """The form to open an account, offering the offices and roles this account may give."""
+    form = NewAccountForm(**kwargs)
+    offices = get_session().scalars(select(Office).order_by(Office.name)).all()
+    form.office.choices = options((o.id, o.name) for o in offices)
+    form.role.choices = options((r.value, ROLE_NAMES[r]) for r in Role)
+    if form.office.data is None:
+        form.office.data = current_user.office_id
+    return form
+
+
+def _accounts(form: NewAccountForm, opened: tuple[StaffAccount, str] | None = None) -> str:
+    """The accounts page; the form shows only the roles this account may give (any other
+    is refused as a forgery)."""
+    form.role.choices = options((r.value, ROLE_NAMES[r]) for r in scope.roles_to_give(current_user))
     query = select(StaffAccount).order_by(StaffAccount.office_id, StaffAccount.username)
     found = get_session().scalars(current_scope().limit(query, StaffAccount.office_id)).all()
-    return render_template("staff/accounts.html", accounts=found, form=ButtonForm())
+    return render_template(
+        "staff/accounts.html", accounts=found, form=ButtonForm(), new=form, opened=opened,
+        pick_office=scope.is_admin(current_user),
+    )  # fmt: skip
 
 
 def _may_change(account: StaffAccount) -> bool:

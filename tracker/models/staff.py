@@ -21,7 +21,9 @@ class Role(enum.StrEnum):
 
 class StaffAccount(Base):
     """A person behind the counter. ``session_version`` is part of every session cookie:
-    raising it (sign-out, deactivation, a new password) ends every session at once."""
+    raising it (sign-out, deactivation, a new password) ends every session at once.
+    ``must_change_password``: the account signs in with a one-time password and must
+    choose its own before anything else in the console."""
 
     __tablename__ = "staff_accounts"
 
@@ -33,6 +35,7 @@ class StaffAccount(Base):
     role: Mapped[Role] = mapped_column(text_enum(Role))
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -85,6 +85,10 @@ def _account(details: dict) -> str:
             "This password is too common or too easy to guess. "
             "Use a few unrelated words or a longer password."
         )
+    if reason == "password_wrong":
+        return _("The current password is wrong.")
+    if reason == "password_same":
+        return _("Choose a new password, not the one you have now.")
     if reason == "username_taken":
         return _("The username %(name)s is taken.", name=details.get("name", ""))
     return _("A username has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")
