@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.conftest import screenshot_path
 from tests.factories import PASSWORD
 from tests.test_browser import WCAG_AA
 from tracker import receipts
@@ -147,7 +148,7 @@ def test_a_day_at_the_counter(desk, browser, live_server, make_account, make_req
     assert session.scalars(select(Request).where(Request.receipt == receipt)).one()
 
 
-def test_intake_fits_a_counter_screen(browser, live_server, make_account, session):
+def test_intake_fits_a_counter_screen(browser, live_server, make_account, session, tmp_path):
     """The common case (one applicant, WhatsApp, pickup at this office) at 1366×768: every
     field and the save button on the screen without scrolling, each radio beside its label,
     and the receipt page after it."""
@@ -176,6 +177,7 @@ def test_intake_fits_a_counter_screen(browser, live_server, make_account, sessio
         page.fill("#phone", "0812 3456 7890")
         page.check("#consent_notify")
         assert page.evaluate("window.scrollY") == 0
+        page.screenshot(path=screenshot_path("intake.png", tmp_path))
         save.click()
         page.wait_for_url("**/staff/r/*/receipt")
         assert page.locator("[data-print]").is_visible()
