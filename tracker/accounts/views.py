@@ -178,7 +178,7 @@ def _accounts(form: NewAccountForm, opened: tuple[StaffAccount, str] | None = No
     found = get_session().scalars(current_scope().limit(query, StaffAccount.office_id)).all()
     return render_template(
         "staff/accounts.html", accounts=found, form=ButtonForm(), new=form, opened=opened,
-        pick_office=scope.is_admin(current_user),
+        pick_office=scope.is_admin(current_user), role_names=ROLE_NAMES,
     )  # fmt: skip
 
 

@@ -13,7 +13,9 @@ from tracker.audit import trail as audit
 from tracker.db import get_session
 from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
 from tracker.outbox import operations as outbox
+from tracker.outbox import queries
 from tracker.web.arguments import declare
+from tracker.web.formatters import mask_contacts
 from tracker.web.forms import ButtonForm, OfficeQuery
 
 
@@ -41,7 +43,19 @@ def outbox_page() -> str:
             OutboxMessage.office_id,
         )
     ).all()
-    return render_template("staff/outbox.html", counts=counts, dead=dead, form=ButtonForm())
+    states = [(_(words), counts.get(state, 0)) for state, words in queries.STATES.items()]
+    rows = [
+        {
+            "id": message.id,
+            "receipt": receipt,
+            "event": _(queries.event_words(message.event)),
+            "channel": _(queries.CHANNELS.get(message.channel, message.channel.value)),
+            "attempts": message.attempts,
+            "last_error": mask_contacts(message.last_error or ""),
+        }
+        for message, receipt in dead
+    ]
+    return render_template("staff/outbox.html", states=states, dead=rows, form=ButtonForm())
 
 
 @bp.post("/outbox/<id:message_id>/retry")
