@@ -108,7 +108,7 @@ def test_a_dead_reply_is_listed_and_can_be_sent_again(
     assert sign_in(client, make_account("supervisor").username).status_code == 303
     page = client.get("/staff/outbox")
     assert page.status_code == 200
-    assert "<td>reply</td>" in page.get_data(as_text=True)  # no receipt to link to
+    assert "<td>Balasan kepada pemohon</td>" in page.get_data(as_text=True)  # in words; no receipt
     answer = client.post(
         f"/staff/outbox/{message.id}/retry", data={"csrf_token": csrf_token(client, "/staff/")}
     )
