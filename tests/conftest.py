@@ -281,6 +281,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
+def desk(browser: Any) -> Iterator[Any]:
+    """A page at an office PC's screen, for the console."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
     page = context.new_page()

@@ -4,8 +4,6 @@ reaches the console. Both pages are checked against WCAG 2.1 AA with axe."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.test_browser_staff import no_violations, sign_in
@@ -13,15 +11,6 @@ from tests.test_browser_staff import no_violations, sign_in
 pytestmark = pytest.mark.browser
 
 STRONG = "teh-manis-sore-hari-9"
-
-
-@pytest.fixture
-def desk(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def test_a_supervisor_opens_an_account_and_the_newcomer_chooses_a_password(

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser_staff import desk, no_violations, sign_in
+from tests.test_browser_staff import no_violations, sign_in
 from tracker.status import Status
 
 pytestmark = pytest.mark.browser
-__all__ = ["desk"]  # the fixture, shared with the walkthrough
 
 JSON_ONLY = {"staff.batch_check"}  # answers a script, not a reader
 

@@ -22,15 +22,6 @@ from tracker.status import Status
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def sign_in(page: Any, base: str, username: str) -> None:
     page.goto(base + "/staff/login")
     expect(page.locator("#username")).to_be_focused()  # autofocus (no eval: the CSP forbids it)
