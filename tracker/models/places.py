@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum
@@ -38,6 +38,10 @@ class Office(Base):
     kind: Mapped[OfficeKind] = mapped_column(text_enum(OfficeKind))
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
     address: Mapped[str] = mapped_column(String(300), default="")
+    # Where citizens can ask or complain; a supervisor keeps these up to date.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    whatsapp: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     points: Mapped[list[PickupPoint]] = relationship(
         back_populates="office", order_by="PickupPoint.id"
@@ -63,6 +67,9 @@ class PickupPoint(Base):
     # A mobile-service visit is a pickup point for one window only.
     visit_starts: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     visit_ends: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Where the point is, for map links (WGS 84 degrees); NULL: not known.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     office: Mapped[Office] = relationship(back_populates="points")
     hours: Mapped[list[OpeningHours]] = relationship(

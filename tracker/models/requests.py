@@ -64,6 +64,11 @@ class Request(Base):
     # touch ``updated_at``, which for a ready document stays the moment it became ready.
     counter: Mapped[str | None] = mapped_column(String(40))
     called_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The citizen's language ("id" or "en"): their messages and calendar entries use it.
+    language: Mapped[str] = mapped_column(String(2), default="id", server_default="id")
+    # Working days the office waited on the citizen (needs fix): the service-time clock
+    # stops for them, so the expected date and lateness leave them out.
+    paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     office: Mapped[Office] = relationship()
     service: Mapped[Service] = relationship()
