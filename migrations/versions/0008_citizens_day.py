@@ -22,36 +22,31 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("requests", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("language", sa.String(length=2), nullable=False, server_default="id")
+    # Plain ADD/DROP COLUMN, not a batch: SQLite would rebuild these tables, which other
+    # tables point at.
+    op.add_column(
+        "requests", sa.Column("language", sa.String(length=2), nullable=False, server_default="id")
+    )
+    op.add_column(
+        "requests", sa.Column("paused_days", sa.Integer(), nullable=False, server_default="0")
+    )
+    for name, length in (("phone", 20), ("whatsapp", 20), ("email", 200)):
+        op.add_column(
+            "offices",
+            sa.Column(name, sa.String(length=length), nullable=False, server_default=""),
         )
-        batch_op.add_column(
-            sa.Column("paused_days", sa.Integer(), nullable=False, server_default="0")
-        )
-    with op.batch_alter_table("offices", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("phone", sa.String(length=20), nullable=False, server_default="")
-        )
-        batch_op.add_column(
-            sa.Column("whatsapp", sa.String(length=20), nullable=False, server_default="")
-        )
-        batch_op.add_column(
-            sa.Column("email", sa.String(length=200), nullable=False, server_default="")
-        )
-    with op.batch_alter_table("pickup_points", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("latitude", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("longitude", sa.Float(), nullable=True))
+    op.add_column("pickup_points", sa.Column("latitude", sa.Float(), nullable=True))
+    op.add_column("pickup_points", sa.Column("longitude", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pickup_points", schema=None) as batch_op:
-        batch_op.drop_column("longitude")
-        batch_op.drop_column("latitude")
-    with op.batch_alter_table("offices", schema=None) as batch_op:
-        batch_op.drop_column("email")
-        batch_op.drop_column("whatsapp")
-        batch_op.drop_column("phone")
-    with op.batch_alter_table("requests", schema=None) as batch_op:
-        batch_op.drop_column("paused_days")
-        batch_op.drop_column("language")
+    for table, column in (
+        ("pickup_points", "longitude"),
+        ("pickup_points", "latitude"),
+        ("offices", "email"),
+        ("offices", "whatsapp"),
+        ("offices", "phone"),
+        ("requests", "paused_days"),
+        ("requests", "language"),
+    ):
+        op.drop_column(table, column)

@@ -168,6 +168,7 @@ REQUEST_COLUMNS = [
     "address", "status", "version", "created_at", "updated_at", "expected_on",
     "pickup_point_id", "window_starts", "window_ends", "pickup_day", "pickup_number",
     "consent_notify", "channel", "wants_delivery", "preferred_point_id", "representative_allowed",
+    "language", "paused_days",
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "request_id", "from_status", "to_status", "at", "actor", "public_note", "internal_note",
@@ -312,6 +313,8 @@ class _Maker:
             self.expected(moments[0], zone, service.target_days),
             *place,
             *self.choices(email),
+            "id",
+            0,
         )
         events = [self.event(request_id, path, i, moments[i]) for i in range(len(path))]
         return row, events
