@@ -57,3 +57,88 @@ def test_a_batch_made_ready_prints_each_receipt_with_its_pickup_number(
     )
     assert rows == [(r.pickup_number, receipts.format_grouped(r.receipt)) for r in pile]
     session.rollback()
+
+
+def ready_batch(client: Any, pile: list[Any], point: Any, **extra: Any) -> Any:
+    data = {"csrf_token": csrf_token(client, "/staff/batch"), "to": "ready",
+            "point": str(point.id), "receipts": "\n".join(r.receipt for r in pile), **extra}  # fmt: skip
+    return client.post("/staff/batch", data=data)
+
+
+def choosing(make_request: Any, session: Any, chosen: Any) -> Any:
+    """A document being processed whose citizen chose ``chosen`` at intake."""
+    request = make_request(Status.PROCESSING)
+    request.preferred_point_id = chosen.id
+    session.commit()
+    return request
+
+
+def test_a_document_whose_citizen_chose_another_point_waits_for_a_choice(
+    client, operator, make_request, session
+) -> None:
+    batch_point, own = make_request.point("srg-cipocok"), make_request.point("srg-kasemen")
+    plain, same = make_request(Status.PROCESSING), choosing(make_request, session, batch_point)
+    other = choosing(make_request, session, own)
+    answer = ready_batch(client, [plain, same, other], batch_point)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    # Only the document whose citizen chose elsewhere is asked about, with both points named.
+    assert page.count('<select name="choice"') == 1
+    assert f'value="{other.receipt}:own"' in page and f'value="{other.receipt}:batch"' in page
+    assert own.name in page and batch_point.name in page
+    session.expire_all()
+    assert {plain.status, same.status, other.status} == {Status.PROCESSING}
+    session.rollback()
+    # Control: without that document the batch moves at once.
+    assert ready_batch(client, [plain, same], batch_point).status_code == 200
+
+
+def test_each_document_waits_where_the_choice_says(client, operator, make_request, session) -> None:
+    batch_point, own = make_request.point("srg-cipocok"), make_request.point("srg-kasemen")
+    kept, sent = choosing(make_request, session, own), choosing(make_request, session, own)
+    plain = make_request(Status.PROCESSING)
+    choices = [f"{kept.receipt}:own", f"{sent.receipt}:batch"]
+    answer = ready_batch(client, [kept, sent, plain], batch_point, choice=choices)
+    assert answer.status_code == 200
+    session.expire_all()
+    assert kept.pickup_point_id == own.id and kept.pickup_number.startswith(own.number_prefix)
+    assert sent.pickup_point_id == plain.pickup_point_id == batch_point.id
+    page = answer.get_data(as_text=True)
+    assert f'<td class="pickup-number">{kept.pickup_number}</td>' in page
+    session.rollback()
+
+
+def test_one_button_sends_every_asked_document_to_one_side(
+    client, operator, make_request, session
+) -> None:
+    batch_point, own = make_request.point("srg-cipocok"), make_request.point("srg-kasemen")
+    first, second = choosing(make_request, session, own), choosing(make_request, session, own)
+    answer = ready_batch(client, [first, second], batch_point, everyone="own")
+    assert answer.status_code == 200
+    session.expire_all()
+    assert first.pickup_point_id == second.pickup_point_id == own.id
+    session.rollback()
+
+
+def test_a_forged_choice_is_refused_and_nothing_moves(
+    client, operator, make_request, session
+) -> None:
+    batch_point, own = make_request.point("srg-cipocok"), make_request.point("srg-kasemen")
+    asked = choosing(make_request, session, own)
+    answer = ready_batch(client, [asked], batch_point, choice=[f"{asked.receipt}:somewhere"])
+    assert answer.status_code == 400
+    assert "Lokasi pengambilan tiap dokumen" in answer.get_data(as_text=True)
+    session.expire_all()
+    assert asked.status == Status.PROCESSING
+    session.rollback()
+
+
+def test_the_live_check_warns_of_another_chosen_point(
+    client, operator, make_request, session
+) -> None:
+    batch_point, own = make_request.point("srg-cipocok"), make_request.point("srg-kasemen")
+    asked, plain = choosing(make_request, session, own), make_request(Status.PROCESSING)
+    base = f"/staff/batch/check?to=ready&point={batch_point.id}&no="
+    warned = client.get(base + asked.receipt).get_json()
+    assert warned["state"] == "elsewhere" and own.name in warned["message"]
+    assert client.get(base + plain.receipt).get_json()["state"] == "ok"

@@ -203,3 +203,34 @@ def test_the_handover_finds_by_name_and_says_everything_missing(
     session.expire_all()
     assert (first.status, second.status) == (Status.READY, Status.READY)
     session.commit()
+
+
+def test_a_scanned_document_chosen_for_another_point_is_asked_about(
+    desk, live_server, make_account, make_request, session
+):
+    page = desk
+    account = make_account("operator")
+    own = make_request.point("srg-kasemen")
+    asked, plain = make_request(Status.PROCESSING), make_request(Status.PROCESSING)
+    asked.preferred_point_id = own.id
+    session.commit()
+    sign_in(page, live_server, account.username)
+    page.goto(live_server + "/staff/batch")
+    page.select_option("#point", label="Disdukcapil Kota Serang")
+    scan = page.locator("#scan")
+    for request in (asked, plain):
+        scan.type(request.receipt)
+        scan.press("Enter")
+    page.locator("#scanned li.line-ok").wait_for()
+    warned = page.locator("#scanned li.line-elsewhere")
+    assert own.name in warned.inner_text()  # warned at once, and still in the batch
+    assert page.locator("#receipts").input_value().split() == [asked.receipt, plain.receipt]
+    page.locator("#batch button.primary").click()
+    page.locator("#elsewhere").wait_for()  # nothing moved yet: the page asks
+    no_violations(page)
+    page.select_option(f"#choice-{asked.receipt}", value=f"{asked.receipt}:own")
+    page.locator("#batch button.primary").click()
+    page.locator("table.batch-done").wait_for()
+    session.expire_all()
+    assert asked.pickup_point_id == own.id and plain.pickup_point_id != own.id
+    session.commit()

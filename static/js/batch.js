@@ -19,12 +19,13 @@
     item.className = "line-" + result.state;
     item.textContent = (result.receipt || result.typed) + " — " + result.message;
     list.insertBefore(item, list.firstChild);
-    if (result.state === "ok" && taken[result.receipt]) {
+    var fits = result.state === "ok" || result.state === "elsewhere";  // elsewhere: asked later
+    if (fits && taken[result.receipt]) {
       item.className = "line-repeated";
       item.textContent = result.receipt + " — " + form.dataset.repeated;
       return;
     }
-    if (result.state === "ok") {
+    if (fits) {
       taken[result.receipt] = true;
       fine += 1;
       receipts.value += (receipts.value && !receipts.value.endsWith("\n") ? "\n" : "") + result.receipt + "\n";

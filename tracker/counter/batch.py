@@ -1,6 +1,7 @@
 """Moving a pile of requests at once: a scanned or pasted list is checked line by line, then
 moved in one transaction, all or nothing. A receipt scanned twice is not a problem: the
-repeat is dropped, with a note."""
+repeat is dropped, with a note. A document whose citizen chose another pickup point than the
+batch's waits for a choice: its own point, or the batch's."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class Line:
     state: str
     receipt: str = ""
     status: Status | None = None
+    # The point the citizen chose, when a batch made ready would send the document elsewhere.
+    own_point: PickupPoint | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,8 +87,21 @@ def check(
         request = found.get(line.receipt)
         line.state = _state(account, request, to, point, line.receipt in seen)
         line.status = request.status if request is not None else None
+        if line.ok and request is not None and to == Status.READY and point is not None:
+            line.own_point = _elsewhere(request, point)
         seen.add(line.receipt)
     return parsed
+
+
+def _elsewhere(request: Request, point: PickupPoint) -> PickupPoint | None:
+    """The point the citizen chose at intake, when it is not ``point``."""
+    chosen = request.preferred_point
+    return chosen if chosen is not None and chosen.id != point.id else None
+
+
+def undecided(lines: list[Line], keep: Mapping[str, bool]) -> list[Line]:
+    """The lines whose citizen chose another point and for which no choice was made."""
+    return [line for line in lines if line.own_point is not None and line.receipt not in keep]
 
 
 def _state(
@@ -135,20 +151,24 @@ def move(
     now: dt.datetime,
     config: Mapping[str, Any],
     point: PickupPoint | None = None,
+    keep: Mapping[str, bool] | None = None,
 ) -> list[Line]:
-    """Check the lines again and, when none of them blocks, move them all in the caller's unit
-    of work, each through ``move`` (ready ones with one block of pickup numbers); repeats are
-    dropped. Returns the lines; nothing moves if one blocks."""
+    """Check the lines again and, when none of them blocks and every document whose citizen
+    chose another point has a choice in ``keep`` (receipt -> True: its own point, False: the
+    batch's), move them all in the caller's unit of work, each through ``move`` (ready ones
+    with one block of pickup numbers per point); repeats are dropped. Returns the lines;
+    nothing moves if one blocks or a choice is missing."""
     if to == Status.READY and point is None:
         raise MissingDetails(missing="point", to=to)
+    keep = keep or {}
     lines = check(session, account, typed, to, point)
-    if not lines or any(line.blocks for line in lines):
+    if not lines or any(line.blocks for line in lines) or undecided(lines, keep):
         return lines
     moving = [line for line in lines if line.ok]
     requests = _load(session, [line.receipt for line in moving])
     placements: list[Placement | None] = [None] * len(moving)
     if to == Status.READY and point is not None:
-        placements = list(operations.ready_placements(session, point, len(moving), now, config))
+        placements = _placements(session, moving, point, keep, now, config)
     for line, placement in zip(moving, placements, strict=True):
         operations.move(
             session, requests[line.receipt], to, actor=actor, now=now, config=config,
@@ -156,3 +176,24 @@ def move(
         )  # fmt: skip
     operations.flush_moves(session)
     return lines
+
+
+def _placements(
+    session: Session,
+    moving: list[Line],
+    point: PickupPoint,
+    keep: Mapping[str, bool],
+    now: dt.datetime,
+    config: Mapping[str, Any],
+) -> list[Placement | None]:
+    """Where each line's document waits: the batch's point, or the citizen's own where the
+    choice says so; one block of pickup numbers per point, in the order scanned."""
+    targets = [
+        line.own_point if line.own_point is not None and keep.get(line.receipt) else point
+        for line in moving
+    ]
+    blocks: dict[int, list[Placement]] = {}
+    for target in {t.id: t for t in targets}.values():
+        count = sum(t.id == target.id for t in targets)
+        blocks[target.id] = list(operations.ready_placements(session, target, count, now, config))
+    return [blocks[target.id].pop(0) for target in targets]

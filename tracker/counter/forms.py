@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -11,8 +12,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
+from tracker import receipts
 from tracker.models import CollectorKind
 from tracker.web.edge import (
     LARGEST_ID,
@@ -22,8 +24,22 @@ from tracker.web.edge import (
     PersonName,
     QueryForm,
     Required,
+    TextList,
 )
 from tracker.web.forms import VersionField, options
+
+
+class PointChoices:
+    """Each value of a batch's point choices reads ``RECEIPT:own`` or ``RECEIPT:batch``."""
+
+    def __call__(self, form: Form, field: TextList) -> None:
+        for value in field.data or []:
+            receipt, _sep, where = value.rpartition(":")
+            if where not in ("own", "batch") or not receipts.is_valid(receipt):
+                raise ValidationError(
+                    _("“%(field)s”: “%(value)s” is not a choice of this page.",
+                      field=field.label.text, value=value[:20])
+                )  # fmt: skip
 
 
 class BatchForm(Form):
@@ -32,6 +48,14 @@ class BatchForm(Form):
     )
     to = SelectField(_l("Move them to"))
     point = SelectField(_l("Pickup point"), coerce=int, validators=[Optional()])
+    # Where a document whose citizen chose another point waits: "RECEIPT:own" or
+    # "RECEIPT:batch", one per such document (a select per line on the page).
+    choice = TextList(_l("Pickup point of each document"), [PointChoices()], count=4000, length=20)
+    everyone = SelectField(
+        _l("Every such document"),
+        choices=options([("", ""), ("own", _l("its own point")), ("batch", _l("the batch's"))]),
+        validators=[Optional()],
+    )
 
 
 class HandoverForm(Form):

@@ -227,9 +227,24 @@ def _point(form: BatchForm) -> PickupPoint | None:
 
 def describe(line: batch.Line) -> dict[str, str]:
     text = _(STATES[line.state])
+    state = line.state
     if line.state == batch.NOT_ALLOWED:
         text = f"{text} ({status_label(line.status)})"
-    return {"typed": line.typed, "receipt": line.receipt, "state": line.state, "message": text}
+    if line.own_point is not None:
+        state = "elsewhere"
+        text = _(
+            "Fine, but the citizen chose %(point)s: you choose where it waits before moving.",
+            point=line.own_point.name,
+        )
+    return {"typed": line.typed, "receipt": line.receipt, "state": state, "message": text}
+
+
+def _choices(form: BatchForm) -> dict[str, bool]:
+    """The batch page's choices: receipt -> True to keep a document at the citizen's point."""
+    return {
+        receipt: where == "own"
+        for receipt, _sep, where in (value.rpartition(":") for value in form.choice.data or [])
+    }
 
 
 @bp.get("/batch")
@@ -278,11 +293,18 @@ def batch_move() -> Response | tuple[str, int]:
         return render_template("staff/batch.html", form=form, lines=[]), 400
     db = get_session()
     to = Status(form.to.data)
+    keep = _choices(form)
     try:
         lines = batch.move(
             db, current_user, typed, to, actor=actor, now=now, config=current_app.config,
-            point=_point(form),
+            point=_point(form), keep=keep,
         )  # fmt: skip
+        if form.everyone.data and (open_lines := batch.undecided(lines, keep)):
+            keep |= {line.receipt: form.everyone.data == "own" for line in open_lines}
+            lines = batch.move(
+                db, current_user, typed, to, actor=actor, now=now, config=current_app.config,
+                point=_point(form), keep=keep,
+            )  # fmt: skip
     except DomainError as error:
         discard()
         return render_template("staff/batch.html", form=form, lines=[], error=explain(error)), 400
@@ -291,6 +313,11 @@ def batch_move() -> Response | tuple[str, int]:
         _audit_refusals(lines, actor, now)
         shown = [describe(line) for line in lines]
         return render_template("staff/batch.html", form=form, lines=shown), 409
+    if asked := batch.undecided(lines, keep):
+        discard()
+        return render_template(
+            "staff/batch.html", form=form, lines=[], asked=asked, batch_point=_point(form)
+        ), 409
     moved = [line.receipt for line in lines if line.ok]
     audit.record(db, "batch", actor=actor, at=now, to=to.value, count=len(moved))
     flash(_("%(count)d requests moved to “%(status)s”.", count=len(moved), status=status_label(to)))
