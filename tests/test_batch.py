@@ -61,8 +61,8 @@ def test_a_batch_made_ready_prints_each_receipt_with_its_pickup_number(
 
 def ready_batch(client: Any, pile: list[Any], point: Any, **extra: Any) -> Any:
     data = {"csrf_token": csrf_token(client, "/staff/batch"), "to": "ready",
-            "point": str(point.id), "receipts": "\n".join(r.receipt for r in pile), **extra}  # fmt: skip
-    return client.post("/staff/batch", data=data)
+            "point": str(point.id), "receipts": "\n".join(r.receipt for r in pile)}  # fmt: skip
+    return client.post("/staff/batch", data={**data, **extra})
 
 
 def choosing(make_request: Any, session: Any, chosen: Any) -> Any:
