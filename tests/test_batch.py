@@ -56,6 +56,11 @@ def test_a_batch_made_ready_prints_each_receipt_with_its_pickup_number(
         r'<td class="pickup-number">([^<]+)</td>\s*<td class="mono">([^<]+)</td>', page
     )
     assert rows == [(r.pickup_number, receipts.format_grouped(r.receipt)) for r in pile]
+    labels = re.findall(r'<td class="label-text">([^<]+)</td>', page)
+    assert [label.split(" · ")[:2] for label in labels] == [
+        [r.pickup_number, point.name] for r in pile
+    ]
+    assert all("ambil paling lambat" in label for label in labels)
     session.rollback()
 
 

@@ -182,3 +182,6 @@ def test_an_admin_finds_in_every_office_or_the_chosen_one(
     assert "2 documents match" in page
     status, page = counter(client, NIK_ELSEWHERE, office=away.office_id)
     assert opened(page, away) and receipts.format_grouped(here.receipt) not in page
+    # The search form keeps the chosen office for the next search (control: absent without).
+    assert f'<input type="hidden" name="office" value="{away.office_id}">' in page
+    assert 'name="office"' not in counter(client, NIK_ELSEWHERE)[1]

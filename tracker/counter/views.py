@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, flash, jsonify, redirect, render_template, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -41,6 +41,7 @@ def _page(found: Request | None, form: HandoverForm | None = None, **extra: obje
         if form is None:
             form = HandoverForm(version=found.version)
         call_form = _call_form(found, submitted=False)
+    extra.setdefault("office", g.get("chosen_office"))  # an admin's ?office=, kept for the next
     return render_template("staff/handover.html", r=found, form=form, call_form=call_form, **extra)
 
 
@@ -63,6 +64,7 @@ def handover_page() -> tuple[str, int] | str:
     """Find the document by receipt, pickup number, NIK or name: one opens, several are
     listed, none is said so."""
     args = query(HandoverQuery)
+    g.chosen_office = args.office.data
     text = (args.no.data or "").strip()
     if not text:
         return _page(None)
