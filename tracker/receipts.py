@@ -103,3 +103,17 @@ def qr_svg(url: str) -> bytes:
     out = BytesIO()
     qr.make_image().save(out)
     return out.getvalue()
+
+
+@lru_cache(maxsize=4096)
+def qr_inline(url: str) -> str:
+    """The QR code for a URL as an ``<svg>`` element to put inside a page: the same drawing as
+    ``qr_svg``, without the XML declaration and its size in millimetres (the page's CSS sizes
+    it), hidden from screen readers (the element around it names it)."""
+    svg = qr_svg(url).decode()
+    svg = svg[svg.index("<svg") :]
+    svg = (
+        re.sub(r' (width|height)="[^"]*"', "", svg[: svg.index(">")], count=2)
+        + svg[svg.index(">") :]
+    )
+    return svg.replace("<svg ", '<svg class="qr" aria-hidden="true" focusable="false" ', 1)
