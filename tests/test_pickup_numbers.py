@@ -14,7 +14,8 @@ from sqlalchemy import func, select, text
 
 from tracker import schema
 from tracker.audit.trail import Actor
-from tracker.models import PickupPoint, PickupSeries, Request
+from tracker.models import Channel, PickupPoint, PickupSeries, Request
+from tracker.outbox import texts
 from tracker.places import pickup
 from tracker.requests import lifecycle, operations
 from tracker.status import Status
@@ -129,6 +130,22 @@ def test_two_visits_of_an_office_never_share_a_number(app, session, make_request
     kept = {r.pickup_number for r in one + pile}
     assert {r.status for r in one + pile} == {Status.RETURNED}
     assert len(kept) == 6 and all(n.startswith("R-") for n in kept)
+
+
+def test_a_returned_document_is_told_and_found_by_its_returns_number(
+    app, client, operator, make_request, session
+) -> None:
+    waiting = ready(app, make_request, make_request.point("srg-cipocok"), MONDAY)
+    lifecycle.expire(session, app.config, waiting.window_ends + dt.timedelta(hours=1))
+    session.commit()
+    number = waiting.pickup_number
+    assert number.startswith("R-") and waiting.pickup_point.code == "srg-dinas"
+    for channel in (Channel.SMS, Channel.EMAIL):
+        _, body = texts.render(waiting, "returned", channel, base_url=app.config["PUBLIC_BASE_URL"])
+        assert f"no. {number}" in body or f"Nomor pengambilan: {number}" in body, body
+    session.commit()
+    found = client.get("/staff/handover", query_string={"no": number.lower().replace("-", "")})
+    assert f"/staff/handover/{waiting.receipt}" in found.get_data(as_text=True)
 
 
 def test_a_series_wraps_after_999_and_grows_rather_than_repeat() -> None:
