@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from typing import Any
 
 from alembic import command
@@ -146,6 +147,39 @@ def test_a_returned_document_is_told_and_found_by_its_returns_number(
     session.commit()
     found = client.get("/staff/handover", query_string={"no": number.lower().replace("-", "")})
     assert f"/staff/handover/{waiting.receipt}" in found.get_data(as_text=True)
+
+
+def test_writers_drawing_at_once_never_get_one_number(app, make_request) -> None:
+    """Four writers make documents ready at one point at the same time: the series' row is
+    taken before the numbers held are read, so each draws after the other has committed."""
+    pile = [make_request(Status.PROCESSING, at=MONDAY).id for _ in range(24)]
+    writer = app.extensions["siapambil.db"]["writer"]
+    errors: list[BaseException] = []
+
+    def work(ids: list[int]) -> None:
+        try:
+            for request_id in ids:
+                with writer() as session:
+                    point = session.scalars(
+                        select(PickupPoint).where(PickupPoint.code == "srg-cipocok")
+                    ).one()
+                    operations.move(
+                        session, session.get(Request, request_id), Status.READY, actor=STAFF,
+                        now=MONDAY, config=app.config, point=point,
+                    )  # fmt: skip
+                    session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(pile[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with writer() as session:
+        numbers = session.scalars(select(Request.pickup_number).where(Request.id.in_(pile))).all()
+    assert len(set(numbers)) == len(pile), sorted(numbers)
 
 
 def test_a_series_wraps_after_999_and_grows_rather_than_repeat() -> None:
