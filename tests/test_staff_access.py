@@ -218,7 +218,7 @@ def snapshot(session: Any) -> tuple:
         "SELECT count(*), coalesce(sum(weekday * 60 + id), 0) FROM opening_hours",
         "SELECT count(*) FROM pickup_points",
         "SELECT count(*), coalesce(sum(session_version), 0) FROM staff_accounts WHERE active",
-        "SELECT coalesce(sum(last), 0) FROM pickup_counters",
+        "SELECT coalesce(sum(last), 0) FROM pickup_series",
         "SELECT count(*), coalesce(sum(attempts), 0) FROM outbox WHERE status = 'dead'",
     ]
     counters = sorted(str(c) for c in session.scalars(select(PickupPoint.counters)))

@@ -124,7 +124,7 @@ def test_ready_needs_a_window(session, make_request) -> None:
         )
     point = request.office.points[1]
     window = pickup.next_window(point, utcnow(), 10)
-    number = pickup.assign_number(session, point, window.first_day)
+    number = pickup.assign_number(session, point)
     operations.move(
         session,
         request,
@@ -225,7 +225,7 @@ def test_pickup_numbers_count_per_local_day(session, make_request) -> None:
         request,
         Status.READY,
         actor=Actor("op1"),
-        placement=Placement(window, pickup.assign_number(session, point, window.first_day)),
+        placement=Placement(window, pickup.assign_number(session, point)),
         now=utcnow(),
         config=DEFAULTS,
     )

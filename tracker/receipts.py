@@ -103,3 +103,36 @@ def qr_svg(url: str) -> bytes:
     out = BytesIO()
     qr.make_image().save(out)
     return out.getvalue()
+
+
+QR_INLINE_MASK = 0  # any of the eight masks reads; choosing the best one costs 7 ms a code
+
+
+@lru_cache(maxsize=4096)
+def qr_inline(url: str) -> str:
+    """The QR code for a URL as an ``<svg>`` element to put inside a page, sized by the page's
+    CSS and hidden from screen readers (the element around it names it). It is drawn from
+    ``qrcode``'s matrix as one path of horizontal runs, with a fixed mask: about 1 ms, where
+    ``qr_svg`` (the file a printer loads once and browsers keep) takes about 12."""
+    qr = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=QR_INLINE_MASK
+    )
+    qr.add_data(url)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append(f"M{start},{y}H{x}V{y + 1}H{start}z")
+            else:
+                x += 1
+    size = len(matrix)
+    return (
+        f'<svg class="qr" aria-hidden="true" focusable="false" viewBox="0 0 {size} {size}" '
+        f'xmlns="http://www.w3.org/2000/svg"><path d="{"".join(runs)}" fill="#000"/></svg>'
+    )

@@ -91,8 +91,9 @@ _DOCUMENT = (
 
 def board(session: Session, point: PickupPoint, now: dt.datetime) -> Board:
     """What the board of ``point`` shows: the documents ready there, newest first. (A
-    document held at the main office after its window closed keeps the number of its first
-    point, so it is asked for by receipt, not called from the board.) For a ready document
+    document held at the main office after its window closed has a number of that point's
+    returns series, ``R-017``, by which the counter finds it; the board lists ready ones.)
+    Each number is held by one waiting document at a point. For a ready document
     ``updated_at`` is the moment it became ready: calling it to a counter does not touch it."""
     today = now.astimezone(ZoneInfo(point.office.timezone)).date()
     rows = session.execute(

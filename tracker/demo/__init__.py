@@ -4,7 +4,9 @@
 requests in a mix of statuses straight through SQLAlchemy Core in batches, so that a million
 of them fit in a couple of minutes on SQLite; every request gets the full chain of events that
 leads to its status, its version in step with them, and (once ready) a window and a pickup
-number taken from the same counters the app uses.
+number drawn from the same series the app uses, under the same rule: no two documents that
+wait at a point (ready, or returned to the main office with a number of its returns series)
+hold one number.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ from tracker.models import (
     Office,
     OfficeKind,
     OpeningHours,
-    PickupCounter,
     PickupPoint,
+    PickupSeries,
     PointKind,
     Request,
     Service,
     StatusEvent,
 )
-from tracker.places.pickup import Window, next_window
+from tracker.places.pickup import NUMBERS, WAITING, Window, next_window, series_of
 from tracker.places.workdays import add_working_days, is_working_day
 from tracker.status import Status
 
@@ -138,7 +140,53 @@ class _Places:
     services: list[_Service]
     points: dict[int, list[PickupPoint]]
     main: dict[int, PickupPoint]
-    counters: dict[tuple[int, dt.date], int] = field(default_factory=dict)
+    series: dict[str, _Series] = field(default_factory=dict)
+    lasts: dict[str, int] = field(default_factory=dict)  # of the series already on file
+    _of: dict[tuple[int, bool], tuple[str, str]] = field(default_factory=dict)
+
+    def series_of(self, point: PickupPoint, *, returns: bool = False) -> _Series:
+        """The series ``point`` draws from (``tracker.places.pickup.series_of``), worked out
+        once per point."""
+        if (point.id, returns) not in self._of:
+            found = series_of(point, returns=returns)
+            self._of[(point.id, returns)] = (found.key, found.prefix)
+        key, prefix = self._of[(point.id, returns)]
+        if key not in self.series:
+            self.series[key] = _Series(prefix, self.lasts.get(key, 0))
+        return self.series[key]
+
+
+@dataclass
+class _Series:
+    """One series while requests are made: its last number, and the numbers that waiting
+    documents hold (``tracker.places.pickup.following``, kept incrementally)."""
+
+    prefix: str
+    last: int = 0
+    held: set[int] = field(default_factory=set)
+    held_small: int = 0  # how many held numbers have three digits
+
+    def hold(self, number: int) -> None:
+        if number not in self.held:
+            self.held.add(number)
+            self.held_small += number <= NUMBERS
+
+    def draw(self, *, waits: bool) -> str:
+        """The next number no waiting document holds; held from now on when ``waits``."""
+        size = NUMBERS
+        if self.held_small >= size:
+            size = size * 10 + 9
+            while size <= len(self.held):
+                size = size * 10 + 9
+        number = self.last
+        while True:
+            number = number + 1 if number < size else 1
+            if number not in self.held:
+                break
+        self.last = number
+        if waits:
+            self.hold(number)
+        return f"{self.prefix}-{number:03d}"
 
 
 def _places(session: Session) -> _Places:
@@ -158,8 +206,18 @@ def _places(session: Session) -> _Places:
         points={o.id: [p for p in points if p.office_id == o.id] for o in offices},
         main={p.office_id: p for p in points if p.is_main},
     )
-    for counter in session.scalars(select(PickupCounter)):
-        found.counters[(counter.point_id, counter.day)] = counter.last
+    by_id = {point.id: point for point in points}
+    found.lasts = {row.key: row.last for row in session.scalars(select(PickupSeries))}
+    waiting = session.execute(
+        select(Request.pickup_point_id, Request.status, Request.pickup_number).where(
+            Request.status.in_(WAITING), Request.pickup_point_id.is_not(None)
+        )
+    )
+    for point_id, status, number in waiting:
+        held = found.series_of(by_id[point_id], returns=status == S.RETURNED)
+        digits = (number or "").removeprefix(f"{held.prefix}-")
+        if number and number.startswith(f"{held.prefix}-") and digits.isdigit():
+            held.hold(int(digits))
     return found
 
 
@@ -278,10 +336,8 @@ class _Maker:
             self._windows[key] = next_window(point, hour, open_days)
         return self._windows[key]
 
-    def number(self, point: PickupPoint, day: dt.date) -> str:
-        key = (point.id, day)
-        self.places.counters[key] = self.places.counters.get(key, 0) + 1
-        return f"{point.number_prefix}-{self.places.counters[key]:03d}"
+    def number(self, point: PickupPoint, *, waits: bool, returns: bool = False) -> str:
+        return self.places.series_of(point, returns=returns).draw(waits=waits)
 
     def request(self, request_id: int, status: Status) -> tuple[tuple, list[tuple]]:
         """One request's row (in ``REQUEST_COLUMNS`` order) and its events' rows."""
@@ -334,13 +390,13 @@ class _Maker:
         ready_at = moments[path.index(S.READY)]
         point = self.rng.choice(self.places.points[office.id])
         window = self.window(point, ready_at, self.window_days)
-        day = window.first_day
-        number = self.number(point, day)
+        number = self.number(point, waits=path[-1] == S.READY)
         if path[-1] == S.RETURNED:
             main = self.places.main[office.id]
             kept = self.window(main, moments[-1], RETURN_KEEP_OPEN_DAYS)
-            return main.id, kept.starts, kept.ends, None, None
-        return point.id, window.starts, window.ends, day, number
+            number = self.number(main, waits=True, returns=True)
+            return main.id, kept.starts, kept.ends, kept.first_day, number
+        return point.id, window.starts, window.ends, window.first_day, number
 
     def event(self, request_id: int, path: tuple[Status, ...], i: int, at: dt.datetime) -> tuple:
         """One event's row, in ``EVENT_COLUMNS`` order."""
@@ -394,7 +450,7 @@ def add_requests(
             _write(session, rows, events)
             rows, events = [], []
     _write(session, rows, events)
-    _save_counters(session, places.counters)
+    _save_series(session, places.series)
     _advance_sequence(session)
     return samples
 
@@ -416,13 +472,13 @@ def _write(session: Session, rows: list[tuple], events: list[tuple]) -> None:
     bulk_insert(session, StatusEvent.__table__, EVENT_COLUMNS, events)
 
 
-def _save_counters(session: Session, counters: dict[tuple[int, dt.date], int]) -> None:
-    existing = {(c.point_id, c.day): c for c in session.scalars(select(PickupCounter))}
-    for (point_id, day), last in counters.items():
-        if (point_id, day) in existing:
-            existing[(point_id, day)].last = max(existing[(point_id, day)].last, last)
+def _save_series(session: Session, series: dict[str, _Series]) -> None:
+    existing = {row.key: row for row in session.scalars(select(PickupSeries))}
+    for key, drawn in series.items():
+        if key in existing:
+            existing[key].last = drawn.last
         else:
-            session.add(PickupCounter(point_id=point_id, day=day, last=last))
+            session.add(PickupSeries(key=key, last=drawn.last))
     session.flush()
 
 

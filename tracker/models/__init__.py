@@ -25,7 +25,7 @@ from tracker.models.requests import (
     Channel,
     CollectorKind,
     Handover,
-    PickupCounter,
+    PickupSeries,
     Request,
     StatusEvent,
 )
@@ -50,7 +50,7 @@ __all__ = [
     "Office",
     "OfficeKind",
     "OpeningHours",
-    "PickupCounter",
+    "PickupSeries",
     "PickupPoint",
     "PointKind",
     "Request",

@@ -1,4 +1,4 @@
-"""Requests, their append-only status history, handovers and pickup-number counters."""
+"""Requests, their append-only status history, handovers and pickup-number series."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, UTCDateTime, text_enum, utcnow
@@ -26,6 +26,10 @@ class CollectorKind(enum.StrEnum):
     SELF = "self"
     REPRESENTATIVE = "representative"
     COURIER = "courier"
+
+
+# The statuses in which a document waits at a point and holds its pickup number there.
+WAITING_SQL = text("status IN ('ready', 'returned')")
 
 
 class Request(Base):
@@ -83,7 +87,15 @@ class Request(Base):
         Index("ix_requests_office_status", "office_id", "status"),
         Index("ix_requests_status_announced_id", "status", "announced_id"),
         Index("ix_requests_pickup_point_id_status", "pickup_point_id", "status"),
-        UniqueConstraint("pickup_point_id", "pickup_day", "pickup_number"),
+        # A pickup number is held by one waiting document at a point at a time.
+        Index(
+            "uq_requests_waiting_pickup_number",
+            "pickup_point_id",
+            "pickup_number",
+            unique=True,
+            sqlite_where=WAITING_SQL,
+            postgresql_where=WAITING_SQL,
+        ),
     )
 
 
@@ -126,13 +138,14 @@ class Handover(Base):
     event: Mapped[StatusEvent] = relationship()
 
 
-class PickupCounter(Base):
-    """The last pickup number handed out at a point on a day."""
+class PickupSeries(Base):
+    """The last pickup number handed out in a series: a fixed point's own (``point:ID``), the
+    visits of an office (``visits:OFFICE_ID``), or the returns kept at a point
+    (``returns:ID``). See ``tracker.places.pickup.series_of``."""
 
-    __tablename__ = "pickup_counters"
+    __tablename__ = "pickup_series"
 
-    point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -6,13 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.errors import NoOpeningHours
-from tracker.models import Office, OpeningHours, PickupCounter, PickupPoint, PointKind
+from tracker.models import Office, OpeningHours, PickupPoint, PickupSeries, PointKind, Request
 from tracker.places.workdays import is_holiday
+from tracker.status import Status
 
 SEARCH_DAYS = 60
 
@@ -27,7 +28,7 @@ class Window:
 
     @property
     def first_day(self) -> dt.date:
-        """The window's first day in the point's own time zone (pickup numbers count per day)."""
+        """The window's first day in the point's own time zone (the board shows it)."""
         return self.starts.astimezone(ZoneInfo(self.point.office.timezone)).date()
 
 
@@ -96,25 +97,87 @@ def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Windo
     return Window(point, starts.astimezone(dt.UTC), ends.astimezone(dt.UTC))
 
 
-def assign_number(session: Session, point: PickupPoint, day: dt.date) -> str:
-    """The next pickup number of a point for a day (``B-017``), taken atomically."""
-    return assign_numbers(session, point, day, 1)[0]
+NUMBERS = 999  # a series turns through the numbers of three digits, then starts again at 1
+RETURNS_PREFIX = "R"  # the series of documents kept at a point after their window
+WAITING = (Status.READY, Status.RETURNED)  # the statuses that hold a pickup number
 
 
-def assign_numbers(session: Session, point: PickupPoint, day: dt.date, count: int) -> list[str]:
-    """The next ``count`` pickup numbers of a point for a day, taken atomically in one step."""
+@dataclass(frozen=True)
+class Series:
+    """Where pickup numbers are drawn from: the counter's key, the numbers' prefix, and which
+    points' waiting documents hold numbers of it (those are skipped)."""
+
+    key: str
+    prefix: str
+    points: ColumnElement[bool]
+
+
+def series_of(point: PickupPoint, *, returns: bool = False) -> Series:
+    """A fixed point's own series (``A-017``); the series that every visit of an office shares
+    (``K-017``: two visits never hand out one number); with ``returns``, the series of the
+    documents kept at ``point`` after their window (``R-017``)."""
+    at_point = Request.pickup_point_id == point.id
+    if returns and point.number_prefix != RETURNS_PREFIX:
+        return Series(f"returns:{point.id}", RETURNS_PREFIX, at_point)
+    if point.visit_starts is not None:
+        visits = select(PickupPoint.id).where(
+            PickupPoint.office_id == point.office_id, PickupPoint.visit_starts.is_not(None)
+        )
+        return Series(
+            f"visits:{point.office_id}", point.number_prefix, Request.pickup_point_id.in_(visits)
+        )
+    return Series(f"point:{point.id}", point.number_prefix, at_point)
+
+
+def following(last: int, held: set[int], count: int) -> tuple[list[int], int]:
+    """The ``count`` numbers after ``last`` that no waiting document holds, and the new last:
+    1 follows 999; when fewer than ``count`` numbers of three digits are free, the series goes
+    on to four digits (and more) rather than give a held number again."""
+    size = NUMBERS
+    while size - sum(1 for n in held if n <= size) < count:
+        size = size * 10 + 9
+    numbers: list[int] = []
+    number = last
+    while len(numbers) < count:
+        number = number + 1 if number < size else 1
+        if number not in held:
+            numbers.append(number)
+    return numbers, number
+
+
+def assign_number(session: Session, point: PickupPoint, *, returns: bool = False) -> str:
+    """The next pickup number at ``point`` (``B-017``), taken atomically; see ``assign_numbers``."""
+    return assign_numbers(session, point, 1, returns=returns)[0]
+
+
+def assign_numbers(
+    session: Session, point: PickupPoint, count: int, *, returns: bool = False
+) -> list[str]:
+    """The next ``count`` pickup numbers of ``point``'s series (``series_of``), none held by a
+    document that still waits there. The series' row is taken first (an upsert that locks it
+    until the unit ends, so that two writers draw one after the other), then the numbers held
+    are read, then the row moves on: no two waiting documents share a number."""
+    series = series_of(point, returns=returns)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(PickupCounter)
-        .values(point_id=point.id, day=day, last=count)
-        .on_conflict_do_update(
-            index_elements=["point_id", "day"], set_={"last": PickupCounter.last + count}
-        )
-        .returning(PickupCounter.last)
+    take = (
+        insert(PickupSeries)
+        .values(key=series.key, last=0)
+        .on_conflict_do_update(index_elements=["key"], set_={"last": PickupSeries.last})
+        .returning(PickupSeries.last)
     )
-    last = session.execute(statement).scalar_one()
-    return [f"{point.number_prefix}-{n:03d}" for n in range(last - count + 1, last + 1)]
+    last = session.execute(take).scalar_one()
+    start = len(series.prefix) + 1
+    held = {
+        int(number[start:])
+        for number in session.scalars(
+            select(Request.pickup_number).where(series.points, Request.status.in_(WAITING))
+        )
+        if number and number.startswith(f"{series.prefix}-") and number[start:].isdigit()
+    }
+    numbers, last = following(last, held, count)
+    session.execute(update(PickupSeries).where(PickupSeries.key == series.key).values(last=last))
+    return [f"{series.prefix}-{n:03d}" for n in numbers]
 
 
 def choices(session: Session, office_id: int, now: dt.datetime) -> list[PickupPoint]:

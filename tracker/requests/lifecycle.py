@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM
-from tracker.models import Handover, Office, Request, StatusEvent
+from tracker.models import Handover, Office, PickupPoint, Request, StatusEvent
 from tracker.outbox import operations as outbox
+from tracker.places.pickup import main_point
 from tracker.requests import operations
 from tracker.status import ENDED, OPEN, Status
 from tracker.web.formatters import mask_name
@@ -70,17 +71,25 @@ def expire(
         .where(Request.status == Status.READY, Request.window_ends < now, _in_zone(zone))
         .options(joinedload(Request.office))
     ).all()
-    placements: dict[int, operations.Placement] = {}  # every return goes to its main point
+    kept: dict[int, list[Request]] = {}  # by the point each goes to: its office's main point
+    points: dict[int, PickupPoint] = {}
+    mains: dict[int, PickupPoint | None] = {}
     for request in late:
-        if request.office_id not in placements:
-            placements[request.office_id] = operations.return_placement(
-                session, request, now, config
-            )
-        operations.move(
-            session, request, Status.RETURNED, actor=SYSTEM, now=now, config=config,
-            placement=placements[request.office_id],
-            public_note="Tidak diambil dalam jadwal; disimpan di kantor utama.",
-        )  # fmt: skip
+        if request.office_id not in mains:
+            mains[request.office_id] = main_point(session, request.office_id)
+        point = mains[request.office_id] or operations.return_point(session, request)
+        points[point.id] = point
+        kept.setdefault(point.id, []).append(request)
+    for point_id, requests in kept.items():
+        placements = operations.return_placements(
+            session, points[point_id], len(requests), now, config
+        )
+        for request, placement in zip(requests, placements, strict=True):
+            operations.move(
+                session, request, Status.RETURNED, actor=SYSTEM, now=now, config=config,
+                placement=placement,
+                public_note="Tidak diambil dalam jadwal; disimpan di kantor utama.",
+            )  # fmt: skip
     return len(late)
 
 

@@ -6,10 +6,10 @@ integration API) all call ``move``. It checks the move against the table
 
 - ``ready``: a pickup point of the request's own office; the window starts at the point's
   next opening and lasts ``PICKUP_WINDOW_DAYS`` opening days, and the document gets the
-  point's next pickup number;
+  next number of the point's series that no document waiting there holds;
 - ``returned``: the office's main point, for ``RETURN_KEEP_OPEN_DAYS`` opening days, whether
-  staff return the document by hand or the nightly job does (``return_placement``); the
-  pickup number stays the first point's;
+  staff return the document by hand or the nightly job does (``return_placement``), with a
+  number of that point's returns series (``R-017``);
 - ``collected``: the handover (``Collector``): the identity card checked, and for a
   representative the applicant's leave, a name, a relation and a checked power of attorney;
 - ``delivering``: the courier (``Courier``);
@@ -169,7 +169,7 @@ def ready_placement(
     if point.office_id != request.office_id:
         raise MissingDetails(missing="point", to=S.READY)
     window = pickup.next_window(point, now, config["PICKUP_WINDOW_DAYS"])
-    return Placement(window, pickup.assign_number(session, point, window.first_day))
+    return Placement(window, pickup.assign_number(session, point))
 
 
 def ready_placements(
@@ -177,20 +177,36 @@ def ready_placements(
 ) -> list[Placement]:
     """``count`` placements at ``point`` with one block of pickup numbers (a batch)."""
     window = pickup.next_window(point, now, config["PICKUP_WINDOW_DAYS"])
-    numbers = pickup.assign_numbers(session, point, window.first_day, count)
+    numbers = pickup.assign_numbers(session, point, count)
+    return [Placement(window, number) for number in numbers]
+
+
+def return_point(session: Session, request: Request) -> PickupPoint:
+    """Where a returned document waits: its office's main point (or where it was, if the
+    office has none)."""
+    main = pickup.main_point(session, request.office_id) or request.pickup_point
+    if main is None:
+        raise MissingDetails(missing="window", to=S.RETURNED)
+    return main
+
+
+def return_placements(
+    session: Session, point: PickupPoint, count: int, now: dt.datetime, config: Mapping[str, Any]
+) -> list[Placement]:
+    """``count`` returned documents kept at ``point`` for ``RETURN_KEEP_OPEN_DAYS`` opening
+    days from the next opening, each with a number of the point's returns series
+    (``R-017``), unique among the documents that wait there."""
+    window = pickup.next_window(point, now, config["RETURN_KEEP_OPEN_DAYS"])
+    numbers = pickup.assign_numbers(session, point, count, returns=True)
     return [Placement(window, number) for number in numbers]
 
 
 def return_placement(
     session: Session, request: Request, now: dt.datetime, config: Mapping[str, Any]
 ) -> Placement:
-    """A returned document waits at its office's main point (or where it was, if the office
-    has none) for ``RETURN_KEEP_OPEN_DAYS`` opening days from the next opening; by hand or
-    by the nightly expiry, the same."""
-    main = pickup.main_point(session, request.office_id) or request.pickup_point
-    if main is None:
-        raise MissingDetails(missing="window", to=S.RETURNED)
-    return Placement(pickup.next_window(main, now, config["RETURN_KEEP_OPEN_DAYS"]))
+    """A returned document's place (``return_point``) and its window and number
+    (``return_placements``); by hand or by the nightly expiry, the same."""
+    return return_placements(session, return_point(session, request), 1, now, config)[0]
 
 
 def collector_problems(request: Request, collector: Collector | None) -> list[str]:

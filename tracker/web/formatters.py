@@ -16,9 +16,10 @@ from babel.numbers import format_decimal
 from flask import Flask, current_app, request
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from tracker.models import TIMEZONES
-from tracker.receipts import format_grouped
+from tracker.receipts import format_grouped, qr_inline, status_url
 
 
 def _locale() -> str:
@@ -193,10 +194,17 @@ def format_ddmm(moment: dt.datetime, zone: str) -> str:
     return f"{there.day:02d}/{there.month:02d}"
 
 
+def status_qr(receipt: str, base_url: str) -> Markup:
+    """The QR code of a receipt's status page, as an inline ``<svg>`` (nothing loaded from
+    elsewhere); the SVG is made by ``qrcode`` from the number alone, never from typed text."""
+    return Markup(qr_inline(status_url(base_url, receipt)))  # noqa: S704 - made by qrcode
+
+
 def register(app: Flask) -> None:
     app.context_processor(_template_context)
     app.add_template_filter(mask_name, "masked")
     app.add_template_filter(format_grouped, "grouped")
+    app.add_template_filter(status_qr, "status_qr")
     app.add_template_filter(_in_page_language(format_day), "day")
     app.add_template_filter(_in_page_language(format_clock), "clock")
     app.add_template_filter(_in_page_language(format_moment), "moment")
