@@ -25,7 +25,7 @@ import pytest
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
-from tracker import create_app, schema
+from tracker import create_app, receipts, schema
 from tracker.db import make_engine
 
 from .conftest import free_port, missing
@@ -98,7 +98,7 @@ def gunicorn(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, Any
            "RATELIMIT_ENABLED": "off"}  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -107,8 +107,9 @@ def gunicorn(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, Any
     finally:
         process.terminate()
         process.wait(timeout=30)
-        assert process.stderr is not None
+        assert process.stderr is not None and process.stdout is not None
         process.stderr.close()
+        process.stdout.close()
 
 
 def test_two_workers_sum_one_counter_and_promtool_finds_nothing_wrong(gunicorn) -> None:
@@ -138,6 +139,24 @@ def test_two_workers_sum_one_counter_and_promtool_finds_nothing_wrong(gunicorn) 
         [promtool, "check", "metrics"], input=broken, capture_output=True, text=True, timeout=30
     )
     assert flagged.returncode != 0
+    # The access log (standard output) shows the receipt number as its tag only.
+    number = receipts.generate()
+    assert fetch(f"{url}/s/{receipts.format_grouped(number)}")[0] == 404
+    process.terminate()
+    process.wait(timeout=30)
+    access = process.stdout.read().decode()
+    assert '"GET / HTTP/1.1" 200' in access
+    assert "/s/R:" in access
+    assert number not in access and receipts.format_grouped(number) not in access
+
+
+def test_a_worker_that_exits_takes_no_count_with_it(gunicorn) -> None:
+    url, _metrics_dir, process = gunicorn
+    times = 50
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: fetch(url + "/")[0], range(times)))
+    assert statuses == [200] * times
+    assert len(live_workers(process.pid)) == 2
     # A worker that exits (the master is told to keep one fewer) takes nothing with it.
     os.kill(process.pid, signal.SIGTTOU)
     deadline = time.monotonic() + 20
