@@ -166,7 +166,7 @@ def test_readyz_gives_up_on_a_database_that_does_not_answer_within_a_second(
         "ok": False,
         "error": "no answer within 1 s",
     }
-    assert 0.9 <= took < 1.8, took
+    assert 0.9 <= took < 2, took
     # Control: /healthz in the same app does not wait on it.
     started = time.monotonic()
     assert app.test_client().get("/healthz").status_code == 200

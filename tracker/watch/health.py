@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -32,10 +31,6 @@ from tracker.watch.metrics import heartbeat, oldest_due, seconds_between
 
 log = logging.getLogger("siapambil.watch")
 DATABASE_TIMEOUT_SECONDS = 1.0
-# One thread per process runs the readiness probe, so that an answer never waits on a
-# database that does not answer; a probe stuck past its deadline keeps that thread, and
-# the next probes fail at once until it comes back (the engine's connect timeout bounds it).
-_PROBE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readyz")
 
 
 @dataclass
@@ -70,13 +65,35 @@ def _probe(engine: Engine) -> tuple[float, str | None]:
     return seconds, revision
 
 
+def in_time(work: Callable[[Engine], Any], engine: Engine, timeout: float) -> Any:
+    """``work(engine)`` in a thread of its own, so that the answer never waits longer than
+    ``timeout`` on a database that does not answer (TimeoutError then). A probe left behind
+    ends on its own: the probe engine's connect timeout and the statement timeout bound it."""
+    outcome: dict[str, Any] = {}
+
+    def probe() -> None:
+        try:
+            outcome["value"] = work(engine)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=probe, name="readyz", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def readiness(engine: Engine, timeout: float = DATABASE_TIMEOUT_SECONDS) -> Report:
     """The database within ``timeout`` seconds, and the migrations at head."""
     report = Report()
     head = head_revision()
     try:
-        seconds, revision = _PROBE.submit(_probe, engine).result(timeout=timeout)
-    except FutureTimeout:
+        seconds, revision = in_time(_probe, engine, timeout)
+    except TimeoutError:
         report.checks["database"] = {"ok": False, "error": f"no answer within {timeout:g} s"}
     except (SQLAlchemyError, OSError) as error:
         log.warning("readiness: the database cannot be reached: %s", error)
