@@ -13,6 +13,7 @@ from flask import Flask
 from jobs import lease
 from tracker.db import unit_of_work
 from tracker.models import utcnow
+from tracker.watch import metrics
 
 log = logging.getLogger("jobs")
 Work = Callable[[Any, dict[str, Any], dt.datetime], Any]
@@ -30,13 +31,16 @@ def run(app: Flask, name: str, work: Work, lease_seconds: int = 600) -> Any:
             log.info("%s: another run holds the lease; skipped", name)
             return None
         started = time.perf_counter()
+        failed = True
         try:
             with unit_of_work() as session:
                 result = work(session, app.config, now)
+            failed = False
         except Exception:
             log.exception("%s failed", name)
             raise
         finally:
+            metrics.observe_job(name, time.perf_counter() - started, failed)
             with unit_of_work() as session:
                 lease.give_back(session, name, utcnow())
         log.info("%s: %s in %.2f s", name, result, time.perf_counter() - started)

@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from jobs import runner, work
+from tracker.config import JOB_INTERVALS
 from tracker.models import TIMEZONES
 
 MISFIRE_GRACE_SECONDS = 300
@@ -40,13 +41,8 @@ class Job:
 def jobs() -> list[Job]:
     """Every job, in one place."""
     declared = [
-        Job("announce", work.announce, lambda c: IntervalTrigger(seconds=c["ANNOUNCE_SECONDS"])),
-        Job(
-            "notify",
-            work.notify,
-            lambda c: IntervalTrigger(seconds=c["NOTIFY_SECONDS"]),
-            lease_setting="NOTIFY_CLAIM_SECONDS",
-        ),
+        Job("announce", work.announce, _every("announce")),
+        Job("notify", work.notify, _every("notify"), lease_setting="NOTIFY_CLAIM_SECONDS"),
     ]
     for zone, short in TIMEZONES.items():
         key = short.lower()
@@ -58,6 +54,12 @@ def jobs() -> list[Job]:
         ]
     declared.append(Job("retention", work.retention, _at(2, 0, "Asia/Jakarta")))
     return declared
+
+
+def _every(name: str) -> Callable[[dict[str, Any]], IntervalTrigger]:
+    """Every so many seconds, as the job's setting in ``JOB_INTERVALS`` says (the heartbeat
+    check of ``/healthz/jobs`` reads the same table)."""
+    return lambda config: IntervalTrigger(seconds=config[JOB_INTERVALS[name]])
 
 
 def _at(hour: int, minute: int, zone: str) -> Callable[[dict[str, Any]], CronTrigger]:

@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.requests import console as requests_console
     from tracker.requests import views as lookup
     from tracker.statistics import views as statistik
+    from tracker.watch import views as watch
 
     del accounts, counter, intake, outbox, places, requests_console
     access.setup()
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(statistik.bp)
     app.register_blueprint(access.bp)
     csrf.exempt(api.bp)
+    watch.install(app)
     apply_rate_limits(app)
     db.wrap_views(app)
 
@@ -114,6 +116,8 @@ def register_response_hooks(app: Flask) -> None:
 
 def _remember_language(response: Any) -> Any:
     chosen = request.args.get("lang")
+    if request.blueprint == "watch":
+        return response  # health checks and metrics keep no cookie
     if chosen in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import secrets
@@ -87,7 +88,15 @@ DEFAULTS: dict[str, Any] = {
     "BOARD_CALL_MINUTES": 10,  # how long a call to a counter stays on the board
     "BOARD_CACHE_SECONDS": 2,  # one worker builds a point's board at most this often
     "STATS_CACHE_SECONDS": 300,  # the statistics are worked out at most this often per worker
+    "METRICS_ALLOW": "127.0.0.1, ::1",  # addresses and networks that may read /metrics
+    "OUTBOX_MAX_AGE_SECONDS": 900,  # /healthz/jobs fails when a due message waits longer
+    "LOG_FORMAT": "text",  # "json": one JSON line per request
 }
+
+# The scheduler's jobs that run on an interval, and the setting of each interval; the
+# heartbeat in /healthz/jobs is stale after twice the shortest of them.
+JOB_INTERVALS = {"announce": "ANNOUNCE_SECONDS", "notify": "NOTIFY_SECONDS"}
+LOG_FORMATS = ("text", "json")
 
 ENV_KEYS = (
     "ENV",
@@ -127,6 +136,9 @@ ENV_KEYS = (
     "BOARD_CALL_MINUTES",
     "BOARD_CACHE_SECONDS",
     "STATS_CACHE_SECONDS",
+    "METRICS_ALLOW",
+    "OUTBOX_MAX_AGE_SECONDS",
+    "LOG_FORMAT",
 )
 # A setting is read as the type of its default.
 BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}
@@ -158,6 +170,9 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
     config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
     check_quiet_hours(config.get("NOTIFY_QUIET_HOURS", ""))
+    parse_networks("METRICS_ALLOW", config.get("METRICS_ALLOW", ""))
+    if config.get("LOG_FORMAT", "text") not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={config['LOG_FORMAT']!r} is neither text nor json")
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(
@@ -188,6 +203,21 @@ def check_quiet_hours(raw: str) -> None:
         raise ConfigError(
             f"NOTIFY_QUIET_HOURS={raw!r} cannot be read ({error}); write it as HH:MM-HH:MM in "
             "office time, e.g. 21:00-07:00, or leave it empty for no quiet hours"
+        ) from None
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(name: str, raw: str) -> tuple[Network, ...]:
+    """A comma-separated list of addresses and networks (``127.0.0.1, ::1, 10.0.0.0/8``)."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+    except ValueError as error:
+        raise ConfigError(
+            f"{name}={raw!r} cannot be read ({error}); list addresses or networks separated by "
+            "commas, e.g. 127.0.0.1, ::1, 10.0.0.0/8"
         ) from None
 
 

@@ -1,0 +1,57 @@
+"""gunicorn's settings for SiapAmbil: ``gunicorn wsgi:app`` reads this file from the working
+directory (or ``gunicorn -c gunicorn.conf.py wsgi:app``). Each may be overridden on the
+command line or through ``GUNICORN_CMD_ARGS``.
+
+- ``workers``: 2 × CPUs + 1, or ``WEB_CONCURRENCY``.
+- ``timeout``: a worker silent for 30 s (``WEB_TIMEOUT``) is killed and replaced.
+- ``max_requests`` with jitter: each worker is replaced after about a thousand requests, not
+  all at once, so that slow leaks never add up.
+- The access log goes to standard output with receipt numbers masked (the app installs its
+  masking filter on ``gunicorn.access``); with ``LOG_FORMAT=json`` the app writes one JSON
+  line per request itself, and gunicorn's access log is off.
+- Metrics: ``prometheus_client``'s multiprocess mode. ``PROMETHEUS_MULTIPROC_DIR`` (made in
+  the temporary directory when unset) is emptied when the server starts, and a worker that
+  exits is marked dead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+if not os.environ.get(MULTIPROCESS_DIR):
+    # Set before any worker imports prometheus_client, which reads it once.
+    os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="siapambil-metrics-")
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
+timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
+graceful_timeout = 30
+keepalive = 5
+max_requests = 1000
+max_requests_jitter = 100
+json_logs = os.environ.get("SIAPAMBIL_LOG_FORMAT", os.environ.get("LOG_FORMAT", "")) == "json"
+accesslog = None if json_logs else "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def on_starting(_server: object) -> None:
+    """Empty the metrics directory: the values of an earlier run are not this run's."""
+    directory = Path(os.environ[MULTIPROCESS_DIR])
+    directory.mkdir(parents=True, exist_ok=True)
+    for entry in directory.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def child_exit(_server: object, worker: object) -> None:
+    """A worker that exits no longer counts in the live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -1,0 +1,222 @@
+"""The service's Prometheus metrics.
+
+Counters and histograms live in the process that counts them: the web workers count
+requests, look-ups and moves, the scheduler counts job runs. Under gunicorn each worker
+writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (``prometheus_client``'s
+multiprocess mode; ``gunicorn.conf.py`` empties the directory at start and marks a worker
+dead when it exits), and a scrape builds a fresh registry whose ``MultiProcessCollector``
+sums them. Without that setting one process serves its own values.
+
+What reflects the database (messages in the outbox by status and channel, the age of the
+oldest due one, the scheduler's heartbeat age) is read from it at scrape time, at the
+instant the view read, and served as gauges of that scrape (``Snapshot``): nothing to
+count in workers, nothing stale after a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from tracker.models import JobLease, OutboxMessage, OutboxStatus, StatusEvent
+from tracker.models.requests import Channel
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# The outbox's states that still wait for something; sent and cancelled messages only grow,
+# and counting them would cost a scan of the whole table at every scrape.
+WAITING = (OutboxStatus.HELD, OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DEAD)
+LOOKUP_OUTCOMES = ("found", "not_found", "mistyped", "limited")
+
+# The process's own metrics; never the global registry, so that what a scrape shows is
+# exactly what is declared here.
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "siapambil_http_requests",
+    "HTTP requests answered, by route rule, method and status code.",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "siapambil_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route rule and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+LOOKUPS = Counter(
+    "siapambil_lookups",
+    "Look-ups by receipt number, by outcome: found, not_found, mistyped, limited.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+TRANSITIONS = Counter(
+    "siapambil_transitions",
+    "Status changes committed, by target status.",
+    ["to"],
+    registry=REGISTRY,
+)
+JOB_RUNS = Counter(
+    "siapambil_job_runs", "Job runs that held the lease, by job.", ["job"], registry=REGISTRY
+)
+JOB_FAILURES = Counter(
+    "siapambil_job_failures", "Job runs that raised, by job.", ["job"], registry=REGISTRY
+)
+JOB_DURATION = Histogram(
+    "siapambil_job_duration_seconds",
+    "Time a job run took, by job.",
+    ["job"],
+    buckets=(0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0),
+    registry=REGISTRY,
+)
+
+
+def count_lookup(outcome: str) -> None:
+    LOOKUPS.labels(outcome=outcome).inc()
+
+
+def observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    LATENCY.labels(route=route, method=method).observe(seconds)
+
+
+def observe_job(name: str, seconds: float, failed: bool) -> None:
+    JOB_RUNS.labels(job=name).inc()
+    if failed:
+        JOB_FAILURES.labels(job=name).inc()
+    JOB_DURATION.labels(job=name).observe(seconds)
+
+
+# Moves are counted when their unit of work commits, never when it rolls back: each flush
+# notes the new status events of the session, and the commit counts what was noted. A
+# registration (a first event, from nothing) is not a move.
+_NOTED = "siapambil.watch.moves"
+
+
+def _note_moves(session: Session, _context: object) -> None:
+    moved = [
+        e.to_status for e in session.new if isinstance(e, StatusEvent) and e.from_status is not None
+    ]
+    if moved:
+        session.info.setdefault(_NOTED, []).extend(moved)
+
+
+def _count_moves(session: Session) -> None:
+    for to in session.info.pop(_NOTED, ()):
+        TRANSITIONS.labels(to=str(to)).inc()
+
+
+def _forget_moves(session: Session, *_args: object) -> None:
+    session.info.pop(_NOTED, None)
+
+
+def listen_for_moves() -> None:
+    """Count committed status changes, in every session of this process (once)."""
+    if not event.contains(Session, "after_flush", _note_moves):
+        event.listen(Session, "after_flush", _note_moves)
+        event.listen(Session, "after_commit", _count_moves)
+        event.listen(Session, "after_rollback", _forget_moves)
+
+
+@dataclass(eq=False)  # a collector is registered by identity
+class Snapshot:
+    """What the database says at the instant of one scrape."""
+
+    outbox: dict[tuple[str, str], int] = field(default_factory=dict)
+    oldest_due_age: float = 0.0
+    heartbeat_age: float | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        messages = GaugeMetricFamily(
+            "siapambil_outbox_messages",
+            "Messages in the outbox that still wait (held, pending, sending) or gave up "
+            "(dead), by status and channel.",
+            labels=["status", "channel"],
+        )
+        for status in WAITING:
+            for channel in Channel:
+                count = self.outbox.get((status.value, channel.value), 0)
+                messages.add_metric([status.value, channel.value], count)
+        yield messages
+        yield GaugeMetricFamily(
+            "siapambil_outbox_oldest_due_age_seconds",
+            "How long the oldest message that is due to be sent has been due (0: none).",
+            value=self.oldest_due_age,
+        )
+        if self.heartbeat_age is not None:
+            yield GaugeMetricFamily(
+                "siapambil_scheduler_heartbeat_age_seconds",
+                "Seconds since a scheduled job last finished a run.",
+                value=self.heartbeat_age,
+            )
+
+
+def snapshot(session: Session, now: dt.datetime) -> Snapshot:
+    """Read the gauges of one scrape: three small queries, each on an index or a tiny table."""
+    rows = session.execute(
+        select(OutboxMessage.status, OutboxMessage.channel, func.count())
+        .where(OutboxMessage.status.in_(WAITING))
+        .group_by(OutboxMessage.status, OutboxMessage.channel)
+    )
+    outbox = {(str(s), str(c)): n for s, c, n in rows}
+    oldest = oldest_due(session, now)
+    beat = heartbeat(session)
+    return Snapshot(
+        outbox=outbox,
+        oldest_due_age=seconds_between(oldest, now),
+        heartbeat_age=None if beat is None else seconds_between(beat, now),
+    )
+
+
+def oldest_due(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """Since when the oldest message that the dispatcher should have taken has been due."""
+    return session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
+        )
+    )
+
+
+def heartbeat(session: Session) -> dt.datetime | None:
+    """When a scheduled job last finished a run (every run updates its lease row)."""
+    return session.scalar(select(func.max(JobLease.last_finished_at)))
+
+
+def seconds_between(earlier: dt.datetime | None, now: dt.datetime) -> float:
+    if earlier is None:
+        return 0.0
+    if earlier.tzinfo is None:
+        earlier = earlier.replace(tzinfo=dt.UTC)
+    return max(0.0, (now - earlier).total_seconds())
+
+
+def exposition(extra: Snapshot | None) -> bytes:
+    """The text format of one scrape: a registry built for it, over every worker's files in
+    multiprocess mode or this process's own metrics otherwise, and the scrape's gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get(MULTIPROCESS_DIR):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(REGISTRY)  # type: ignore[arg-type]
+    if extra is not None:
+        registry.register(extra)  # type: ignore[arg-type]
+    return generate_latest(registry)
+
+
+for _outcome in LOOKUP_OUTCOMES:  # every outcome is a series from the start, at 0
+    LOOKUPS.labels(outcome=_outcome)
