@@ -18,7 +18,7 @@ from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 
 from tracker.models import TIMEZONES
-from tracker.receipts import format_grouped
+from tracker.receipts import EXAMPLE, format_grouped
 
 
 def _locale() -> str:
@@ -195,6 +195,7 @@ def format_ddmm(moment: dt.datetime, zone: str) -> str:
 
 def register(app: Flask) -> None:
     app.context_processor(_template_context)
+    app.jinja_env.globals["example_receipt"] = EXAMPLE
     app.add_template_filter(mask_name, "masked")
     app.add_template_filter(format_grouped, "grouped")
     app.add_template_filter(_in_page_language(format_day), "day")
