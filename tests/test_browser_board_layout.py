@@ -188,3 +188,23 @@ def test_a_four_point_board_passes_axe_and_is_pictured_for_the_readme(
     still = "Object.assign(document.querySelector('.ticker p').style, {animation: 'none', %s})"
     tv.evaluate(still % "paddingLeft: '0'")
     tv.screenshot(path=screenshot_path("board-four-points.png", tmp_path))
+
+
+def test_no_row_is_cut_when_the_footer_grows_to_warn(app, tv, live_server, make_request, session):
+    """The warning that the network is down takes two lines of 44 px: the list is paged again
+    for the room it has left, without waiting for the next page turn."""
+    app.config.update(BOARD_REFRESH_SECONDS=1, BOARD_CACHE_SECONDS=0, BOARD_PAGE_SECONDS=3600)
+    fill(make_request, session, ["srg-dinas"], 12, widest=False)
+    open_board(tv, f"{live_server}/board/srg-dinas", 12)
+    before = tv.locator("tbody tr:not([hidden])").count()
+    tv.route("**/api/v1/points/**", lambda route: route.abort("internetdisconnected"))
+    expect(tv.locator("body")).to_have_class(re.compile(r"\bstale\b"))
+    tv.wait_for_timeout(300)
+    cut = tv.evaluate(
+        """() => {
+          const list = document.querySelector('[data-role=list]').getBoundingClientRect();
+          return Array.from(document.querySelectorAll('tbody tr:not([hidden])'))
+            .filter((row) => row.getBoundingClientRect().bottom > list.bottom + 1).length;
+        }"""
+    )
+    assert cut == 0 and tv.locator("tbody tr:not([hidden])").count() < before

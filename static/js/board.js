@@ -299,4 +299,16 @@
   // Highlights and calls age on the TV's clock even when no answer changes.
   setInterval(function () { boards.forEach(function (b) { if (b.data) b.draw(); }); }, 30 * 1000);
   window.addEventListener("resize", function () { boards.forEach(function (b) { b.showPage(); }); });
+  // The footer grows when it warns that the network is down, and a point's head when its
+  // hours wrap: each list is paged again for the room it has left.
+  if ("ResizeObserver" in window) {
+    boards.forEach(function (b) {
+      var height = null;
+      new ResizeObserver(function () {
+        if (b.list.clientHeight === height) return;
+        height = b.list.clientHeight;
+        b.showPage();
+      }).observe(b.list);
+    });
+  }
 })();
