@@ -239,7 +239,7 @@ def test_page_csv_and_json_show_the_same_figures(client, demo) -> None:
         assert share == format_percent(fraction, "id")
     [total] = page.xpath('//table[@id="offices-table"]/..')  # every office has its row
     assert len(total.xpath(".//tbody/tr")) == len(data["offices"])
-    assert len(page.xpath('//svg[@role="img"]/title[@id]')) == 4
+    assert len(page.xpath('//svg[@role="img"]/title[@id]')) == 8  # each chart wide and narrow
 
 
 def test_a_chosen_office_is_all_that_is_shown(client, demo) -> None:
@@ -295,7 +295,7 @@ def test_charts_keep_to_the_content_security_policy(client) -> None:
     answer = client.get("/statistik")
     assert "style-src 'self'" in answer.headers["Content-Security-Policy"]
     svg = "".join(re.findall(r"<svg.*?</svg>", answer.text, re.S))
-    assert svg.count("<svg") == 4
+    assert svg.count("<svg") == 8  # four charts, each drawn wide and narrow
     for blocked in ("<style", "<script", "style=", "<!--", 'id="activate-serie'):
         assert blocked not in svg
 

@@ -1,7 +1,7 @@
 """Receipt numbers: make, check, parse and print them; and the QR code that opens their page.
 
 A receipt number is 11 random Crockford base32 characters and a check character
-(12 in all), printed in groups of four: ``7KQ2-M9XA-4RTC``. The check character comes
+(12 in all), printed in groups of four: ``7KQ2-M9XA-4RTN``. The check character comes
 from a Damm-style scheme over GF(32): ``r <- x·r + d`` for each character ``d`` in turn,
 where x is the field's generator, and the check character brings ``r`` to zero. The
 operation is a totally anti-symmetric quasigroup, so every single-character substitution
@@ -30,6 +30,8 @@ RANDOM_LENGTH = LENGTH - 1
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.·]+")
 _GF32_POLY = 0b100101  # x^5 + x^2 + 1, irreducible over GF(2)
+# The number the pages show as an example: a valid one, so that it is caught by no check.
+EXAMPLE = "7KQ2-M9XA-4RTN"
 
 
 def _times_x(value: int) -> int:
@@ -62,7 +64,7 @@ def generate() -> str:
 
 
 def format_grouped(number: str) -> str:
-    """``7KQ2M9XA4RTC`` -> ``7KQ2-M9XA-4RTC``."""
+    """``7KQ2M9XA4RTN`` -> ``7KQ2-M9XA-4RTN``."""
     return "-".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 

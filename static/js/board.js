@@ -99,18 +99,18 @@
     var t = now();
     data.documents.forEach(function (doc) {
       var row = document.createElement("tr");
-      var number = cell(row, doc.number, "number");
+      cell(row, doc.number, "number");
+      var name = cell(row, doc.name, "name");
       if (t - Date.parse(doc.ready_since) < settings["new"] * 1000) {
         row.className = "new";
         var badge = document.createElement("span");
         badge.className = "badge";
         badge.textContent = text["new"];
-        number.appendChild(badge);
+        name.appendChild(badge);
       }
-      cell(row, doc.name, "name");
       cell(row, lang === "en" ? doc.service.en : doc.service.id, "service");
       cell(row, doc.counter || "–", doc.called_at ? "counter called" : "counter");
-      cell(row, doc.until ? dayFormat.format(new Date(doc.until)) : "–", "until");
+      cell(row, doc.until ? fill(text.until, { day: dayFormat.format(new Date(doc.until)) }) : "–", "until");
       fresh.appendChild(row);
     });
     this.rows.replaceChildren(fresh);
@@ -121,23 +121,35 @@
     drawTicker();
   };
 
-  Board.prototype.perPage = function () {
-    var first = this.rows.firstElementChild;
-    if (!first) return 1;
-    var head = this.list.querySelector("thead");
-    var room = this.list.clientHeight - (head ? head.offsetHeight : 0);
-    var rowHeight = first.offsetHeight || 1;
-    return Math.max(1, Math.floor(room / rowHeight));
+  // Pages are runs of rows that fit the list's height as drawn: a row whose name or service
+  // wraps takes the room it needs, and no row is ever cut at the bottom.
+  Board.prototype.pages = function () {
+    var all = Array.prototype.slice.call(this.rows.children);
+    all.forEach(function (row) { row.hidden = false; });
+    var room = this.list.clientHeight;
+    var pages = [];
+    var page = [];
+    var used = 0;
+    all.forEach(function (row) {
+      var height = row.getBoundingClientRect().height;
+      if (page.length && used + height > room) {
+        pages.push(page);
+        page = [];
+        used = 0;
+      }
+      page.push(row);
+      used += height;
+    });
+    if (page.length) pages.push(page);
+    return { all: all, pages: pages.length ? pages : [[]] };
   };
 
   Board.prototype.showPage = function () {
-    var all = Array.prototype.slice.call(this.rows.children);
-    all.forEach(function (row) { row.hidden = false; });
-    var size = this.perPage();
-    var pages = Math.max(1, Math.ceil(all.length / size));
+    var laid = this.pages();
+    var pages = laid.pages.length;
     if (this.page >= pages) this.page = 0;
-    var from = this.page * size;
-    all.forEach(function (row, i) { row.hidden = i < from || i >= from + size; });
+    var shown = laid.pages[this.page];
+    laid.all.forEach(function (row) { row.hidden = shown.indexOf(row) < 0; });
     this.pageLine.textContent = pages > 1 ? fill(text.page, { page: this.page + 1, pages: pages }) : "";
   };
 
@@ -287,4 +299,16 @@
   // Highlights and calls age on the TV's clock even when no answer changes.
   setInterval(function () { boards.forEach(function (b) { if (b.data) b.draw(); }); }, 30 * 1000);
   window.addEventListener("resize", function () { boards.forEach(function (b) { b.showPage(); }); });
+  // The footer grows when it warns that the network is down, and a point's head when its
+  // hours wrap: each list is paged again for the room it has left.
+  if ("ResizeObserver" in window) {
+    boards.forEach(function (b) {
+      var height = null;
+      new ResizeObserver(function () {
+        if (b.list.clientHeight === height) return;
+        height = b.list.clientHeight;
+        b.showPage();
+      }).observe(b.list);
+    });
+  }
 })();

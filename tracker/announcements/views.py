@@ -5,6 +5,8 @@ an item is a pickup number, a masked name and a service."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, current_app, render_template
@@ -12,9 +14,9 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker.announcements.queries import recent
+from tracker.announcements.queries import recent, waiting_now
 from tracker.db import get_session
-from tracker.models import Announcement, PickupPoint
+from tracker.models import Announcement, PickupPoint, Service
 from tracker.web.arguments import declare, query
 from tracker.web.edge import PointsQuery, without_controls
 from tracker.web.formatters import format_moment
@@ -30,10 +32,14 @@ def _recent() -> list[Announcement]:
 @bp.get("/pengumuman")
 @declare(query=PointsQuery)
 def page() -> str:
-    points = get_session().scalars(select(PickupPoint).order_by(PickupPoint.code)).all()
+    session = get_session()
+    points = session.scalars(select(PickupPoint).order_by(PickupPoint.code)).all()
+    announcements = _recent()
     return render_template(
         "announcements/index.html",
-        announcements=_recent(),
+        announcements=announcements,
+        waiting=waiting_now(session, announcements),
+        services_of=services_of,
         points=points,
         chosen=query(PointsQuery).codes(),
     )
@@ -87,6 +93,16 @@ def _text(item: Announcement) -> str:
             f"{entry.pickup_number} · {entry.masked_name} · {entry.service.name_id} · "
             f"{format_moment(entry.window_starts, zone)} – {format_moment(entry.window_ends, zone)}"
         )
-    bring = sorted({entry.service.bring_id for entry in item.items if entry.service.bring_id})
-    lines.append(_("Bring the receipt and your KTP-el.") + " " + " ".join(bring))
+    lines.append(_("What to bring: the receipt, and for each service:"))
+    for service in services_of(item.items):
+        lines.append(f"{service.name_id}: {service.bring_id or _('nothing else.')}")
     return "\n".join(lines)
+
+
+def services_of(items: Iterable[Any]) -> list[Service]:
+    """The services of an announcement's documents, each once, by name."""
+    return sorted({entry.service.id: entry.service for entry in items}.values(), key=_by_name)
+
+
+def _by_name(service: Service) -> str:
+    return service.name_id

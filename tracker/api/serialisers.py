@@ -184,7 +184,7 @@ def ticker(p: PickupPoint, latest: Ticker | None) -> dict[str, str] | None:
                         point=p.name,
                     ),
                     ", ".join(latest.numbers) + ".",
-                    gettext("Bring the receipt and your KTP-el."),
+                    gettext("Bring the receipt."),
                 ]
             )
     return line

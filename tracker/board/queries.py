@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.errors import PointNotFound
@@ -55,6 +55,34 @@ def listed_points(session: Session, now: dt.datetime) -> list[PickupPoint]:
             .order_by(PickupPoint.office_id, PickupPoint.is_main.desc(), PickupPoint.name)
         )
     )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How many documents wait at a point: ready there (what its board shows), and held there
+    after their window (asked for by receipt at the counter)."""
+
+    ready: int = 0
+    returned: int = 0
+
+
+def waiting_counts(session: Session) -> dict[int, Waiting]:
+    """Per point id, what waits there; a point with nothing waiting is left out. One grouped
+    query over the waiting documents, on the index of status."""
+    counts: dict[int, dict[str, int]] = {}
+    for point_id, status, count in session.execute(
+        select(Request.pickup_point_id, Request.status, func.count())
+        .where(
+            Request.status.in_([Status.READY, Status.RETURNED]),
+            Request.pickup_point_id.is_not(None),
+        )
+        .group_by(Request.pickup_point_id, Request.status)
+    ):
+        counts.setdefault(point_id, {})[Status(status).value] = count
+    return {
+        point_id: Waiting(ready=found.get("ready", 0), returned=found.get("returned", 0))
+        for point_id, found in counts.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from tracker.board.queries import find_points, listed_points
+from tracker.board.queries import Waiting, find_points, listed_points, waiting_counts
 from tracker.db import get_session
 from tracker.errors import DomainError
 from tracker.models import utcnow
@@ -53,7 +53,12 @@ def index() -> str:
     if codes:
         return screen_of(codes)
     session = get_session()
-    return render_template("board/index.html", points=listed_points(session, utcnow()))
+    return render_template(
+        "board/index.html",
+        points=listed_points(session, utcnow()),
+        waiting=waiting_counts(session),
+        nothing=Waiting(),
+    )
 
 
 @bp.get("/board/<code>")

@@ -205,36 +205,52 @@ OFFICES = [
     ),
 ]
 
-BRING_ID = "KTP-el asli atau Kartu Keluarga asli."
-BRING_EN = "Your original KTP-el or family card (KK)."
-# code, Indonesian name, English name, target (working days), what to bring (id, en)
+# code, Indonesian name, English name, target (working days), what to bring besides the receipt
+# (id, en): each service its own, complete list. Whoever collects a KTP-el is not asked for one:
+# they hand in the old card, if this one replaces it.
 SERVICES = [
     (
         "ktp-el",
         "KTP-el",
         "Electronic ID card (KTP-el)",
         3,
-        "KTP-el lama (bila ada) atau surat keterangan kehilangan.",
-        "Your old KTP-el (if any) or the police report of its loss.",
+        "Kartu Keluarga asli. Bila menggantikan kartu lama, serahkan kartu lama itu atau surat "
+        "kehilangan dari kepolisian.",
+        "Your original family card (KK). If it replaces an old card, hand in the old card or the "
+        "police report of its loss.",
     ),
     (
         "kk",
         "Kartu Keluarga",
         "Family card (KK)",
         3,
-        "Kartu Keluarga lama (bila ada).",
-        "Your old family card (if any).",
+        "KTP-el asli dan Kartu Keluarga lama (bila ada).",
+        "Your original KTP-el and your old family card (if any).",
     ),
     (
         "kia",
         "Kartu Identitas Anak (KIA)",
         "Child identity card (KIA)",
         3,
-        "Kutipan akta kelahiran anak asli.",
-        "The child's original birth certificate.",
+        "Kutipan akta kelahiran anak asli dan KTP-el asli orang tua.",
+        "The child's original birth certificate and a parent's original KTP-el.",
     ),
-    ("akta-kelahiran", "Akta Kelahiran", "Birth certificate", 5, BRING_ID, BRING_EN),
-    ("akta-kematian", "Akta Kematian", "Death certificate", 5, BRING_ID, BRING_EN),
+    (
+        "akta-kelahiran",
+        "Akta Kelahiran",
+        "Birth certificate",
+        5,
+        "KTP-el asli orang tua atau pelapor kelahiran.",
+        "The original KTP-el of a parent or of whoever reported the birth.",
+    ),
+    (
+        "akta-kematian",
+        "Akta Kematian",
+        "Death certificate",
+        5,
+        "KTP-el asli pelapor kematian.",
+        "The original KTP-el of whoever reported the death.",
+    ),
     (
         "akta-perkawinan",
         "Akta Perkawinan",
@@ -251,22 +267,29 @@ SERVICES = [
         "KTP-el asli dan salinan putusan pengadilan.",
         "Your original KTP-el and a copy of the court's decision.",
     ),
-    ("surat-pindah", "Surat Keterangan Pindah", "Certificate of moving out", 1, BRING_ID, BRING_EN),
+    (
+        "surat-pindah",
+        "Surat Keterangan Pindah",
+        "Certificate of moving out",
+        1,
+        "KTP-el asli dan Kartu Keluarga asli.",
+        "Your original KTP-el and family card (KK).",
+    ),
     (
         "pindah-datang",
         "Pindah Datang",
         "Registration of moving in",
         3,
-        "Surat Keterangan Pindah asli.",
-        "The original certificate of moving out.",
+        "Surat Keterangan Pindah asli dan KTP-el asli.",
+        "The original certificate of moving out and your original KTP-el.",
     ),
     (
         "legalisir",
         "Legalisir Dokumen",
         "Document legalisation",
         1,
-        "Dokumen asli yang dilegalisir.",
-        "The original of the legalised document.",
+        "Dokumen asli yang dilegalisir dan KTP-el asli.",
+        "The original of the legalised document and your original KTP-el.",
     ),
 ]
 

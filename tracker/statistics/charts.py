@@ -7,11 +7,17 @@ and its comment with the day it was drawn (so the same figures give the same byt
 charts are styled by the "Charts" section of ``static/css/site.css`` instead. Each SVG is
 an image with its title as its name (``role="img"``, ``aria-labelledby``); the numbers are
 in a table beside it, for screen readers and for reading exact values.
+
+Every chart is drawn twice: wide (640 units) for screens from 40rem, and narrow (320 units,
+its bars as a list of labelled rows) for phones, so that its labels are 12 CSS pixels or more
+as the page scales it; ``static/css/site.css`` shows the one that fits. Each text carries its
+size, the one the layout was worked out with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from xml.sax.saxutils import escape
 
 import pygal
 from lxml import etree
@@ -43,7 +49,19 @@ COMMON = {
     "truncate_label": -1,
     "margin": 12,
 }
+NARROW_STYLE = Style(
+    font_family="inherit",
+    title_font_size=17,
+    label_font_size=15,
+    major_label_font_size=15,
+    legend_font_size=15,
+    value_font_size=15,
+    no_data_font_size=17,
+    colors=STYLE.colors,
+)
+NARROW = {**COMMON, "style": NARROW_STYLE, "width": 320, "height": 300, "margin": 6}
 UNWANTED = {"style", "script"}
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def trend(
@@ -56,21 +74,33 @@ def trend(
     no_data: str = "",
 ) -> Markup:
     """A line chart over the weeks of a period (a share in percent with ``percent``)."""
-    chart = pygal.Line(
-        title=title,
-        x_labels=list(labels),
+    common = {
+        "title": title,
+        "x_labels": list(labels),
+        "range": (0, 100) if percent else None,
+        "min_scale": 2,
+        "no_data_text": no_data,
+        "show_legend": len(series) > 1,
+    }
+    wide = pygal.Line(
         x_label_rotation=-45 if len(labels) > 8 else 0,
         show_minor_x_labels=len(labels) <= 13,
         x_labels_major_every=max(1, len(labels) // 6),
-        range=(0, 100) if percent else None,
-        min_scale=2,
         max_scale=6,
-        no_data_text=no_data,
-        **{**COMMON, "show_legend": len(series) > 1},
+        **common,
+        **COMMON,
     )
-    for name, values in series:
-        chart.add(name, list(values))
-    return _inline(chart, chart_id)
+    narrow = pygal.Line(
+        show_minor_x_labels=False,
+        x_labels_major_every=max(1, (len(labels) + 2) // 3),
+        max_scale=4,
+        **common,
+        **NARROW,
+    )
+    for chart in (wide, narrow):
+        for name, values in series:
+            chart.add(name, list(values))
+    return _both(_inline(wide, chart_id), _inline(narrow, f"{chart_id}-narrow"))
 
 
 def shares(
@@ -91,7 +121,67 @@ def shares(
         **{**COMMON, "height": max(240, 110 + 44 * len(bars))},
     )
     chart.add(series, [value for _label, value in reversed(bars)])
-    return _inline(chart, chart_id)
+    return _both(_inline(chart, chart_id), _bar_list(f"{chart_id}-narrow", title, bars, no_data))
+
+
+def _both(wide: Markup, narrow: Markup) -> Markup:
+    return Markup('<div class="chart-wide">{}</div><div class="chart-narrow">{}</div>').format(
+        wide, narrow
+    )
+
+
+def _bar_list(chart_id: str, title: str, bars: Sequence[tuple[str, float | None]], no_data: str):
+    """A bar chart of percentages for a phone: each label on its own line, its bar below with
+    the value at its end, so that a long office name leaves the bars their width."""
+    width, size, bar, room = 320, 15, 16, 256  # the bar of 100 % is ``room`` wide
+    lines = _wrap(title, width, 17)
+    y = 6.0
+    parts = []
+    for line in lines:
+        y += 20
+        parts.append(
+            f'<text x="{width / 2}" y="{y}" class="title" font-size="17">{escape(line)}</text>'
+        )
+    y += 8
+    if not bars:
+        y += 30
+        parts.append(
+            f'<text x="{width / 2}" y="{y}" class="no_data" font-size="17">{escape(no_data)}</text>'
+        )
+    for label, value in bars:
+        y += 19
+        parts.append(f'<text x="0" y="{y}" font-size="{size}">{escape(label)}</text>')
+        y += 5
+        length = 0 if value is None else room * max(0.0, min(value, 100.0)) / 100
+        shown = "–" if value is None else f"{value:g} %"
+        parts.append(
+            f'<g class="series color-0"><rect x="0" y="{y}" width="{length:.1f}" '
+            f'height="{bar}" class="rect"/></g>'
+            f'<text x="{length + 5:.1f}" y="{y + bar - 3}" font-size="{size}" '
+            f'class="value">{escape(shown)}</text>'
+        )
+        y += bar + 6
+    height = y + 6
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{chart_id}" class="bar-list" '
+        f'viewBox="0 0 {width} {height:.0f}" role="img" focusable="false" '
+        f'aria-labelledby="{chart_id}-title"><title id="{chart_id}-title">{escape(title)}</title>'
+        f'<rect x="0" y="0" width="{width}" height="{height:.0f}" class="background"/>'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def _wrap(text: str, width: int, size: int) -> list[str]:
+    """``text`` in lines that fit ``width`` units at ``size`` (about 0.6 of it a letter)."""
+    most = max(8, int(width / (size * 0.6)))
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= most:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _inline(chart: pygal.graph.graph.Graph, chart_id: str) -> Markup:
@@ -108,7 +198,8 @@ def _inline(chart: pygal.graph.graph.Graph, chart_id: str) -> Markup:
         elif element is not root:
             element.attrib.pop("id", None)
             element.attrib.pop("style", None)
-    title = root.find("{http://www.w3.org/2000/svg}title")
+    _sizes(root, chart.config.style)
+    title = root.find(f"{SVG}title")
     root.set("id", chart_id)
     root.set("role", "img")
     root.set("focusable", "false")
@@ -116,3 +207,24 @@ def _inline(chart: pygal.graph.graph.Graph, chart_id: str) -> Markup:
         title.set("id", f"{chart_id}-title")
         root.set("aria-labelledby", f"{chart_id}-title")
     return Markup(etree.tostring(root, encoding="unicode"))
+
+
+def _sizes(root: etree._Element, style: Style) -> None:
+    """Each text's size, as the chart's style says and its layout assumed (the page's own
+    size would be inherited otherwise)."""
+    for text in root.iter(f"{SVG}text"):
+        classes = set(text.get("class", "").split())
+        ancestors = {c for a in text.iterancestors() for c in a.get("class", "").split()}
+        if "title" in classes:
+            size = style.title_font_size
+        elif "no_data" in classes:
+            size = style.no_data_font_size
+        elif "legends" in ancestors:
+            size = style.legend_font_size
+        elif "value" in classes:
+            size = style.value_font_size
+        elif "major" in classes:
+            size = style.major_label_font_size
+        else:
+            size = style.label_font_size
+        text.set("font-size", str(size))

@@ -19,7 +19,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from tracker.models import TIMEZONES
-from tracker.receipts import format_grouped, qr_inline, status_url
+from tracker.receipts import EXAMPLE, format_grouped, qr_inline, status_url
 
 
 def _locale() -> str:
@@ -202,6 +202,7 @@ def status_qr(receipt: str, base_url: str) -> Markup:
 
 def register(app: Flask) -> None:
     app.context_processor(_template_context)
+    app.jinja_env.globals["example_receipt"] = EXAMPLE
     app.add_template_filter(mask_name, "masked")
     app.add_template_filter(format_grouped, "grouped")
     app.add_template_filter(status_qr, "status_qr")

@@ -1,0 +1,156 @@
+"""The public pages read well: the home page's example receipt passes its own check, what to
+bring is told per service and right for each, the newest announcement of a point is the full
+list of what waits there, the list of boards counts what waits at each point, and the feed
+has a plain name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as markup
+import re
+import xml.etree.ElementTree as ET
+
+from tracker import receipts
+from tracker.announcements import operations as announce
+from tracker.models import utcnow
+from tracker.status import Status
+from tracker.web.formatters import mask_name
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+# What a KTP-el collector is never asked for: the card they are collecting.
+ASKS_FOR_A_KTP_EL = re.compile(r"KTP-el (asli|Anda)|your (original )?KTP-el", re.IGNORECASE)
+
+
+def text_of(html: str) -> str:
+    return markup.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def sections(html: str) -> list[str]:
+    """The announcements of /pengumuman, newest first, as HTML."""
+    return re.findall(r'<section class="announcement".*?</section>', html, re.S)
+
+
+def what_to_bring(section: str) -> dict[str, str]:
+    """Service name -> what to bring for it, as one announcement lists them."""
+    listed = re.search(r'<dl class="bring">(.*?)</dl>', section, re.S)
+    assert listed, "no list of what to bring per service"
+    pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", listed.group(1), re.S)
+    return {text_of(name): text_of(bring) for name, bring in pairs}
+
+
+def rows(section: str) -> dict[str, bool]:
+    """Pickup number -> whether the row is marked new, for one announcement."""
+    found = re.findall(r'<tr( class="new")?><td><span class="number">([^<]+)</span>', section)
+    return {number: bool(new) for new, number in found}
+
+
+def test_the_home_pages_example_receipt_passes_its_own_check(client) -> None:
+    page = text_of(client.get("/").get_data(as_text=True))
+    example = re.search(r"(?:misalnya|for example) ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", page)
+    assert example, page
+    assert receipts.is_valid(receipts.parse(example.group(1)))
+    assert example.group(1) == receipts.EXAMPLE
+    english = text_of(client.get("/?lang=en").get_data(as_text=True))
+    assert f"for example {receipts.EXAMPLE}" in english
+    # The look-up takes it as a well-formed number: not found, never "mistyped".
+    answer = client.get(f"/cek?no={receipts.EXAMPLE}")
+    assert answer.status_code == 404 and "salah ketik" not in answer.get_data(as_text=True)
+
+
+def test_what_to_bring_is_listed_per_service_and_right_for_each(
+    client, make_request, session
+) -> None:
+    made = {
+        code: make_request(Status.READY, point="srg-cipocok", service=code)
+        for code in ("ktp-el", "kk", "kia", "akta-kelahiran")
+    }
+    alone = make_request(Status.READY, point="srg-kasemen", service="ktp-el")
+    announce.publish(session, utcnow())
+    session.commit()
+    services = {code: made[code].service for code in made}
+
+    for lang, name, bring in (("id", "name_id", "bring_id"), ("en", "name_en", "bring_en")):
+        page = client.get(f"/pengumuman?titik=srg-cipocok&lang={lang}").get_data(as_text=True)
+        [section] = sections(page)
+        listed = what_to_bring(section)
+        assert listed == {getattr(s, name): getattr(s, bring) for s in services.values()}
+        assert len(set(listed.values())) == len(listed)  # each its own, not one paragraph
+
+        page = client.get(f"/pengumuman?titik=srg-kasemen&lang={lang}").get_data(as_text=True)
+        [section] = sections(page)
+        after_table = text_of(section.split("</table>", 1)[1])
+        assert getattr(alone.service, bring) in after_table
+        assert not ASKS_FOR_A_KTP_EL.search(after_table), after_table
+        status = text_of(client.get(f"/s/{alone.receipt}?lang={lang}").get_data(as_text=True))
+        told = status.split("Yang perlu dibawa" if lang == "id" else "What to bring", 1)[1]
+        assert getattr(alone.service, bring) in told
+        assert not ASKS_FOR_A_KTP_EL.search(told[:300]), told[:300]
+    for service in services.values():  # every other service still asks for an identity card
+        if service.code != "ktp-el":
+            assert "KTP-el asli" in service.bring_id and "KTP-el" in service.bring_en
+
+    feed = ET.fromstring(client.get("/pengumuman.atom?titik=srg-cipocok").data)
+    content = feed.find(f"{ATOM}entry/{ATOM}content").text
+    for service in services.values():
+        assert f"{service.name_id}: {service.bring_id}" in content.splitlines()
+    [ktp_el] = [line for line in content.splitlines() if line.startswith("KTP-el: ")]
+    assert not ASKS_FOR_A_KTP_EL.search(ktp_el) and "Bring the receipt and your" not in content
+    board = client.get("/api/v1/points/srg-kasemen/board").get_json()
+    assert not ASKS_FOR_A_KTP_EL.search(board["ticker"]["id"] + board["ticker"]["en"])
+
+
+def test_the_newest_announcement_lists_everything_that_waits_at_its_point(
+    client, make_request, session
+) -> None:
+    now = utcnow()
+    first = make_request(Status.READY, point="srg-cipocok", name="Siti Rahmawati")
+    gone = make_request(Status.READY, point="srg-cipocok", name="Agus Salim")
+    elsewhere = make_request(Status.READY, point="srg-dinas", name="Dewi Lestari")
+    announce.publish(session, now)
+    session.commit()
+    later = make_request(Status.READY, point="srg-cipocok", name="Rina Marlina")
+    make_request.move(gone, Status.COLLECTED)
+    announce.publish(session, now + dt.timedelta(minutes=5))
+    session.commit()
+    not_yet = make_request(Status.READY, point="srg-cipocok", name="Joko Susilo")
+
+    html = client.get("/pengumuman?titik=srg-cipocok").get_data(as_text=True)
+    newest, older = sections(html)
+    # The newest reads as the full list: what it added (marked new) and what still waits
+    # from before; not what was collected since, nor what is not announced yet.
+    assert rows(newest) == {first.pickup_number: False, later.pickup_number: True}
+    assert "2 dokumen" in text_of(newest) and mask_name("Siti Rahmawati") in newest
+    # The older one still says what it announced then.
+    assert rows(older) == {first.pickup_number: False, gone.pickup_number: False}
+    for person in (first, gone, later, not_yet):
+        assert person.receipt not in html and person.applicant_name not in html
+    everywhere = client.get("/pengumuman").get_data(as_text=True)
+    [serang] = [s for s in sections(everywhere) if "Disdukcapil Kota Serang" in s]
+    assert rows(serang) == {elsewhere.pickup_number: True}  # each point its own list
+
+
+def test_the_list_of_boards_counts_what_waits_at_each_point(client, make_request) -> None:
+    for name in ("Siti Rahmawati", "Agus Salim", "Dewi Lestari"):
+        make_request(Status.READY, point="srg-cipocok", name=name)
+    make_request(Status.RETURNED, name="Joko Susilo")  # kept at the main office
+    make_request(Status.COLLECTED, point="srg-kasemen")  # waits no more
+
+    html = client.get("/board").get_data(as_text=True)
+
+    def counted(code: str) -> str:
+        item = re.search(rf'href="/board/{code}".*?</li>', html, re.S)
+        assert item, code
+        return text_of(item.group(0))
+
+    assert "3 dokumen siap diambil" in counted("srg-cipocok")
+    assert "Belum ada yang siap" in counted("srg-kasemen")
+    assert "1 disimpan setelah jadwalnya lewat" in counted("srg-dinas")
+    english = client.get("/board?lang=en").get_data(as_text=True)
+    assert "3 documents ready" in english and "1 kept after its window" in english
+
+
+def test_the_feed_has_a_plain_name(client) -> None:
+    page = text_of(client.get("/pengumuman").get_data(as_text=True))
+    assert "Ikuti pengumuman ini" in page and "Umpan" not in page
+    english = text_of(client.get("/pengumuman?lang=en").get_data(as_text=True))
+    assert "Follow these announcements" in english and "Atom feed" not in english
