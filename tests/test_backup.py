@@ -239,11 +239,15 @@ def test_a_wrong_key_a_changed_byte_or_a_cut_file_is_refused_and_changes_nothing
         assert refused.exit_code != 0, changed
         assert "Traceback" not in refused.output and refused.output.startswith("Error:")
         assert inspect(engine).get_table_names() == [], changed  # nothing was written
+    rotated = app_on(databases.target, BACKUP_KEY=OTHER_KEY, BACKUP_KEY_FALLBACKS=[KEY])
+    assert run(rotated, "restore", str(cut)).exit_code != 0  # the right key, a cut file
     not_one = tmp_path / "notes.txt"
     not_one.write_text("not a backup")
     assert "SiapAmbil" in run(target, "restore", str(not_one)).output
-    # Control: the file as written restores.
-    assert run(target, "restore", str(backup)).exit_code == 0
+    # Control: the file as written restores, with the key it was made with among the
+    # earlier ones after a rotation of BACKUP_KEY.
+    restored = run(rotated, "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
 
 
 def test_no_backup_is_written_without_a_key(databases: Databases, tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_HMAC_KEY": None,  # keys the hashes of staff searches in the audit trail
     "LOG_MASKING_KEY": None,  # keys the tags that stand for receipt numbers in logs
     "BACKUP_KEY": None,  # encrypts backups; `backup` refuses without it
+    "BACKUP_KEY_FALLBACKS": [],  # earlier keys that `restore` still tries
     "DATABASE_URL": None,
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "RATELIMIT_ENABLED": True,
@@ -104,6 +105,7 @@ ENV_KEYS = (
     "AUDIT_HMAC_KEY",
     "LOG_MASKING_KEY",
     "BACKUP_KEY",
+    "BACKUP_KEY_FALLBACKS",
     "DATABASE_URL",
     "PUBLIC_BASE_URL",
     "RATELIMIT_ENABLED",

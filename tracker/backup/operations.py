@@ -88,7 +88,9 @@ def restore(engine: Engine, path: Path, config: Mapping[str, Any], force: bool) 
         raise BackupError(reason="no_file", path=str(path))
     kind = _kind(engine)
     with path.open("rb") as source, _private_folder() as folder:
-        header, chunks = sealed.open_sealed(source, config.get("BACKUP_KEY"))
+        header, chunks = sealed.open_sealed(
+            source, config.get("BACKUP_KEY"), config.get("BACKUP_KEY_FALLBACKS") or ()
+        )
         if header.get("kind") != kind or header.get("format") != FORMATS[kind]:
             raise BackupError(reason="kind", made=header.get("kind"), target=kind)
         copy = folder / "copy"

@@ -21,7 +21,7 @@ import hmac
 import json
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
@@ -109,15 +109,20 @@ def read_header(source: IO[bytes]) -> tuple[dict[str, Any], bytes, bytes]:
     return header, start + described + salt, salt
 
 
-def open_sealed(source: IO[bytes], key: str) -> tuple[dict[str, Any], Iterator[bytes]]:
-    """The header, once the key is found to fit, and the plaintext's chunks: each is given
-    only once its tag holds, and the last one only if the file ends where it should."""
-    raw = check_key(key)
+def open_sealed(
+    source: IO[bytes], key: str | None, earlier: Sequence[str] = ()
+) -> tuple[dict[str, Any], Iterator[bytes]]:
+    """The header, once one of the keys (``key``, then the ``earlier`` ones) is found to fit,
+    and the plaintext's chunks: each is given only once its tag holds, and the last one only
+    if the file ends where it should."""
+    keys = [check_key(key), *(check_key(k) for k in earlier)]
     header, preamble, salt = read_header(source)
-    cipher, checking = _keys(raw, salt)
-    if not hmac.compare_digest(source.read(CHECK_BYTES), _check(checking, preamble)):
-        raise BackupError(reason="wrong_key")
-    return header, _chunks(source, cipher, preamble + _check(checking, preamble))
+    check = source.read(CHECK_BYTES)
+    for raw in keys:
+        cipher, checking = _keys(raw, salt)
+        if hmac.compare_digest(check, _check(checking, preamble)):
+            return header, _chunks(source, cipher, preamble + check)
+    raise BackupError(reason="wrong_key")
 
 
 def _chunks(source: IO[bytes], cipher: AESGCM, preamble: bytes) -> Iterator[bytes]:
