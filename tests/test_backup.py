@@ -256,6 +256,8 @@ def test_no_backup_is_written_without_a_key(databases: Databases, tmp_path: Path
         refused = run(app_on(databases.source, BACKUP_KEY=key), "backup", str(backup))
         assert refused.exit_code != 0 and "BACKUP_KEY" in refused.output, refused.output
         assert list(tmp_path.glob("siapambil.backup*")) == []
+    nowhere = run(app_on(databases.source), "backup", str(tmp_path / "missing" / "x.backup"))
+    assert nowhere.exit_code != 0 and nowhere.output.startswith("Error:"), nowhere.output
     assert run(app_on(databases.source), "backup", str(backup)).exit_code == 0  # control
 
 

@@ -105,6 +105,6 @@ class ConflictError(DomainError):
 class BackupError(DomainError):
     """A backup or a restore that cannot be done; ``reason`` says why: ``no_key``,
     ``short_key``, ``not_a_backup``, ``wrong_key``, ``tampered``, ``holds_data``, ``kind``,
-    ``no_tool``, ``tool_failed``, ``no_file``."""
+    ``no_tool``, ``tool_failed``, ``no_file``, ``cannot_write``."""
 
     code = "backup_refused"

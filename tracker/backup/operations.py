@@ -69,6 +69,8 @@ def backup(engine: Engine, path: Path, config: Mapping[str, Any], now: dt.dateti
         "revision": revision,
     }
     part = path.with_name(path.name + ".part")
+    if not path.parent.is_dir() or path.is_dir():
+        raise BackupError(reason="cannot_write", path=str(path))
     try:
         with _private_file(part) as target:
             if kind == "sqlite":

@@ -89,6 +89,10 @@ def _backup(details: dict) -> str:
             "%(tool)s failed: %(said)s", tool=details.get("tool"), said=details.get("said", "")
         ),
         "no_file": lambda: _("There is no file %(path)s.", path=details.get("path")),
+        "cannot_write": lambda: _(
+            "A backup cannot be written at %(path)s: its folder does not exist.",
+            path=details.get("path"),
+        ),
     }
     return messages.get(reason, lambda: _("This cannot be done."))()
 
