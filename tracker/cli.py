@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import run_simple
 
 from tracker import cli_staff, demo, schema
+from tracker.backup import commands as backup
 from tracker.db import get_engine, unit_of_work
 from tracker.models import TIMEZONES, utcnow
 from tracker.receipts import format_grouped
@@ -30,6 +31,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(cli_staff.staff)
     app.cli.add_command(cli_staff.audit_group)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
 
 
 def _shown_url() -> str:

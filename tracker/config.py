@@ -39,6 +39,11 @@ def parse_int(name: str, raw: str) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from None
 
 
+def parse_list(raw: str) -> list[str]:
+    """A comma-separated setting: its items, stripped, the empty ones left out."""
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'siapambil.sqlite'}"
 
@@ -46,7 +51,11 @@ def default_database_url(instance_path: str) -> str:
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": None,
+    "SECRET_KEY_FALLBACKS": [],  # earlier keys: cookies they signed are still read, never made
     "AUDIT_HMAC_KEY": None,  # keys the hashes of staff searches in the audit trail
+    "LOG_MASKING_KEY": None,  # keys the tags that stand for receipt numbers in logs
+    "BACKUP_KEY": None,  # encrypts backups; `backup` refuses without it
+    "BACKUP_KEY_FALLBACKS": [],  # earlier keys that `restore` still tries
     "DATABASE_URL": None,
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "RATELIMIT_ENABLED": True,
@@ -101,7 +110,11 @@ LOG_FORMATS = ("text", "json")
 ENV_KEYS = (
     "ENV",
     "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
     "AUDIT_HMAC_KEY",
+    "LOG_MASKING_KEY",
+    "BACKUP_KEY",
+    "BACKUP_KEY_FALLBACKS",
     "DATABASE_URL",
     "PUBLIC_BASE_URL",
     "RATELIMIT_ENABLED",
@@ -143,6 +156,7 @@ ENV_KEYS = (
 # A setting is read as the type of its default.
 BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}
 INT_KEYS = {key for key in ENV_KEYS if type(DEFAULTS[key]) is int}
+LIST_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], list)}
 # Settings whose empty value means something (none), rather than "use the default".
 EMPTY_MEANS_NONE = {"NOTIFY_QUIET_HOURS"}
 
@@ -158,6 +172,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             found[key] = parse_bool(key, raw)
         elif key in INT_KEYS:
             found[key] = parse_int(key, raw)
+        elif key in LIST_KEYS:
+            found[key] = parse_list(raw)
         else:
             found[key] = raw
     return found
@@ -188,11 +204,22 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
             "AUDIT_HMAC_KEY is not set: the audit trail's search hashes are keyed by SECRET_KEY, "
             "so a new SECRET_KEY would leave earlier searches unfindable; set AUDIT_HMAC_KEY"
         )
+    if not config.get("LOG_MASKING_KEY"):
+        config["LOG_MASKING_KEY"] = derived_key(config["SECRET_KEY"], b"siapambil log masking")
+        log.warning(
+            "LOG_MASKING_KEY is not set: the tags of receipt numbers in the logs are keyed by "
+            "SECRET_KEY, so a new SECRET_KEY would change them; set LOG_MASKING_KEY"
+        )
 
 
 def derived_audit_key(secret_key: str) -> str:
     """The audit trail's hash key when none is set: drawn from SECRET_KEY, never equal to it."""
-    return hmac.new(str(secret_key).encode(), b"siapambil audit search", hashlib.sha256).hexdigest()
+    return derived_key(secret_key, b"siapambil audit search")
+
+
+def derived_key(secret_key: str, purpose: bytes) -> str:
+    """A key for one purpose, drawn from SECRET_KEY, never equal to it nor to another's."""
+    return hmac.new(str(secret_key).encode(), purpose, hashlib.sha256).hexdigest()
 
 
 def check_quiet_hours(raw: str) -> None:

@@ -18,7 +18,9 @@ DomainError                   anything the product refuses, with a message for p
 │                             point does not have, cannot be called to the counter
 ├── MessageMoveRefused        a move the outbox's table does not allow a message to make
 │                             from its state (send again one that was sent, say)
-└── ConflictError             the request changed since the caller read it (optimistic lock)
+├── ConflictError             the request changed since the caller read it (optimistic lock)
+└── BackupError               a backup or a restore that cannot be done (no key, a wrong key,
+                              a changed file, a database that holds data, a missing tool)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -98,3 +100,11 @@ class MessageMoveRefused(DomainError):
 class ConflictError(DomainError):
     code = "conflict"
     status = 409
+
+
+class BackupError(DomainError):
+    """A backup or a restore that cannot be done; ``reason`` says why: ``no_key``,
+    ``short_key``, ``not_a_backup``, ``wrong_key``, ``tampered``, ``holds_data``, ``kind``,
+    ``no_tool``, ``tool_failed``, ``no_file``, ``cannot_write``."""
+
+    code = "backup_refused"

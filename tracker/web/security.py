@@ -80,9 +80,12 @@ class ReceiptMaskingFilter(logging.Filter):
 
 
 def install_log_filter(app: Flask) -> None:
-    """Mask receipt numbers in the app's, the development server's and gunicorn's logs."""
-    masking = ReceiptMaskingFilter(app.config["SECRET_KEY"])
+    """Mask receipt numbers in the app's, the development server's and gunicorn's logs, keyed
+    by ``LOG_MASKING_KEY`` (not ``SECRET_KEY``, so that a tag outlives a key rotation). The
+    latest app's filter replaces an earlier one: a process serves one app at a time."""
+    masking = ReceiptMaskingFilter(app.config["LOG_MASKING_KEY"])
     for name in (app.logger.name, "werkzeug", "gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, ReceiptMaskingFilter) for f in logger.filters):
-            logger.addFilter(masking)
+        for earlier in [f for f in logger.filters if isinstance(f, ReceiptMaskingFilter)]:
+            logger.removeFilter(earlier)
+        logger.addFilter(masking)

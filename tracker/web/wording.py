@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from tracker.errors import (
     AccountError,
+    BackupError,
     CannotCall,
     ConflictError,
     DomainError,
@@ -45,7 +46,55 @@ def explain(error: DomainError) -> str:
     if isinstance(error, ConflictError):
         details = error.details
         return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
+    return _other(error)
+
+
+def _other(error: DomainError) -> str:
+    if isinstance(error, BackupError):
+        return _backup(error.details)
     return error.message or _("This cannot be done.")
+
+
+def _backup(details: dict) -> str:
+    reason = details.get("reason")
+    messages = {
+        "no_key": lambda: _("BACKUP_KEY is not set: a backup is never written unencrypted."),
+        "short_key": lambda: _(
+            "BACKUP_KEY is too short: use a random value of at least %(count)d characters.",
+            count=details.get("count", 32),
+        ),
+        "not_a_backup": lambda: _("This file is not a SiapAmbil backup."),
+        "wrong_key": lambda: _(
+            "BACKUP_KEY does not fit this backup: it was made with another key."
+        ),
+        "tampered": lambda: _(
+            "This backup was changed or cut short after it was made: nothing was restored."
+        ),
+        "holds_data": lambda: _(
+            "The database already holds requests, staff accounts or offices: nothing was "
+            "restored. Give --force to replace them."
+        ),
+        "kind": lambda: _(
+            "This backup is of a %(made)s database and cannot go into a %(target)s one.",
+            made=details.get("made"),
+            target=details.get("target"),
+        ),
+        "no_tool": lambda: _(
+            "%(tool)s for PostgreSQL %(major)s or newer was not found (apt-get install "
+            "postgresql-client).",
+            tool=details.get("tool"),
+            major=details.get("major"),
+        ),
+        "tool_failed": lambda: _(
+            "%(tool)s failed: %(said)s", tool=details.get("tool"), said=details.get("said", "")
+        ),
+        "no_file": lambda: _("There is no file %(path)s.", path=details.get("path")),
+        "cannot_write": lambda: _(
+            "A backup cannot be written at %(path)s: its folder does not exist.",
+            path=details.get("path"),
+        ),
+    }
+    return messages.get(reason, lambda: _("This cannot be done."))()
 
 
 def status_label(status: Status | str | None) -> str:

@@ -1,0 +1,138 @@
+"""The deploy files hold: the alert rules pass promtool and fire on the series they watch,
+every alert leads to a section of the runbook and every section has an alert, the systemd
+units are valid, and the audit check writes the metric its alert reads."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from tests.conftest import missing
+from tracker.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+RUNBOOK = ROOT / "docs" / "runbook.md"
+
+
+def tool(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        missing(f"{name} (apt-get install {package})")
+    return found
+
+
+def test_the_alert_rules_pass_promtool_and_fire_on_what_they_watch(tmp_path: Path) -> None:
+    promtool = tool("promtool", "prometheus")
+    for check in (["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]):
+        done = subprocess.run([promtool, *check], cwd=DEPLOY, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    # Control: a rule that cannot be read is refused, and a test that expects an alert that
+    # does not fire fails.
+    broken = tmp_path / "alerts.yml"
+    broken.write_text((DEPLOY / "alerts.yml").read_text().replace("> 300", "> > 300"))
+    assert subprocess.run([promtool, "check", "rules", str(broken)], capture_output=True).returncode
+    quiet = tmp_path / "alerts.test.yml"
+    shutil.copy(DEPLOY / "alerts.yml", tmp_path / "alerts.yml")
+    quiet.write_text((DEPLOY / "alerts.test.yml").read_text().replace('"1x30 0x30"', '"1x60"'))
+    assert subprocess.run([promtool, "test", "rules", str(quiet)], capture_output=True).returncode
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of the second-level headings."""
+    return {
+        re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-")
+        for heading in re.findall(r"^## (.+)$", markdown, re.M)
+    }
+
+
+def test_every_alert_leads_to_a_runbook_section_and_every_section_has_one() -> None:
+    rules = yaml.safe_load((DEPLOY / "alerts.yml").read_text())["groups"][0]["rules"]
+    sections = anchors(RUNBOOK.read_text())
+    assert sections == {
+        "dead-letters",
+        "a-stale-scheduler",
+        "a-growing-outbox",
+        "a-broken-audit-chain",
+    }
+    named = {rule["annotations"]["runbook"].removeprefix("docs/runbook.md#") for rule in rules}
+    assert named == sections
+    assert anchors("## A stale scheduler\n## What's up?\n") == {"a-stale-scheduler", "whats-up"}
+
+
+UNITS = [
+    "siapambil-web.service",
+    "siapambil-scheduler.service",
+    "siapambil-backup.service",
+    "siapambil-backup.timer",
+    "siapambil-audit-verify.service",
+    "siapambil-audit-verify.timer",
+]
+
+
+def unit_complaints(folder: Path) -> list[str]:
+    """What ``systemd-analyze verify`` finds wrong, but that the programs are not installed
+    here (they are under /opt/siapambil on a server)."""
+    done = subprocess.run(
+        [tool("systemd-analyze", "systemd"), "verify", "--man=no", *[f"./{u}" for u in UNITS]],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
+    )
+    return [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if line.strip() and "is not executable: No such file or directory" not in line
+    ]
+
+
+def test_the_systemd_units_are_valid(tmp_path: Path) -> None:
+    for unit in UNITS:
+        shutil.copy(DEPLOY / unit, tmp_path / unit)
+    assert unit_complaints(tmp_path) == []
+    # Control: a misspelt option is reported.
+    web = tmp_path / "siapambil-web.service"
+    web.write_text(web.read_text().replace("NoNewPrivileges=yes", "NoNewPrivilege=yes"))
+    assert any("NoNewPrivilege" in line for line in unit_complaints(tmp_path))
+
+
+@pytest.mark.slow
+def test_the_audit_check_writes_an_intact_then_a_broken_chain(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
+    state, textfiles = tmp_path / "state", tmp_path / "textfiles"
+    state.mkdir()
+    textfiles.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret",
+        "FLASK": str(Path(sys.executable).parent / "flask"),
+        "STATE_DIRECTORY": str(state),
+        "TEXTFILE_DIRECTORY": str(textfiles),
+    }
+    flask = [env["FLASK"], "--app", "wsgi"]
+    assert subprocess.run([*flask, "demo", "--per-status", "1"], cwd=ROOT, env=env).returncode == 0
+
+    def check() -> tuple[int, str]:
+        done = subprocess.run([DEPLOY / "audit-verify-metric.sh"], cwd=ROOT, env=env)
+        return done.returncode, (textfiles / "siapambil_audit.prom").read_text()
+
+    code, metrics = check()
+    assert code == 0 and "siapambil_audit_chain_intact 1" in metrics
+    assert re.fullmatch(r"[0-9a-f]{64}:\d+\n", (state / "audit-head").read_text())
+    assert re.search(r"^siapambil_audit_verify_timestamp_seconds \d+$", metrics, re.M)
+    engine = make_engine(url)
+    with engine.begin() as connection:  # a row changed behind the product's back
+        connection.execute(text("UPDATE audit_trail SET actor = 'someone' WHERE id = 2"))
+    engine.dispose()
+    code, metrics = check()
+    assert code == 1 and "siapambil_audit_chain_intact 0" in metrics
