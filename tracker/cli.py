@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(cli_staff.staff)
     app.cli.add_command(cli_staff.audit_group)
+    app.cli.add_command(cli_staff.apikey)
 
 
 def _shown_url() -> str:

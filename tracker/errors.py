@@ -18,7 +18,12 @@ DomainError                   anything the product refuses, with a message for p
 │                             point does not have, cannot be called to the counter
 ├── MessageMoveRefused        a move the outbox's table does not allow a message to make
 │                             from its state (send again one that was sent, say)
-└── ConflictError             the request changed since the caller read it (optimistic lock)
+├── ConflictError             the request changed since the caller read it (optimistic lock)
+├── KeyRefused                an API call without a valid key (401: missing, unknown,
+│   │                         revoked)
+│   └── KeyForbidden          a valid key of the wrong scope, or another office (403)
+├── ApiKeyError               a key that cannot be made or revoked (``reason``)
+└── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -98,3 +103,23 @@ class MessageMoveRefused(DomainError):
 class ConflictError(DomainError):
     code = "conflict"
     status = 409
+
+
+class KeyRefused(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class KeyForbidden(KeyRefused):
+    code = "forbidden"
+    status = 403
+
+
+class ApiKeyError(DomainError):
+    code = "api_key_error"
+    status = 400
+
+
+class BodyInvalid(DomainError):
+    code = "invalid_body"
+    status = 422

@@ -83,6 +83,7 @@ class Request(Base):
         Index("ix_requests_office_status", "office_id", "status"),
         Index("ix_requests_status_announced_id", "status", "announced_id"),
         Index("ix_requests_pickup_point_id_status", "pickup_point_id", "status"),
+        Index("ix_requests_office_updated", "office_id", "updated_at", "id"),
         UniqueConstraint("pickup_point_id", "pickup_day", "pickup_number"),
     )
 
