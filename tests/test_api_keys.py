@@ -247,7 +247,8 @@ def test_a_read_key_on_a_write_route_gets_403_audited_and_a_bad_body_422(
     body = {"to": "ready"}
     refused = client.post("/api/v1/test-change", json=body, headers=bearer(reader))
     assert refused.status_code == 403
-    assert "write" in refused.get_json()["error"]["message"]
+    assert refused.get_json()["error"]["code"] == "forbidden"
+    assert "kunci tulis" in refused.get_json()["error"]["message"]  # Indonesian by default
     denied = audit_rows(session, "denied")
     assert [(d.actor, d.details["reason"]) for d in denied] == [("apikey:reader", "scope")]
     accepted = client.post("/api/v1/test-change", json=body, headers=bearer(writer))

@@ -47,8 +47,20 @@ def validator(schema: dict[str, Any] | str) -> Draft202012Validator:
     """A validator of a schema of the contract (given by its name under
     ``components/schemas``) or of a schema given whole."""
     if isinstance(schema, str):
-        schema = {"$ref": f"{SPEC_URI}#/components/schemas/{schema}"}
-    return Draft202012Validator(schema, registry=registry())
+        schema = {"$ref": f"#/components/schemas/{schema}"}
+    return Draft202012Validator(anchored(schema), registry=registry())
+
+
+def anchored(node: Any) -> Any:
+    """A schema taken out of the document, its ``$ref: '#/...'`` made to point into it."""
+    if isinstance(node, dict):
+        return {
+            key: (SPEC_URI + value if key == "$ref" and value.startswith("#") else anchored(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [anchored(item) for item in node]
+    return node
 
 
 def problems(schema: dict[str, Any] | str, data: Any) -> list[tuple[str, str]]:
