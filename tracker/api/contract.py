@@ -9,6 +9,7 @@ route's real answers against the response schemas, so the document says what the
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 from flask import request
 from jsonschema import Draft202012Validator
+from markupsafe import Markup, escape
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -119,3 +121,11 @@ def resolve(node: Any) -> Any:
             target = target[part]
         return target
     return node
+
+
+TICKS = re.compile(r"`([^`]+)`")
+
+
+def with_code(text: str | None) -> Markup:
+    """A description's text, escaped, with its `code spans` shown as code."""
+    return Markup(TICKS.sub(r"<code>\1</code>", str(escape(text or ""))))

@@ -59,7 +59,7 @@ def openapi() -> Response:
 def docs() -> str:
     return render_template(
         "api/docs.html", spec=contract.spec(), operations=contract.operations(),
-        resolve=contract.resolve,
+        resolve=contract.resolve, with_code=contract.with_code,
     )  # fmt: skip
 
 
