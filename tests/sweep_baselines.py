@@ -13,7 +13,18 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.factories import PASSWORD
-from tracker.models import Channel, Closure, OutboxMessage, OutboxStatus, PickupPoint
+from tracker.api import keys
+from tracker.audit.trail import Actor
+from tracker.models import (
+    Channel,
+    Closure,
+    KeyScope,
+    Office,
+    OutboxMessage,
+    OutboxStatus,
+    PickupPoint,
+    utcnow,
+)
 from tracker.status import Status
 
 HOME_POINT = "srg-dinas"
@@ -39,6 +50,9 @@ BASELINES: dict[str, Baseline] = {
     "announcements.feed": Baseline(),
     "announcements.page": Baseline(),
     "api.announcements": Baseline(),
+    "api.changed_requests": Baseline(),  # sent with a write key of the supervisor's office
+    "api.docs": Baseline(),
+    "api.openapi": Baseline(),
     "api.board": Baseline(POINT),
     "api.points": Baseline(),
     "api.request_status": Baseline(RECEIPT),
@@ -60,6 +74,11 @@ BASELINES: dict[str, Baseline] = {
     "watch.scrape": Baseline(),
     "statistik.page": Baseline(),
     "staff.accounts_page": Baseline(),
+    "staff.api_keys_page": Baseline(),
+    "staff.create_api_key": Baseline(
+        form={"name": "{new_key_name}", "scope": "read"}, uses=("new_key_name",)
+    ),
+    "staff.revoke_api_key": Baseline({"name": "{api_key}"}, uses=("api_key",)),
     "staff.add_closure": Baseline(POINT, {"day": "2031-01-07", "reason": "Rapat dinas"}),
     "staff.add_visit": Baseline(
         form={
@@ -173,11 +192,42 @@ class Targets:
             "service_id": lambda: {"service_id": self.make_request.service("kk").id},
             "username": lambda: {"username": self.boss.username},
             "new_username": self._new_username,
+            "new_key_name": self._new_key_name,
+            "api_key": self._api_key,
+            "bearer": self._bearer,
         }
 
     def _new_username(self) -> dict[str, Any]:
         self.opened += 1
         return {"new_username": f"baru-{self.opened}"}
+
+    def _new_key_name(self) -> dict[str, Any]:
+        self.opened += 1
+        return {"new_key_name": f"kunci-{self.opened}"}
+
+    def _api_key(self) -> dict[str, Any]:
+        self.opened += 1
+        session = self.make_request.session
+        office = session.get(Office, self.boss.office_id)
+        key, _token = keys.create(
+            session, utcnow(), Actor("sweep"), name=f"dicabut-{self.opened}", offices=[office],
+            scope=KeyScope.READ,
+        )  # fmt: skip
+        session.commit()
+        return {"api_key": key.name}
+
+    def _bearer(self) -> dict[str, Any]:
+        """A write key of the supervisor's office, noted as just used (so that the sweep's
+        calls do not move its ``last_used_at``, which would change a table)."""
+        session = self.make_request.session
+        office = session.get(Office, self.boss.office_id)
+        key, token = keys.create(
+            session, utcnow(), Actor("sweep"), name="sweep-bridge", offices=[office],
+            scope=KeyScope.WRITE,
+        )  # fmt: skip
+        key.last_used_at = utcnow() + dt.timedelta(hours=1)
+        session.commit()
+        return {"bearer": token}
 
     def _request(self, key: str, status: Status) -> dict[str, Any]:
         made = self.make_request(status, point=HOME_POINT)

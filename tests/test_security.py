@@ -89,6 +89,7 @@ def samples(make_request: Any, make_account: Any) -> dict[str, str]:
         "message_id": "1",
         "closure_id": "1",
         "username": make_account("operator").username,
+        "name": "no-such-key",
         "state": "off",
         "filename": "css/site.css",
     }

@@ -13,13 +13,17 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.factories import PASSWORD, csrf_token, sign_in
+from tracker.api import keys
+from tracker.audit.trail import Actor
 from tracker.models import (
     AuditEntry,
     Channel,
     Closure,
+    KeyScope,
     OutboxMessage,
     OutboxStatus,
     PickupPoint,
+    utcnow,
 )
 from tracker.status import Status
 
@@ -137,6 +141,15 @@ ENDPOINTS = [
     ),  # fmt: skip
     Endpoint("accounts", "GET", "/staff/accounts", SUPERVISOR, refusal="hidden"),
     Endpoint("outbox", "GET", "/staff/outbox", SUPERVISOR, refusal="hidden"),
+    Endpoint("api keys", "GET", "/staff/api-keys", SUPERVISOR, refusal="hidden"),
+    Endpoint("revoke an api key", "POST", "/staff/api-keys/{api_key}/revoke", SUPERVISOR),
+    Endpoint(
+        "make an api key",
+        "POST",
+        "/staff/api-keys",
+        SUPERVISOR,
+        form=(("name", "kunci-baru"), ("scope", "read"), ("offices", "{office_id}")),
+    ),
     Endpoint("retry", "POST", "/staff/outbox/{dead_id}/retry", SUPERVISOR),
     Endpoint("account off", "POST", "/staff/accounts/{colleague}/off", SUPERVISOR),
     Endpoint(
@@ -186,8 +199,13 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             status=OutboxStatus.DEAD, attempts=8,
         )  # fmt: skip
         make_request.session.add(dead)
+        key, _token = keys.create(
+            make_request.session, utcnow(), Actor("test"), name=f"kunci-{office}",
+            offices=[processing.office], scope=KeyScope.READ,
+        )  # fmt: skip
         make_request.session.commit()
         found[office] = {
+            "api_key": key.name,
             "receipt": processing.receipt,
             "spare": spare.receipt,
             "spare_version": spare.version,
@@ -220,6 +238,7 @@ def snapshot(session: Any) -> tuple:
         "SELECT count(*), coalesce(sum(session_version), 0) FROM staff_accounts WHERE active",
         "SELECT coalesce(sum(last), 0) FROM pickup_series",
         "SELECT count(*), coalesce(sum(attempts), 0) FROM outbox WHERE status = 'dead'",
+        "SELECT count(*), count(revoked_at) FROM api_keys",
     ]
     counters = sorted(str(c) for c in session.scalars(select(PickupPoint.counters)))
     found = (*[tuple(session.execute(text(q)).one()) for q in queries], tuple(counters))
@@ -250,6 +269,7 @@ def links(target: dict[str, Any]) -> list[str]:
         f"/staff/points/{target['point']}",
         f"/staff/accounts/{target['colleague']}/",
         f"/staff/outbox/{target['dead_id']}/",
+        f"/staff/api-keys/{target['api_key']}/revoke",
     ]
 
 
@@ -322,6 +342,7 @@ def test_the_matrix_names_every_console_endpoint(app: Any) -> None:
         "{receipt}": ("{receipt}", "{spare}", "{ready}", "{callable}"),
         "{code}": ("{point}",),
         "{message_id}": ("{dead_id}",),
+        "{name}": ("{api_key}",),
     }
     missing = set()
     for method, rule in named:

@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.accounts import access
     from tracker.accounts import views as accounts
     from tracker.announcements import views as announcements
+    from tracker.api import console as api_console
     from tracker.api import views as api
     from tracker.board import views as board
     from tracker.counter import views as counter
@@ -83,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.statistics import views as statistik
     from tracker.watch import views as watch
 
-    del accounts, counter, intake, outbox, places, requests_console
+    del accounts, api_console, counter, intake, outbox, places, requests_console
     access.setup()
     app.register_blueprint(lookup.bp)
     app.register_blueprint(announcements.bp)

@@ -33,6 +33,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(cli_staff.audit_group)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    app.cli.add_command(cli_staff.apikey)
 
 
 def _shown_url() -> str:

@@ -1,4 +1,5 @@
-"""The ``staff`` and ``audit`` commands: accounts for IT staff, and checking the audit trail."""
+"""The ``staff``, ``apikey`` and ``audit`` commands: accounts and API keys for IT staff, and
+checking the audit trail."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.accounts import operations as accounts
+from tracker.api import keys as api_keys
 from tracker.audit import search as audit_search
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM
 from tracker.db import unit_of_work
-from tracker.errors import AccountError
-from tracker.models import Office, Role, utcnow
+from tracker.errors import AccountError, ApiKeyError
+from tracker.models import ApiKey, KeyScope, Office, Role, utcnow
 from tracker.web.wording import explain
 
 staff = AppGroup("staff", help="Staff accounts.")
 audit_group = AppGroup("audit", help="The audit trail.")
+apikey = AppGroup("apikey", help="API keys for other systems of an office (a SIAK bridge, an app).")
 
 
 def _password() -> str:
@@ -73,6 +76,70 @@ def deactivate(username: str) -> None:
         accounts.set_active(account, False)
         audit.record(session, "account_off", actor=SYSTEM, at=utcnow(), target=account.username)
     click.echo(f"Account {account.username} is switched off.")
+
+
+@apikey.command("create")
+@click.argument("name")
+@click.option(
+    "--office",
+    "office_codes",
+    multiple=True,
+    required=True,
+    help="An office the key holds, by code (repeat for several).",
+)
+@click.option("--scope", type=click.Choice([s.value for s in KeyScope]), required=True)
+def apikey_create(name: str, office_codes: tuple[str, ...], scope: str) -> None:
+    """Make a key and print it, once: only its hash is kept."""
+    with unit_of_work() as session:
+        offices = session.scalars(select(Office).where(Office.code.in_(office_codes))).all()
+        unknown = sorted(set(office_codes) - {o.code for o in offices})
+        if unknown:
+            raise click.UsageError(f"No office has the code {unknown[0]!r}.")
+        try:
+            key, token = api_keys.create(
+                session, utcnow(), SYSTEM, name=name, offices=offices, scope=KeyScope(scope)
+            )
+        except ApiKeyError as error:
+            raise click.ClickException(explain(error)) from None
+        codes = ", ".join(o.code for o in key.offices)
+    click.echo(f"API key {key.name} ({scope}; {codes}):")
+    click.echo(token)
+    click.echo("It is shown only this once: keep it in the other system's settings now.")
+
+
+@apikey.command("list")
+def apikey_list() -> None:
+    """Every key: its name, prefix (never the key), scope, offices, and when it was last used."""
+    with unit_of_work() as session:
+        found = session.scalars(select(ApiKey).order_by(ApiKey.name)).all()
+        for key in found:
+            state = "revoked " + _when(key.revoked_at) if key.revoked_at else "active"
+            click.echo(
+                f"{key.name}  {key.prefix}…  {key.scope.value}  "
+                f"{','.join(o.code for o in key.offices)}  {state}  "
+                f"made {_when(key.created_at)} by {key.created_by}  "
+                f"last used {_when(key.last_used_at)}"
+            )
+    click.echo(f"Keys: {len(found)}")
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else "never"
+
+
+@apikey.command("revoke")
+@click.argument("name")
+def apikey_revoke(name: str) -> None:
+    """Revoke a key: every call with it is refused from now on."""
+    with unit_of_work() as session:
+        key = api_keys.find(session, name)
+        if key is None:
+            raise click.UsageError(f"No API key is called {name!r}.")
+        try:
+            api_keys.revoke(session, utcnow(), SYSTEM, key)
+        except ApiKeyError as error:
+            raise click.ClickException(explain(error)) from None
+    click.echo(f"API key {name} is revoked.")
 
 
 def demo_accounts(session: Session, now: dt.datetime) -> list[tuple[str, str, str]]:

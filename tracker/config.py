@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "",  # deployments sharing one Redis keep their counts apart
     "LOOKUP_RATE_LIMIT": "30 per minute; 300 per hour",
+    "API_KEY_RATE_LIMIT": "600 per minute",  # per API key, across every /api/v1 route
     "PICKUP_WINDOW_DAYS": 10,
     "BABEL_DEFAULT_LOCALE": "id",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
@@ -121,6 +122,7 @@ ENV_KEYS = (
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_KEY_PREFIX",
     "LOOKUP_RATE_LIMIT",
+    "API_KEY_RATE_LIMIT",
     "PICKUP_WINDOW_DAYS",
     "PROXY_FIX_HOPS",
     "STAFF_IDLE_MINUTES",

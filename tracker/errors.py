@@ -19,8 +19,13 @@ DomainError                   anything the product refuses, with a message for p
 ├── MessageMoveRefused        a move the outbox's table does not allow a message to make
 │                             from its state (send again one that was sent, say)
 ├── ConflictError             the request changed since the caller read it (optimistic lock)
-└── BackupError               a backup or a restore that cannot be done (no key, a wrong key,
+├── BackupError               a backup or a restore that cannot be done (no key, a wrong key,
                               a changed file, a database that holds data, a missing tool)
+├── KeyRefused                an API call without a valid key (401: missing, unknown,
+│   │                         revoked)
+│   └── KeyForbidden          a valid key of the wrong scope, or another office (403)
+├── ApiKeyError               a key that cannot be made or revoked (``reason``)
+└── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -108,3 +113,23 @@ class BackupError(DomainError):
     ``no_tool``, ``tool_failed``, ``no_file``, ``cannot_write``."""
 
     code = "backup_refused"
+
+
+class KeyRefused(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class KeyForbidden(KeyRefused):
+    code = "forbidden"
+    status = 403
+
+
+class ApiKeyError(DomainError):
+    code = "api_key_error"
+    status = 400
+
+
+class BodyInvalid(DomainError):
+    code = "invalid_body"
+    status = 422

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, Request, Response, current_app, has_request_context, request
+from flask import Flask, Request, Response, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -51,6 +51,7 @@ class RateRule:
     key_func: Callable[[], str] | None = None
     methods: tuple[str, ...] | None = None
     deduct_when: Callable[[Response], bool] | None = None
+    exempt_when: Callable[[], bool] | None = None
 
 
 def rate_limited(rule: RateRule) -> Callable[[View], View]:
@@ -67,7 +68,16 @@ def lookup_limit() -> str:
     return current_app.config["LOOKUP_RATE_LIMIT"]
 
 
-LOOKUP = RateRule(lookup_limit, scope="lookup", shared=True)
+# Where ``tracker.api.guard`` keeps the API key a call carries (None for an anonymous call).
+API_KEY_HOLDER = "api_key"
+
+
+def keyed_call() -> bool:
+    """A call with a valid API key counts against its key's budget instead."""
+    return g.get(API_KEY_HOLDER) is not None
+
+
+LOOKUP = RateRule(lookup_limit, scope="lookup", shared=True, exempt_when=keyed_call)
 
 
 def lookup_rate(view: View) -> View:
@@ -103,6 +113,7 @@ def _limit(limiter: Limiter, rule: RateRule) -> Callable[[View], View]:
         "key_func": rule.key_func,
         "methods": list(rule.methods) if rule.methods else None,
         "deduct_when": rule.deduct_when,
+        "exempt_when": rule.exempt_when,
     }
     if rule.shared:
         return limiter.shared_limit(rule.limit, scope=rule.scope, **options)

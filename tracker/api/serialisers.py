@@ -223,3 +223,24 @@ def announcement(item: Announcement) -> dict[str, Any]:
             for entry in item.items
         ],
     }  # fmt: skip
+
+
+def changed_request(row: Any) -> dict[str, Any]:
+    """A request as its office's bridge reads it: progress, never personal data."""
+    pickup = None
+    if row.point is not None:
+        pickup = {
+            "point": row.point,
+            "pickup_number": row.pickup_number,
+            "window": {"starts": iso(row.window_starts), "ends": iso(row.window_ends)},
+        }
+    return {
+        "receipt": row.receipt,
+        "status": Status(row.status).value,
+        "version": row.version,
+        "updated_at": iso(row.updated_at),
+        "office": row.office,
+        "service": row.service,
+        "pickup": pickup,
+        "external_ref": None,
+    }

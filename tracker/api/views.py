@@ -6,21 +6,31 @@ the answer is a 304 unless something on the board changed. A worker builds a poi
 at most once every ``BOARD_CACHE_SECONDS`` and answers every other poll from memory, so two
 hundred TVs cost little more than one. The body holds nothing that depends on the clock, so
 every worker builds the same bytes, and the same ETag, from the same data.
+
+The public routes need no key. A call may carry one (``Authorization: Bearer KEY``,
+``tracker.api.guard``): it then counts against its key's rate limit instead of its
+address's, and an unknown or revoked key is a 401 anywhere. ``GET /api/v1/requests`` (what
+changed, for an office's bridge) needs a read key and shows only the key's offices. The
+contract (``contract``, ``openapi.yaml``) is served at ``/api/v1/openapi.json`` and
+``/api/v1/docs``.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from sqlalchemy import select
 
 from tracker.announcements.queries import recent as recent_announcements
-from tracker.api import serialisers
+from tracker.api import contract, guard, serialisers
+from tracker.api.forms import ChangesQuery, make_cursor
+from tracker.api.guard import key_rate, keyed
 from tracker.board import queries as boards
 from tracker.db import get_engine, get_session
 from tracker.extensions import lookup_rate
-from tracker.models import utcnow
-from tracker.requests import public
+from tracker.models import KeyScope, Office, utcnow
+from tracker.requests import changes, public
 from tracker.web.arguments import declare, query
 from tracker.web.cache import Kept, etag_of, worker_cache
 from tracker.web.edge import PointsQuery
@@ -30,8 +40,59 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 POINTS_CACHE = "public, max-age=60"
 POLL_CACHE = "no-cache"  # a board may keep the answer, but asks again with its ETag
 
+bp.before_request(guard.authenticate)
+bp.after_request(guard.challenge)
+
+
+@bp.get("/openapi.json")
+@key_rate
+@declare()
+def openapi() -> Response:
+    answer = Response(contract.spec_json(), mimetype="application/json")
+    answer.headers["Cache-Control"] = POINTS_CACHE
+    return answer
+
+
+@bp.get("/docs")
+@key_rate
+@declare()
+def docs() -> str:
+    return render_template(
+        "api/docs.html", spec=contract.spec(), operations=contract.operations(),
+        resolve=contract.resolve, with_code=contract.with_code,
+    )  # fmt: skip
+
+
+@bp.get("/requests")
+@key_rate
+@keyed(KeyScope.READ)
+@declare(query=ChangesQuery)
+def changed_requests() -> Response:
+    """A page of the key's offices' requests in the order they changed (a bridge's feed)."""
+    asked = query(ChangesQuery)
+    key = guard.holder()
+    office_ids = set(key.office_ids)
+    if asked.office.data:
+        session = get_session()
+        wanted = session.scalars(select(Office).where(Office.code.in_(asked.office.data))).all()
+        known = {o.code: o.id for o in wanted}
+        for code in asked.office.data:
+            if code not in known:
+                guard.refuse(key, reason="office", office=code[:40])
+            guard.require_office(known[code], code)
+        office_ids = set(known.values())
+    rows = changes.changed(
+        get_session(), office_ids, since=asked.since(), after=asked.after(), limit=asked.size()
+    )
+    last = rows[-1] if len(rows) == asked.size() else None
+    return jsonify(
+        requests=[serialisers.changed_request(row) for row in rows],
+        next_cursor=make_cursor(last.updated_at, last.id) if last is not None else None,
+    )
+
 
 @bp.get("/requests/<receipt>")
+@key_rate
 @lookup_rate
 @declare()
 def request_status(receipt: str) -> Response:
@@ -40,6 +101,7 @@ def request_status(receipt: str) -> Response:
 
 
 @bp.get("/points")
+@key_rate
 @declare()
 def points() -> Response:
     listed = boards.listed_points(get_session(), utcnow())
@@ -49,6 +111,7 @@ def points() -> Response:
 
 
 @bp.get("/points/<code>/board")
+@key_rate
 @declare()
 def board(code: str) -> Response:
     seconds = current_app.config["BOARD_CACHE_SECONDS"]
@@ -69,6 +132,7 @@ def _build_board(code: str) -> Kept:
 
 
 @bp.get("/announcements")
+@key_rate
 @declare(query=PointsQuery)
 def announcements() -> Response:
     found = recent_announcements(get_session(), query(PointsQuery).codes())

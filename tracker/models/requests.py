@@ -96,6 +96,7 @@ class Request(Base):
             sqlite_where=WAITING_SQL,
             postgresql_where=WAITING_SQL,
         ),
+        Index("ix_requests_office_updated", "office_id", "updated_at", "id"),
     )
 
 

@@ -8,10 +8,14 @@ from flask_babel import gettext as _
 
 from tracker.errors import (
     AccountError,
+    ApiKeyError,
     BackupError,
+    BodyInvalid,
     CannotCall,
     ConflictError,
     DomainError,
+    KeyForbidden,
+    KeyRefused,
     MissingDetails,
     PointNotFound,
     ReceiptMistyped,
@@ -52,7 +56,7 @@ def explain(error: DomainError) -> str:
 def _other(error: DomainError) -> str:
     if isinstance(error, BackupError):
         return _backup(error.details)
-    return error.message or _("This cannot be done.")
+    return _api(error)
 
 
 def _backup(details: dict) -> str:
@@ -189,3 +193,42 @@ def _mistyped(reason: str, length: int) -> str:
 
 def rate_limited() -> str:
     return _("Too many look-ups from your connection. Please wait a minute and try again.")
+
+
+def _api(error: DomainError) -> str:
+    """The API's refusals (a key, a key's office or scope, a body), else the error's own."""
+    if isinstance(error, KeyForbidden):
+        return _key_forbidden(error.details)
+    if isinstance(error, KeyRefused):
+        return _(
+            "This call needs a valid API key, sent as “Authorization: Bearer KEY”. "
+            "The key given is missing, unknown or revoked."
+        )
+    if isinstance(error, ApiKeyError):
+        return _api_key(error.details)
+    if isinstance(error, BodyInvalid):
+        return _(
+            "The field %(field)s is not valid: %(problem)s",
+            field=error.details.get("field") or "(body)",
+            problem=error.details.get("problem", ""),
+        )
+    return error.message or _("This cannot be done.")
+
+
+def _key_forbidden(details: dict) -> str:
+    if details.get("reason") == "scope":
+        return _("This API key may only read; this call changes data and needs a write key.")
+    return _("This API key does not hold the office %(office)s.", office=details.get("office", ""))
+
+
+def _api_key(details: dict) -> str:
+    reason = details.get("reason")
+    if reason == "name_taken":
+        return _("An API key called %(name)s exists already.", name=details.get("name", ""))
+    if reason == "no_office":
+        return _("Choose at least one office for the key.")
+    if reason == "unknown":
+        return _("No API key is called %(name)s.", name=details.get("name", ""))
+    if reason == "revoked":
+        return _("The API key %(name)s is revoked already.", name=details.get("name", ""))
+    return _("A key's name has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")

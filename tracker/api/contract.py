@@ -1,0 +1,131 @@
+"""The API's contract: ``openapi.yaml`` beside this file, written by hand (spec-first), served
+as JSON at ``/api/v1/openapi.json`` and as a readable page at ``/api/v1/docs``.
+
+Request bodies are checked against the same document's schemas (``checked_body``): a body
+that does not fit is a 422 in the API's error shape, naming the field. The tests check every
+route's real answers against the response schemas, so the document says what the API does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import request
+from jsonschema import Draft202012Validator
+from markupsafe import Markup, escape
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from tracker.errors import BodyInvalid
+
+SPEC_FILE = Path(__file__).with_name("openapi.yaml")
+SPEC_URI = "urn:siapambil:openapi"
+
+
+@cache
+def spec() -> dict[str, Any]:
+    """The contract, read once per process."""
+    return yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+
+
+@cache
+def spec_json() -> bytes:
+    return json.dumps(spec(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@cache
+def registry() -> Registry:
+    """The document as a JSON Schema resource, so that ``$ref: '#/components/...'`` resolves."""
+    resource = Resource.from_contents(spec(), default_specification=DRAFT202012)
+    return Registry().with_resource(SPEC_URI, resource)
+
+
+def validator(schema: dict[str, Any] | str) -> Draft202012Validator:
+    """A validator of a schema of the contract (given by its name under
+    ``components/schemas``) or of a schema given whole."""
+    if isinstance(schema, str):
+        schema = {"$ref": f"#/components/schemas/{schema}"}
+    return Draft202012Validator(anchored(schema), registry=registry())
+
+
+def anchored(node: Any) -> Any:
+    """A schema taken out of the document, its ``$ref: '#/...'`` made to point into it."""
+    if isinstance(node, dict):
+        return {
+            key: (SPEC_URI + value if key == "$ref" and value.startswith("#") else anchored(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [anchored(item) for item in node]
+    return node
+
+
+def problems(schema: dict[str, Any] | str, data: Any) -> list[tuple[str, str]]:
+    """Every place where ``data`` does not fit, as (field path, what is wrong)."""
+    found = []
+    for error in sorted(validator(schema).iter_errors(data), key=lambda e: list(e.path)):
+        path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = ".".join(p for p in (path, missing) if p)
+        elif error.validator == "additionalProperties" and "'" in error.message:
+            extra = error.message.split("'")[1]
+            path = ".".join(p for p in (path, extra) if p)
+        found.append((path, error.message))
+    return found
+
+
+def checked_body(schema: dict[str, Any] | str) -> Any:
+    """The request's JSON body, if it fits the schema; else 422 naming the first field that
+    does not (a body that is not JSON at all is told as such)."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BodyInvalid(field="", problem="the body is not JSON")
+    wrong = problems(schema, data)
+    if wrong:
+        field, problem = wrong[0]
+        raise BodyInvalid(field=field, problem=problem)
+    return data
+
+
+def operations() -> list[dict[str, Any]]:
+    """Every operation of the contract, in the document's order, for the docs page."""
+    found = []
+    for path, item in spec()["paths"].items():
+        shared = [resolve(p) for p in item.get("parameters", [])]
+        for method in ("get", "post", "put", "patch", "delete"):
+            if method in item:
+                operation = item[method]
+                own = [resolve(p) for p in operation.get("parameters", ())]
+                found.append(
+                    {
+                        **operation,
+                        "path": path,
+                        "method": method.upper(),
+                        "parameters": shared + own,
+                    }
+                )
+    return found
+
+
+def resolve(node: Any) -> Any:
+    """A ``$ref`` within the document followed (one level)."""
+    if isinstance(node, dict) and "$ref" in node:
+        target: Any = spec()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return target
+    return node
+
+
+TICKS = re.compile(r"`([^`]+)`")
+
+
+def with_code(text: str | None) -> Markup:
+    """A description's text, escaped, with its `code spans` shown as code."""
+    return Markup(TICKS.sub(r"<code>\1</code>", str(escape(text or ""))))

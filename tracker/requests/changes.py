@@ -1,0 +1,58 @@
+"""What changed, for another system of the office (a SIAK bridge) that keeps in step: the
+requests of some offices ordered by (``updated_at``, ``id``), a page at a time from where
+the last page ended, read through the index on (office, updated_at, id).
+
+A bridge is the office's own system, so it reads what the office's console lists show of
+a request's progress: receipt number, status, version, when it changed, office, service,
+pickup point, pickup number and window. Not the NIK, phone, e-mail, address or name: the
+bridge has them from SIAK already, and an API answer need not carry them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from tracker.models import Office, PickupPoint, Request, Service
+
+
+def changed(
+    session: Session,
+    office_ids: Iterable[int],
+    *,
+    since: dt.datetime | None,
+    after: tuple[dt.datetime, int] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to ``limit`` requests of these offices changed at or after ``since`` and after
+    the (updated_at, id) ``after``, in that order, as plain rows."""
+    point = aliased(PickupPoint)
+    query = (
+        select(
+            Request.id, Request.receipt, Request.status, Request.version, Request.updated_at,
+            Request.pickup_number, Request.window_starts, Request.window_ends,
+            Office.code.label("office"), Service.code.label("service"),
+            point.code.label("point"),
+        )
+        .join(Office, Office.id == Request.office_id)
+        .join(Service, Service.id == Request.service_id)
+        .outerjoin(point, point.id == Request.pickup_point_id)
+        .where(Request.office_id.in_(sorted(office_ids)))
+        .order_by(Request.updated_at, Request.id)
+        .limit(limit)
+    )  # fmt: skip
+    if since is not None:
+        query = query.where(Request.updated_at >= since)
+    if after is not None:
+        moment, last_id = after
+        query = query.where(
+            or_(
+                Request.updated_at > moment,
+                and_(Request.updated_at == moment, Request.id > last_id),
+            )
+        )
+    return list(session.execute(query))
