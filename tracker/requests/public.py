@@ -192,6 +192,8 @@ class PublicStatus:
         if S.RETURNED in seen:
             path.append(S.RETURNED)
         path += [S.DELIVERING, S.DELIVERED] if S.DELIVERING in seen else [S.COLLECTED]
+        if self.status not in path:  # a path the table does not draw: the status still shows
+            path.append(self.status)
         here = len(path) - 1 - path[::-1].index(self.status)
         return tuple(
             Stage(x, "done" if i < here else "current" if i == here else "todo")
