@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from tests.factories import sign_in
 from tests.test_lookup import visible_text
+from tracker import demo
 from tracker.models import DailyFigure, Request, utcnow
-from tracker.places.workdays import add_working_days
+from tracker.places.workdays import add_working_days, working_days_between
 from tracker.requests import lifecycle
 from tracker.statistics import figures as statistics
 from tracker.status import Status
@@ -118,3 +119,25 @@ def test_statistics_leave_the_days_paused_out(make_request, session) -> None:
 def test_the_statistics_page_says_the_pause_is_left_out(client) -> None:
     text = visible_text(client.get("/statistik").get_data(as_text=True))
     assert "hari-hari saat kantor menunggu pemohon memperbaiki sesuatu" in text
+
+
+def test_demo_requests_that_were_corrected_paused_their_clock(session) -> None:
+    """The demo's requests that passed through needs fix carry the working days they waited,
+    counted as ``move`` counts them, and an expected date moved by as many."""
+    demo.add_requests(session, 300, mix={S.PROCESSING: 1}, seed=5, now=utcnow())
+    session.flush()
+    corrected = 0
+    for request in session.scalars(select(Request).where(Request.status == S.PROCESSING)):
+        path = [e.to_status for e in request.events]
+        if S.NEEDS_FIX not in path:
+            assert request.paused_days == 0
+            continue
+        asked = request.events[path.index(S.NEEDS_FIX)].at.astimezone(JAKARTA).date()
+        fixed = request.events[path.index(S.NEEDS_FIX) + 1].at.astimezone(JAKARTA).date()
+        target = request.service.target_days
+        unpaused = add_working_days(request.created_at.astimezone(JAKARTA).date(), target)
+        assert request.paused_days == working_days_between(asked, fixed)
+        assert request.expected_on == add_working_days(unpaused, request.paused_days)
+        corrected += request.paused_days > 0
+    assert corrected >= 5
+    session.rollback()
