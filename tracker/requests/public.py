@@ -15,7 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select, type_coerce
+from sqlalchemy.types import NullType
 
 from tracker import receipts
 from tracker.db import PreparedQuery
@@ -249,8 +250,10 @@ _PLACE_COLUMNS = (
     PickupPoint.name,
     PickupPoint.address,
     PickupPoint.counters,
-    PickupPoint.latitude,
-    PickupPoint.longitude,
+    # read as the driver gives them (floats on both databases): SQLAlchemy's float processor
+    # for psycopg needs the cursor's column types, which a prepared query does not keep
+    type_coerce(PickupPoint.latitude, NullType()).label("latitude"),
+    type_coerce(PickupPoint.longitude, NullType()).label("longitude"),
     OpeningHours.weekday,
     OpeningHours.opens,
     OpeningHours.closes,
