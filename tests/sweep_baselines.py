@@ -154,6 +154,12 @@ BASELINES: dict[str, Baseline] = {
     "staff.point_counters": Baseline(POINT, {"counters": "Loket 1, Loket 2"}, uses=("counters",)),
     "staff.point_hours": Baseline(POINT, HOURS),
     "staff.point_page": Baseline(POINT),
+    "staff.point_location": Baseline(POINT, {"latitude": "-6.1203", "longitude": "106.1503"}),
+    "staff.office_page": Baseline({"office_code": "36.73"}),
+    "staff.office_contact": Baseline(
+        {"office_code": "36.73"},
+        {"phone": "(0254) 200123", "whatsapp": "0812 3456 7890", "email": "dukcapil@example.go.id"},
+    ),
     "staff.points": Baseline(),
     "staff.printable": Baseline(RECEIPT),
     "staff.queue": Baseline({"status": "processing"}),

@@ -84,6 +84,7 @@ def samples(make_request: Any, make_account: Any) -> dict[str, str]:
     return {
         "receipt": ready.receipt,
         "code": ready.pickup_point.code,
+        "office_code": "36.73",
         "status": "ready",
         "to": "collected",
         "message_id": "1",

@@ -126,6 +126,25 @@ ENDPOINTS = [
         form=(("d0_p0_opens", "09:00"), ("d0_p0_closes", "12:00")),
     ),
     Endpoint(
+        "location",
+        "POST",
+        "/staff/points/{point}/location",
+        SUPERVISOR,
+        form=(("latitude", "-6.12"), ("longitude", "106.15")),
+    ),
+    Endpoint("office", "GET", "/staff/offices/{office_code}", SUPERVISOR),
+    Endpoint(
+        "office contact",
+        "POST",
+        "/staff/offices/{office_code}/contact",
+        SUPERVISOR,
+        form=(
+            ("phone", "(0254) 200123"),
+            ("whatsapp", "0812 3456 7890"),
+            ("email", "dukcapil@serangkota.go.id"),
+        ),
+    ),
+    Endpoint(
         "visit",
         "POST",
         "/staff/visits",
@@ -221,6 +240,7 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             "closure_id": point.closures[0].id,
             "dead_id": dead.id,
             "service_id": make_request.service("kk").id,
+            "office_code": office,
         }
     return found
 
@@ -234,7 +254,8 @@ def snapshot(session: Any) -> tuple:
         "SELECT count(*) FROM handovers",
         "SELECT count(*) FROM closures",
         "SELECT count(*), coalesce(sum(weekday * 60 + id), 0) FROM opening_hours",
-        "SELECT count(*) FROM pickup_points",
+        "SELECT count(*), coalesce(sum(latitude), 0) FROM pickup_points",
+        "SELECT count(*), max(phone), max(whatsapp), max(email) FROM offices",
         "SELECT count(*), coalesce(sum(session_version), 0) FROM staff_accounts WHERE active",
         "SELECT coalesce(sum(last), 0) FROM pickup_series",
         "SELECT count(*), coalesce(sum(attempts), 0) FROM outbox WHERE status = 'dead'",

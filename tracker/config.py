@@ -91,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "REMIND_BEFORE_CLOSE_DAYS": 2,
     "REMIND_WAITING_DAYS": 5,
     "RETURN_KEEP_OPEN_DAYS": 30,
+    "FIX_WITHIN_DAYS": 10,  # working days a citizen is given to bring or send a correction
     "RETENTION_DAYS": 365,
     "BOARD_REFRESH_SECONDS": 5,  # how often a lobby board asks for news
     "BOARD_PAGE_SECONDS": 8,  # how long a board shows one page of a long list
@@ -144,6 +145,7 @@ ENV_KEYS = (
     "REMIND_BEFORE_CLOSE_DAYS",
     "REMIND_WAITING_DAYS",
     "RETURN_KEEP_OPEN_DAYS",
+    "FIX_WITHIN_DAYS",
     "RETENTION_DAYS",
     "BOARD_REFRESH_SECONDS",
     "BOARD_PAGE_SECONDS",

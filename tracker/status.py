@@ -44,6 +44,8 @@ class Status(enum.StrEnum):
 
 OPEN = frozenset({Status.SUBMITTED, Status.VERIFYING, Status.NEEDS_FIX, Status.PROCESSING})
 FINISHED = frozenset(set(Status) - OPEN)
+# Open, and the service-time clock runs: not while the office waits on the citizen (needs fix).
+CLOCK_RUNS = OPEN - {Status.NEEDS_FIX}
 # Ended: nothing can follow (the document left the office, or the request was closed). A
 # document that is ready, returned or out with a courier has not ended: it still waits.
 ENDED = frozenset({Status.COLLECTED, Status.DELIVERED, Status.REJECTED, Status.CANCELLED})

@@ -35,7 +35,7 @@ from tracker.models import (
     StatusEvent,
 )
 from tracker.places.pickup import NUMBERS, WAITING, Window, next_window, series_of
-from tracker.places.workdays import add_working_days, is_working_day
+from tracker.places.workdays import add_working_days, is_working_day, working_days_between
 from tracker.status import Status
 
 S = Status
@@ -87,9 +87,11 @@ def load_places(session: Session) -> bool:
     if session.scalar(select(func.count()).select_from(Office)):
         return False
     for code, name, _region, address, points in data.OFFICES:
+        phone, whatsapp, email = data.CONTACTS.get(code, ("", "", ""))
         office = Office(
-            code=code, name=name, kind=OfficeKind.DINAS, timezone="Asia/Jakarta", address=address
-        )
+            code=code, name=name, kind=OfficeKind.DINAS, timezone="Asia/Jakarta", address=address,
+            phone=phone, whatsapp=whatsapp, email=email,
+        )  # fmt: skip
         session.add(office)
         for p_code, p_name, kind, p_address, counters, prefix, hours, is_main in points:
             point = PickupPoint(
@@ -102,6 +104,7 @@ def load_places(session: Session) -> bool:
                 number_prefix=prefix,
                 is_main=is_main,
             )
+            point.latitude, point.longitude = data.COORDINATES.get(p_code, (None, None))
             point.hours = [OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours]
             session.add(point)
     for code, name_id, name_en, target, bring_id, bring_en in data.SERVICES:
@@ -282,6 +285,7 @@ class _Maker:
         self.now = now
         self.window_days = window_days
         self._expected: dict[tuple[dt.date, int], dt.date] = {}
+        self._paused: dict[tuple[dt.date, dt.date], int] = {}
         self._windows: dict[tuple[int, dt.datetime, int], Window] = {}
         self._clocks: dict[ZoneInfo, _OfficeClock] = {}
 
@@ -327,6 +331,14 @@ class _Maker:
             self._expected[key] = add_working_days(key[0], target)
         return self._expected[key]
 
+    def paused(self, asked: dt.datetime, fixed: dt.datetime, zone: ZoneInfo) -> int:
+        """Working days from the local day the office asked for a correction to the day it
+        came (as ``move`` counts them)."""
+        key = (asked.astimezone(zone).date(), fixed.astimezone(zone).date())
+        if key not in self._paused:
+            self._paused[key] = working_days_between(*key)
+        return self._paused[key]
+
     def window(self, point: PickupPoint, at: dt.datetime, open_days: int) -> Window:
         """The window for a document ready at ``at`` (taken to the hour, so that the windows
         of a million requests are worked out a few thousand times)."""
@@ -349,6 +361,12 @@ class _Maker:
         if status in (S.PROCESSING, S.READY, S.COLLECTED) and rng.random() < 0.15:
             path = path[:2] + (S.NEEDS_FIX, S.VERIFYING) + path[2:]
         moments = self.times(status, len(path), self.clock(zone))
+        expected = self.expected(moments[0], zone, service.target_days)
+        paused = 0
+        if S.NEEDS_FIX in path[:-1]:  # corrected: the clock stopped while the office waited
+            fixed = path.index(S.NEEDS_FIX)
+            paused = self.paused(moments[fixed], moments[fixed + 1], zone)
+            expected = add_working_days(expected, paused) if paused else expected
         name, nik, phone, email, address = self.person(office.region)
         place = self.place(office, path, moments) if S.READY in path else NOWHERE
         email = email if rng.random() < 0.4 else None
@@ -366,11 +384,11 @@ class _Maker:
             len(path),
             moments[0],
             moments[-1],
-            self.expected(moments[0], zone, service.target_days),
+            expected,
             *place,
             *self.choices(email),
             "id",
-            0,
+            paused,
         )
         events = [self.event(request_id, path, i, moments[i]) for i in range(len(path))]
         return row, events

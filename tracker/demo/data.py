@@ -383,3 +383,31 @@ PUBLIC_NOTES = {
     "delivering": "Dokumen dikirim ke alamat pemohon.",
     "delivered": "Dokumen sudah diterima pemohon.",
 }
+
+# Where citizens reach each demo office (phone, WhatsApp, e-mail): made up, in the usual forms.
+CONTACTS = {
+    "36.73": ("(0254) 200101", "081100003673", "dukcapil.serang@contoh.go.id"),
+    "36.02": ("(0252) 201102", "081100003602", "dukcapil.lebak@contoh.go.id"),
+    "36.71": ("(021) 5580103", "081100003671", "dukcapil.tangerang@contoh.go.id"),
+    "36.03": ("(021) 5990104", "081100003603", "dukcapil.kabtangerang@contoh.go.id"),
+    "36.74": ("(021) 7470105", "081100003674", "dukcapil.tangsel@contoh.go.id"),
+}
+
+# Where each demo pickup point is, near enough for a map link (latitude, longitude).
+COORDINATES = {
+    "srg-dinas": (-6.1178, 106.1532),
+    "srg-cipocok": (-6.1420, 106.1770),
+    "srg-kasemen": (-6.0600, 106.1650),
+    "lbk-dinas": (-6.3590, 106.2480),
+    "lbk-malingping": (-6.7720, 106.0170),
+    "lbk-bayah": (-6.9300, 106.2300),
+    "tng-dinas": (-6.1780, 106.6320),
+    "tng-mpp": (-6.1700, 106.6400),
+    "tng-ciledug": (-6.2300, 106.7100),
+    "kabtng-dinas": (-6.2650, 106.4720),
+    "kabtng-balaraja": (-6.2000, 106.4500),
+    "kabtng-cikupa-mall": (-6.2480, 106.5210),
+    "tgsel-dinas": (-6.3200, 106.7020),
+    "tgsel-mpp": (-6.3260, 106.6380),
+    "tgsel-pamulang": (-6.3420, 106.7250),
+}

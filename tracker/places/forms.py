@@ -1,8 +1,11 @@
-"""The supervisors' forms for pickup points: closures, counters, visits and opening hours."""
+"""The supervisors' forms for pickup points (closures, counters, visits, opening hours and
+where the point is) and for their office's contacts."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -10,8 +13,9 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Email, Length, Optional, ValidationError
 
+from tracker.intake.checks import normalise_phone
 from tracker.web.edge import (
     CleanText,
     DayRange,
@@ -106,3 +110,90 @@ for _weekday in range(7):
                 HoursForm.field_name(_weekday, _period, _edge),
                 TimeField(validators=[Optional()]),
             )
+
+
+OFFICE_PHONE = re.compile(r"(?:\+|\(?)[0-9][0-9 ().\-]*")
+OFFICE_PHONE_DIGITS = (6, 15)
+
+
+def office_phone(_form: object, field: object) -> None:
+    """A telephone number as people write it (``(0254) 200-123``, ``+62 254 200123``)."""
+    typed = (field.data or "").strip()  # type: ignore[attr-defined]
+    digits = sum(c.isdigit() for c in typed)
+    low, high = OFFICE_PHONE_DIGITS
+    if typed and (not OFFICE_PHONE.fullmatch(typed) or not low <= digits <= high):
+        raise ValidationError(
+            _l("“Phone” must be a telephone number: 6 to 15 digits, with spaces, - or ( ).")
+        )
+
+
+def mobile_number(_form: object, field: object) -> None:
+    """An Indonesian mobile number (WhatsApp), kept as ``08…``."""
+    typed = (field.data or "").strip()  # type: ignore[attr-defined]
+    if not typed:
+        return
+    number = normalise_phone(typed)
+    if number is None:
+        raise ValidationError(_l("“WhatsApp” must be a mobile number, such as 0812 3456 7890."))
+    field.data = number  # type: ignore[attr-defined]
+
+
+class ContactForm(Form):
+    """Where citizens can reach an office; every field may be left empty."""
+
+    phone = StringField(_l("Phone"), [CleanText(), Optional(), Length(max=20), office_phone])
+    whatsapp = StringField(_l("WhatsApp"), [CleanText(), Optional(), Length(max=20), mobile_number])
+    email = StringField(
+        _l("E-mail"),
+        [CleanText(), Optional(), Length(max=200), Email(_l("This e-mail address is not valid."))],
+    )
+
+
+def _degrees(field: StringField, limit: int, message: object) -> float | None:
+    typed = (field.data or "").strip().replace(",", ".")
+    if not typed:
+        return None
+    try:
+        value = float(typed)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        field.errors = [message]
+        raise ValueError(typed)
+    return round(value, 6)
+
+
+class LocationForm(Form):
+    """Where a pickup point is, in degrees (WGS 84, as a map app shows them): both or neither."""
+
+    latitude = StringField(_l("Latitude"), [CleanText(), Optional(), Length(max=20)])
+    longitude = StringField(_l("Longitude"), [CleanText(), Optional(), Length(max=20)])
+
+    def coordinates(self) -> tuple[float | None, float | None]:
+        """The coordinates typed (call after ``validate``)."""
+        return self._latitude, self._longitude
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        try:
+            self._latitude = _degrees(
+                self.latitude,
+                90,
+                _l("“Latitude” must be a number from -90 to 90, such as -6.1203."),
+            )
+        except ValueError:
+            return False
+        try:
+            self._longitude = _degrees(
+                self.longitude,
+                180,
+                _l("“Longitude” must be a number from -180 to 180, such as 106.1503."),
+            )
+        except ValueError:
+            return False
+        if (self._latitude is None) != (self._longitude is None):
+            missing = self.longitude if self._longitude is None else self.latitude
+            missing.errors = [_l("Give both the latitude and the longitude, or neither.")]
+            return False
+        return True

@@ -1,22 +1,33 @@
-"""Pickup points for supervisors: opening hours, closures, counters, mobile-service visits."""
+"""Pickup points for supervisors: opening hours, closures, counters, where a point is (for
+map links), mobile-service visits; and the office's contacts citizens read (a supervisor's
+own office, an admin's any)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from tracker.accounts import scope
 from tracker.accounts.access import SUPERVISORS, acting, bp, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
-from tracker.models import Closure, PickupPoint, utcnow
+from tracker.models import Closure, Office, PickupPoint, utcnow
 from tracker.places import pickup
-from tracker.places.forms import PERIODS_PER_DAY, ClosureForm, CountersForm, HoursForm, VisitForm
+from tracker.places.forms import (
+    PERIODS_PER_DAY,
+    ClosureForm,
+    ContactForm,
+    CountersForm,
+    HoursForm,
+    LocationForm,
+    VisitForm,
+)
 from tracker.web.arguments import declare
 from tracker.web.forms import ButtonForm
 
@@ -38,7 +49,15 @@ def _page(point: PickupPoint, **forms: object) -> str:
     forms.setdefault("hours", _hours_form(point))
     forms.setdefault("closure", ClosureForm())
     forms.setdefault("counters", CountersForm(counters=", ".join(point.counters or [])))
+    forms.setdefault("location", _location_form(point))
     return render_template("staff/point.html", point=point, periods=PERIODS_PER_DAY, **forms)
+
+
+def _location_form(point: PickupPoint) -> LocationForm:
+    def shown(value: float | None) -> str:
+        return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+
+    return LocationForm(latitude=shown(point.latitude), longitude=shown(point.longitude))
 
 
 def _listed(now: dt.datetime) -> list[PickupPoint]:
@@ -52,7 +71,9 @@ def _listed(now: dt.datetime) -> list[PickupPoint]:
 @roles(*SUPERVISORS)
 @declare()
 def points() -> str:
-    return render_template("staff/points.html", points=_listed(utcnow()), visit=VisitForm())
+    return render_template(
+        "staff/points.html", points=_listed(utcnow()), visit=VisitForm(), offices=_offices()
+    )
 
 
 @bp.get("/points/<code>")
@@ -99,6 +120,19 @@ def point_counters(code: str) -> Response | tuple[str, int]:
         return _page(point, counters=form, error=_("The counters were not saved.")), 400
     point.counters = form.names()
     return _saved(point, "point_counters", counters=point.counters)
+
+
+@bp.post("/points/<code>/location")
+@roles(*SUPERVISORS)
+@declare(form=LocationForm)
+def point_location(code: str) -> Response | tuple[str, int]:
+    point = find_point(code)
+    form = LocationForm()
+    if not form.validate_on_submit():
+        error = _("The location was not saved: see the fields below.")
+        return _page(point, location=form, error=error), 400
+    point.latitude, point.longitude = form.coordinates()
+    return _saved(point, "point_location", latitude=point.latitude, longitude=point.longitude)
 
 
 @bp.post("/points/<code>/closures")
@@ -148,5 +182,49 @@ def add_visit() -> Response | tuple[str, int]:
         "A visit needs a place, an address, and a time in the future that ends after it starts."
     )
     return render_template(
-        "staff/points.html", points=_listed(utcnow()), visit=form, error=error
+        "staff/points.html", points=_listed(utcnow()), visit=form, error=error, offices=_offices()
     ), 400
+
+
+def _find_office(code: str) -> Office:
+    """The office with this code, if the account may see it (an admin any); else 403."""
+    office = get_session().scalars(select(Office).where(Office.code == code)).first()
+    if office is None:
+        abort(404)
+    if not scope.sees(current_user, office.id):
+        deny("office", code, office_id=office.id)
+    return office
+
+
+def _offices() -> list[Office]:
+    query = select(Office).order_by(Office.name)
+    return list(get_session().scalars(current_scope().limit(query, Office.id)))
+
+
+@bp.get("/offices/<office_code>")
+@roles(*SUPERVISORS)
+@declare()
+def office_page(office_code: str) -> str:
+    office = _find_office(office_code)
+    form = ContactForm(phone=office.phone, whatsapp=office.whatsapp, email=office.email)
+    return render_template("staff/office.html", office=office, contact=form)
+
+
+@bp.post("/offices/<office_code>/contact")
+@roles(*SUPERVISORS)
+@declare(form=ContactForm)
+def office_contact(office_code: str) -> Response | tuple[str, int]:
+    office = _find_office(office_code)
+    form = ContactForm()
+    if not form.validate_on_submit():
+        error = _("The contacts were not saved: see the fields below.")
+        return render_template("staff/office.html", office=office, contact=form, error=error), 400
+    office.phone = (form.phone.data or "").strip()
+    office.whatsapp = (form.whatsapp.data or "").strip()
+    office.email = (form.email.data or "").strip()
+    audit.record(
+        get_session(), "office_contact", actor=acting(), at=utcnow(), target=office.code,
+        phone=office.phone, whatsapp=office.whatsapp, email=office.email,
+    )  # fmt: skip
+    flash(_("Saved."))
+    return redirect(url_for("staff.office_page", office_code=office.code), 303)

@@ -18,7 +18,7 @@ from tracker.models import Handover, Office, PickupPoint, Request, StatusEvent
 from tracker.outbox import operations as outbox
 from tracker.places.pickup import main_point
 from tracker.requests import operations
-from tracker.status import ENDED, OPEN, Status
+from tracker.status import CLOCK_RUNS, ENDED, Status
 from tracker.web.formatters import mask_name
 
 
@@ -101,7 +101,7 @@ def overdue_counts(
     today = now.astimezone(ZoneInfo(zone)).date()
     rows = session.execute(
         select(Request.office_id, func.count())
-        .where(Request.status.in_(OPEN), Request.expected_on < today, _in_zone(zone))
+        .where(Request.status.in_(CLOCK_RUNS), Request.expected_on < today, _in_zone(zone))
         .group_by(Request.office_id)
     )
     return {office_id: count for office_id, count in rows}

@@ -15,6 +15,10 @@ integration API) all call ``move``. It checks the move against the table
 - ``delivering``: the courier (``Courier``);
 - ``needs_fix``, ``rejected`` and ``cancelled``: a reason the citizen reads.
 
+The service-time clock stops while the office waits on the citizen (DESIGN §3): when a
+request leaves ``needs_fix``, the working days it spent there are added to
+``Request.paused_days`` and its expected date moves by as many working days (``_resume``).
+
 In the same step it writes the event, keeps ``Request.status`` in step, bumps the version
 (optimistic locking), writes the audit row and the outbox's messages. It only flushes: the
 unit of work commits or rolls back.
@@ -26,6 +30,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +43,7 @@ from tracker.models import CollectorKind, Handover, Office, PickupPoint, Request
 from tracker.outbox import operations as outbox
 from tracker.places import pickup
 from tracker.places.pickup import Window
+from tracker.places.workdays import add_working_days, working_days_between
 from tracker.requests.workflow import check_version, conflict, find_move
 from tracker.status import Status
 from tracker.web.edge import visible
@@ -101,6 +107,8 @@ def move(
     placement = _what_it_needs(
         session, request, to, now, config, point, placement, collector, courier
     )
+    if request.status == S.NEEDS_FIX and to != S.NEEDS_FIX:
+        _resume(request, now)
     event = _record(session, request, to, actor, now, public_note, internal_note)
     if placement is not None:
         _place(request, placement)
@@ -258,6 +266,23 @@ def _record(
     request.updated_at = now
     session.add(event)
     return event
+
+
+def paused_since(request: Request, now: dt.datetime) -> int:
+    """Working days, in the office's own time zone, from the day ``request`` entered its
+    current status (needs fix) up to and including the local day of ``now``."""
+    zone = ZoneInfo(request.office.timezone)
+    entered = request.updated_at  # the moment of the last move, into the current status
+    return working_days_between(entered.astimezone(zone).date(), now.astimezone(zone).date())
+
+
+def _resume(request: Request, now: dt.datetime) -> None:
+    """The office stops waiting on the citizen: the clock runs again, the days waited added
+    to ``paused_days`` and to the expected date."""
+    days = paused_since(request, now)
+    if days > 0:
+        request.paused_days = (request.paused_days or 0) + days
+        request.expected_on = add_working_days(request.expected_on, days)
 
 
 def _place(request: Request, placement: Placement) -> None:

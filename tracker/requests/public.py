@@ -2,6 +2,11 @@
 
 Nothing personal leaves this module: the name is masked here, and NIK, contact details and
 address are never read. The look-up page, the receipt and the JSON API all use ``find``.
+
+Besides the request and its history (one query) it reads at most one more place (the pickup
+point once ready; the office's main point while it waits on the citizen or after a
+rejection) and, while the office works on it, the office's recent figures for the service
+(``DailyFigure``, one indexed range), from which ``expected_range`` gives the usual time.
 """
 
 from __future__ import annotations
@@ -10,14 +15,30 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select, type_coerce
+from sqlalchemy.types import NullType
 
 from tracker import receipts
 from tracker.db import PreparedQuery
 from tracker.errors import RequestNotFound
-from tracker.models import Office, OpeningHours, PickupPoint, Request, Service, StatusEvent
-from tracker.status import Status
+from tracker.models import (
+    DailyFigure,
+    Handover,
+    Office,
+    OpeningHours,
+    PickupPoint,
+    Request,
+    Service,
+    StatusEvent,
+)
+from tracker.places.workdays import add_working_days
+from tracker.statistics.figures import percentile
+from tracker.status import CLOCK_RUNS, Status
 from tracker.web.formatters import mask_name
+
+S = Status
+RANGE_WEEKS = 12  # the office's recent figures: the finished documents of these weeks
+RANGE_MINIMUM = 20  # fewer finished than this: only the legal target is shown
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,47 @@ class Place:
     address: str
     counters: tuple[str, ...]
     hours: tuple[Hours, ...]
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def located(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def geo_link(self) -> str:
+        return f"geo:{self.latitude:.6f},{self.longitude:.6f}"
+
+    @property
+    def map_link(self) -> str:
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where citizens can ask or complain: the office's own address and contacts."""
+
+    address: str
+    phone: str
+    whatsapp: str
+    email: str
+
+    @property
+    def any(self) -> bool:
+        return bool(self.phone or self.whatsapp or self.email)
+
+    @property
+    def whatsapp_link(self) -> str:
+        """A wa.me link: the number in international form, digits only (08… is +628…)."""
+        digits = "".join(c for c in self.whatsapp if c.isdigit())
+        if digits.startswith("0"):
+            digits = "62" + digits[1:]
+        return f"https://wa.me/{digits}"
+
+    @property
+    def phone_link(self) -> str:
+        return "tel:" + "".join(c for c in self.phone if c.isdigit() or c == "+")
 
 
 @dataclass(frozen=True)
@@ -41,6 +103,16 @@ class Step:
     at: dt.datetime
     status: Status
     note: str
+    courier: str = ""  # the move to delivering: who delivers, and their tracking reference
+    tracking_ref: str = ""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the step bar: ``state`` is "done", "current" or "todo"."""
+
+    status: Status
+    state: str
 
 
 @dataclass(frozen=True)
@@ -65,14 +137,69 @@ class PublicStatus:
     window_ends: dt.datetime | None
     pickup_number: str | None
     as_of: dt.datetime  # the instant of the look-up, which "overdue" is judged at
+    paused_days: int = 0  # working days the office waited on the citizen (needs fix)
+    contact: Contact | None = None
+    office_place: Place | None = None  # the office's main point: where to bring a correction
+    # The usual time of this office for this service, in working days (50th and 90th
+    # percentile of the last RANGE_WEEKS weeks); None with fewer than RANGE_MINIMUM finished.
+    usual_days: tuple[int, int] | None = None
 
     def today(self) -> dt.date:
         return self.as_of.astimezone(ZoneInfo(self.timezone)).date()
 
+    def _local(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
     @property
     def overdue(self) -> bool:
-        """Still open past its expected date, in the office's own time zone."""
-        return self.status.is_open and self.today() > self.expected_on
+        """Still open past its expected date, in the office's own time zone; never while the
+        office waits on the citizen (needs fix): the service-time clock stops then."""
+        return self.status in CLOCK_RUNS and self.today() > self.expected_on
+
+    @property
+    def expected_range(self) -> tuple[dt.date, dt.date] | None:
+        """The expected date by this office's recent figures: from the day of application,
+        the 50th and the 90th percentile in working days, plus the days paused."""
+        if self.usual_days is None:
+            return None
+        start = self._local(self.submitted_at)
+        low, high = (d + self.paused_days for d in self.usual_days)
+        return add_working_days(start, low), add_working_days(start, high)
+
+    def fix_by(self, days: int) -> dt.date:
+        """By when the citizen should bring or send the correction: ``days`` working days
+        after the day the office asked for it."""
+        return add_working_days(self._local(self.timeline[-1].at), days)
+
+    @property
+    def delivery(self) -> Step | None:
+        """The move to delivering, with the courier and tracking reference."""
+        return next((s for s in reversed(self.timeline) if s.status == S.DELIVERING), None)
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The request's path for the step bar: the usual path, with correction, return and
+        delivery where this request took them; the steps before the current one are done."""
+        seen = [s.status for s in self.timeline]
+        if self.status in (S.REJECTED, S.CANCELLED):
+            path = [x for i, x in enumerate(seen) if i == 0 or seen[i - 1] != x]
+            return tuple(
+                Stage(x, "current" if i == len(path) - 1 else "done") for i, x in enumerate(path)
+            )
+        path = [S.SUBMITTED, S.VERIFYING]
+        if S.NEEDS_FIX in seen:
+            path += [S.NEEDS_FIX, S.VERIFYING]
+        path += [S.PROCESSING, S.READY]
+        if S.RETURNED in seen:
+            path.append(S.RETURNED)
+        path += [S.DELIVERING, S.DELIVERED] if S.DELIVERING in seen else [S.COLLECTED]
+        if self.status not in path:  # a path the table does not draw: the status still shows
+            path.append(self.status)
+        here = len(path) - 1 - path[::-1].index(self.status)
+        return tuple(
+            Stage(x, "done" if i < here else "current" if i == here else "todo")
+            for i, x in enumerate(path)
+        )
 
 
 # Built once, with bound parameters: a look-up only binds the receipt number and runs.
@@ -86,6 +213,9 @@ _REQUEST_AND_HISTORY = PreparedQuery(
         Request.window_starts,
         Request.window_ends,
         Request.pickup_number,
+        Request.paused_days,
+        Request.office_id,
+        Request.service_id,
         Service.code.label("service_code"),
         Service.name_id,
         Service.name_en,
@@ -95,31 +225,64 @@ _REQUEST_AND_HISTORY = PreparedQuery(
         Office.code.label("office_code"),
         Office.name.label("office_name"),
         Office.timezone,
+        Office.address.label("office_address"),
+        Office.phone.label("office_phone"),
+        Office.whatsapp.label("office_whatsapp"),
+        Office.email.label("office_email"),
         StatusEvent.at,
         StatusEvent.to_status,
         StatusEvent.public_note,
+        Handover.courier,
+        Handover.tracking_ref,
     )
     .join(Service, Service.id == Request.service_id)
     .join(Office, Office.id == Request.office_id)
     .join(StatusEvent, StatusEvent.request_id == Request.id)
+    .outerjoin(
+        Handover, (Handover.request_id == Request.id) & (Handover.event_id == StatusEvent.id)
+    )
     .where(Request.receipt == bindparam("receipt"))
     .order_by(StatusEvent.id)
 )
-_EVENT_COLUMNS = frozenset({"at", "to_status", "public_note"})
+_EVENT_COLUMNS = frozenset({"at", "to_status", "public_note", "courier", "tracking_ref"})
+_PLACE_COLUMNS = (
+    PickupPoint.code,
+    PickupPoint.name,
+    PickupPoint.address,
+    PickupPoint.counters,
+    # read as the driver gives them (floats on both databases): SQLAlchemy's float processor
+    # for psycopg needs the cursor's column types, which a prepared query does not keep
+    type_coerce(PickupPoint.latitude, NullType()).label("latitude"),
+    type_coerce(PickupPoint.longitude, NullType()).label("longitude"),
+    OpeningHours.weekday,
+    OpeningHours.opens,
+    OpeningHours.closes,
+)
 _PLACE_AND_HOURS = PreparedQuery(
-    select(
-        PickupPoint.code,
-        PickupPoint.name,
-        PickupPoint.address,
-        PickupPoint.counters,
-        OpeningHours.weekday,
-        OpeningHours.opens,
-        OpeningHours.closes,
-    )
+    select(*_PLACE_COLUMNS)
     .outerjoin(OpeningHours, OpeningHours.point_id == PickupPoint.id)
     .where(PickupPoint.id == bindparam("point"))
     .order_by(OpeningHours.weekday, OpeningHours.opens)
 )
+# The office's main point (the index on ``office_id`` finds it), with its hours.
+_MAIN_PLACE_AND_HOURS = PreparedQuery(
+    select(*_PLACE_COLUMNS)
+    .outerjoin(OpeningHours, OpeningHours.point_id == PickupPoint.id)
+    .where(PickupPoint.office_id == bindparam("office"), PickupPoint.is_main.is_(True))
+    .order_by(PickupPoint.id, OpeningHours.weekday, OpeningHours.opens)
+)
+# The finished documents' durations of one office and service over a run of days (the
+# unique index on office, service and day reads it as one range).
+_RECENT_DURATIONS = PreparedQuery(
+    select(DailyFigure.durations).where(
+        DailyFigure.office_id == bindparam("office"),
+        DailyFigure.service_id == bindparam("service"),
+        DailyFigure.day >= bindparam("first"),
+        DailyFigure.day < bindparam("until"),
+    )
+)
+# Where the office asks the citizen to come: to correct something, or to apply again.
+_AT_THE_OFFICE = frozenset({S.NEEDS_FIX, S.REJECTED})
 
 
 def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
@@ -133,6 +296,11 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
     history = [_REQUEST_AND_HISTORY.convert(engine, r, only=_EVENT_COLUMNS) for r in rows]
     status = Status(row.status)
     place = _place(engine, row.pickup_point_id) if status.is_collectable else None
+    office_place = _main_place(engine, row.office_id) if status in _AT_THE_OFFICE else None
+    today = now.astimezone(ZoneInfo(row.timezone)).date()
+    usual = (
+        _usual_days(engine, row.office_id, row.service_id, today) if status in CLOCK_RUNS else None
+    )
     return PublicStatus(
         receipt=receipt,
         status=status,
@@ -148,29 +316,77 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
         timezone=row.timezone,
         submitted_at=row.created_at,
         expected_on=row.expected_on,
-        timeline=tuple(Step(r.at, Status(r.to_status), r.public_note) for r in history),
+        timeline=tuple(
+            Step(r.at, Status(r.to_status), r.public_note, r.courier or "", r.tracking_ref or "")
+            for r in history
+        ),
         place=place,
         window_starts=row.window_starts if place else None,
         window_ends=row.window_ends if place else None,
         pickup_number=row.pickup_number if place else None,
         as_of=now,
+        paused_days=row.paused_days or 0,
+        contact=Contact(
+            row.office_address or "",
+            row.office_phone or "",
+            row.office_whatsapp or "",
+            row.office_email or "",
+        ),
+        office_place=office_place,
+        usual_days=usual,
     )
 
 
 def _place(engine: Engine, point_id: int | None) -> Place | None:
     if point_id is None:
         return None
-    rows = [
-        _PLACE_AND_HOURS.convert(engine, r) for r in _PLACE_AND_HOURS.fetch(engine, point=point_id)
-    ]
+    return _as_place(engine, _PLACE_AND_HOURS, _PLACE_AND_HOURS.fetch(engine, point=point_id))
+
+
+def _main_place(engine: Engine, office_id: int) -> Place | None:
+    rows = _MAIN_PLACE_AND_HOURS.fetch(engine, office=office_id)
+    return _as_place(engine, _MAIN_PLACE_AND_HOURS, rows) if rows else None
+
+
+def _as_place(engine: Engine, query: PreparedQuery, raw: list[object]) -> Place:
+    rows = [query.convert(engine, r) for r in raw]
     first = rows[0]
+    rows = [r for r in rows if r.code == first.code]  # one point, should an office have two mains
     return Place(
         code=first.code,
         name=first.name,
         address=first.address,
         counters=tuple(first.counters or ()),
         hours=tuple(Hours(r.weekday, r.opens, r.closes) for r in rows if r.weekday is not None),
+        latitude=first.latitude,
+        longitude=first.longitude,
     )
+
+
+def _usual_days(
+    engine: Engine, office_id: int, service_id: int, today: dt.date
+) -> tuple[int, int] | None:
+    """The 50th and 90th percentile of the working days this office took for this service,
+    over the ``RANGE_WEEKS`` weeks before ``today``; None with fewer than ``RANGE_MINIMUM``
+    finished."""
+    first: dt.date | str = today - dt.timedelta(weeks=RANGE_WEEKS)
+    until: dt.date | str = today
+    if engine.dialect.name == "sqlite":  # dates are stored as ISO text there
+        first, until = first.isoformat(), today.isoformat()  # type: ignore[union-attr]
+    histogram: list[int] = []
+    for (raw,) in _RECENT_DURATIONS.fetch(
+        engine, office=office_id, service=service_id, first=first, until=until
+    ):
+        durations = _RECENT_DURATIONS.convert(engine, (raw,)).durations or ()
+        if len(durations) > len(histogram):
+            histogram += [0] * (len(durations) - len(histogram))
+        for days, count in enumerate(durations):
+            histogram[days] += count
+    if sum(histogram) < RANGE_MINIMUM:
+        return None
+    low, high = percentile(histogram, 0.5), percentile(histogram, 0.9)
+    assert low is not None and high is not None
+    return low, high
 
 
 def lookup(engine: Engine, text: str, now: dt.datetime) -> PublicStatus:

@@ -16,7 +16,7 @@ from tracker.accounts.scope import Scope
 from tracker.errors import ReceiptMistyped
 from tracker.intake import nik
 from tracker.models import Handover, Office, Request
-from tracker.status import OPEN, Status
+from tracker.status import CLOCK_RUNS, Status
 
 PAGE = 50
 SEARCH_LIMIT = 100
@@ -52,11 +52,12 @@ def _page(session: Session, query, number: int) -> Page:  # type: ignore[no-unty
 
 
 def overdue(session: Session, scope: Scope, now: dt.datetime, number: int = 1) -> Page:
-    """Open requests past their service's target date, the most overdue first (today is the
-    office's own date; across all offices, Jakarta's)."""
+    """Open requests past their service's target date, not those waiting on the citizen
+    (needs fix), the most overdue first (today is the office's own date; across all
+    offices, Jakarta's)."""
     today = local_today(session, scope, now)
     query = scope.limit(
-        select(Request).where(Request.status.in_(OPEN), Request.expected_on < today),
+        select(Request).where(Request.status.in_(CLOCK_RUNS), Request.expected_on < today),
         Request.office_id,
     )
     query = query.options(joinedload(Request.service), joinedload(Request.office))

@@ -8,7 +8,8 @@ What is counted, per office, service and local day (the office's own time zone):
   is indexed and ``requests.created_at`` is not, so the roll-up reads one range of events.
 - finished: documents made, the event from an open status into ``ready`` (a delivered
   document passes ``ready`` first). Its duration is the number of working days from the
-  local day of intake to the local day of that event.
+  local day of intake to the local day of that event, less the working days the office
+  waited on the citizen (``requests.paused_days``, needs fix): the clock stops then.
 - within_target: finished with a duration of at most the service's target.
 - collected: events into ``collected`` or ``delivered``.
 
@@ -120,7 +121,7 @@ def _count(
     )
     rows = session.execute(
         select(e.at, e.from_status, e.to_status, Request.office_id, Request.service_id)
-        .add_columns(Request.created_at, Service.target_days)
+        .add_columns(Request.created_at, Request.paused_days, Service.target_days)
         .join(Request, Request.id == e.request_id)
         .join(Service, Service.id == Request.service_id)
         .where(e.at >= _midnight(first, tz), e.at < _midnight(until, tz))
@@ -128,7 +129,7 @@ def _count(
     )
     days: dict[tuple[int, int, dt.date], _Tally] = defaultdict(_Tally)
     spans: dict[tuple[dt.date, dt.date], int] = {}  # working days between two dates, once each
-    for at, came_from, to, office_id, service_id, created_at, target in rows:
+    for at, came_from, to, office_id, service_id, created_at, paused, target in rows:
         day = at.astimezone(tz).date()
         figures = days[(office_id, service_id, day)]
         if came_from is None:
@@ -137,7 +138,7 @@ def _count(
             span = (created_at.astimezone(tz).date(), day)
             if span not in spans:
                 spans[span] = working_days_between(*span)
-            figures.finish(spans[span], target)
+            figures.finish(max(0, spans[span] - (paused or 0)), target)
         else:
             figures.collected += 1
     return days

@@ -76,7 +76,8 @@ DEFINITIONS = (
     ("within_target", N_("Within the service time"), N_(
         "The share of finished documents that were ready within the service's target: at "
         "most that many working days after the day of application. Working days leave out "
-        "weekends and national public holidays."
+        "weekends, national public holidays and the days the office waited for the "
+        "applicant to correct something (the clock stops then)."
     )),
     ("median_days", N_("Median"), N_(
         "At least half of the finished documents were ready within this many working "
