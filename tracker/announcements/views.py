@@ -12,9 +12,9 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker.announcements.queries import recent
+from tracker.announcements.queries import closures_ahead, recent
 from tracker.db import get_session
-from tracker.models import Announcement, PickupPoint
+from tracker.models import Announcement, PickupPoint, utcnow
 from tracker.web.arguments import declare, query
 from tracker.web.edge import PointsQuery, without_controls
 from tracker.web.formatters import format_moment
@@ -36,6 +36,7 @@ def page() -> str:
         announcements=_recent(),
         points=points,
         chosen=query(PointsQuery).codes(),
+        closures=closures_ahead(get_session(), utcnow(), query(PointsQuery).codes()),
     )
 
 

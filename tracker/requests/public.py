@@ -1,13 +1,16 @@
 """What the public may see of a request, read with a fixed, small number of indexed queries.
 
-Nothing personal leaves this module: the name is masked here, and NIK, contact details and
-address are never read. The look-up page, the receipt and the JSON API all use ``find``.
+Nothing personal leaves this module: the name is masked here, NIK and address are never read,
+and of the contact details only what DESIGN §5 lets the citizen's own page name leaves it:
+the channel, the last two digits of a phone number, the first letter of an e-mail domain.
+The look-up page, the receipt and the JSON API all use ``find``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, select
@@ -15,8 +18,17 @@ from sqlalchemy import Engine, bindparam, select
 from tracker import receipts
 from tracker.db import PreparedQuery
 from tracker.errors import RequestNotFound
-from tracker.models import Office, OpeningHours, PickupPoint, Request, Service, StatusEvent
-from tracker.status import Status
+from tracker.models import (
+    Channel,
+    Closure,
+    Office,
+    OpeningHours,
+    PickupPoint,
+    Request,
+    Service,
+    StatusEvent,
+)
+from tracker.status import ENDED, Status
 from tracker.web.formatters import mask_name
 
 
@@ -28,12 +40,30 @@ class Hours:
 
 
 @dataclass(frozen=True)
+class ClosedDay:
+    day: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
 class Place:
     code: str
     name: str
     address: str
     counters: tuple[str, ...]
     hours: tuple[Hours, ...]
+    closures: tuple[ClosedDay, ...] = ()  # the next ``UPCOMING_DAYS`` days' closures
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Where the citizen's messages go, as much as their own page may say: the channel and
+    ``hint``, the last two digits of the number (SMS, WhatsApp) or the first letter of the
+    e-mail's domain; ``on`` is False once the citizen stopped them."""
+
+    channel: Channel
+    hint: str
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -65,6 +95,9 @@ class PublicStatus:
     window_ends: dt.datetime | None
     pickup_number: str | None
     as_of: dt.datetime  # the instant of the look-up, which "overdue" is judged at
+    version: int = 1  # goes up with every change: a calendar entry's SEQUENCE
+    language: str = "id"  # the citizen's language, of their messages and calendar entry
+    messages: Messages | None = None  # None: no channel, or nothing more will be sent
 
     def today(self) -> dt.date:
         return self.as_of.astimezone(ZoneInfo(self.timezone)).date()
@@ -86,6 +119,13 @@ _REQUEST_AND_HISTORY = PreparedQuery(
         Request.window_starts,
         Request.window_ends,
         Request.pickup_number,
+        Request.version,
+        Request.language,
+        Request.consent_notify,
+        Request.channel,
+        Request.phone,
+        Request.email,
+        Request.anonymised_at,
         Service.code.label("service_code"),
         Service.name_id,
         Service.name_en,
@@ -120,6 +160,16 @@ _PLACE_AND_HOURS = PreparedQuery(
     .where(PickupPoint.id == bindparam("point"))
     .order_by(OpeningHours.weekday, OpeningHours.opens)
 )
+UPCOMING_DAYS = 30  # how far ahead the status page lists the point's closures
+_CLOSURES = PreparedQuery(
+    select(Closure.day, Closure.reason)
+    .where(
+        Closure.point_id == bindparam("point"),
+        Closure.day >= bindparam("first"),
+        Closure.day <= bindparam("last"),
+    )
+    .order_by(Closure.day)
+)
 
 
 def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
@@ -132,7 +182,8 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
     row = _REQUEST_AND_HISTORY.convert(engine, rows[0])  # the request's columns repeat per event
     history = [_REQUEST_AND_HISTORY.convert(engine, r, only=_EVENT_COLUMNS) for r in rows]
     status = Status(row.status)
-    place = _place(engine, row.pickup_point_id) if status.is_collectable else None
+    today = now.astimezone(ZoneInfo(row.timezone)).date()
+    place = _place(engine, row.pickup_point_id, today) if status.is_collectable else None
     return PublicStatus(
         receipt=receipt,
         status=status,
@@ -154,10 +205,28 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
         window_ends=row.window_ends if place else None,
         pickup_number=row.pickup_number if place else None,
         as_of=now,
+        version=row.version,
+        language=row.language or "id",
+        messages=_messages(row, status),
     )
 
 
-def _place(engine: Engine, point_id: int | None) -> Place | None:
+def _messages(row: Any, status: Status) -> Messages | None:
+    """What the page may say of the channel; None when there is none, the request has
+    ended (nothing more would be sent) or its personal data is gone."""
+    if row.channel is None or status in ENDED or row.anonymised_at is not None:
+        return None
+    channel = Channel(row.channel)
+    if channel == Channel.EMAIL:
+        domain = (row.email or "").rpartition("@")[2]
+        hint = domain[:1].lower() if domain[:1].isalnum() else ""
+    else:
+        digits = "".join(c for c in row.phone or "" if c.isdigit())
+        hint = digits[-2:] if len(digits) >= 2 else ""
+    return Messages(channel, hint, bool(row.consent_notify))
+
+
+def _place(engine: Engine, point_id: int | None, today: dt.date) -> Place | None:
     if point_id is None:
         return None
     rows = [
@@ -170,6 +239,15 @@ def _place(engine: Engine, point_id: int | None) -> Place | None:
         address=first.address,
         counters=tuple(first.counters or ()),
         hours=tuple(Hours(r.weekday, r.opens, r.closes) for r in rows if r.weekday is not None),
+        closures=_closures(engine, point_id, today),
+    )
+
+
+def _closures(engine: Engine, point_id: int, today: dt.date) -> tuple[ClosedDay, ...]:
+    last = today + dt.timedelta(days=UPCOMING_DAYS)
+    rows = _CLOSURES.fetch(engine, point=point_id, first=today, last=last)
+    return tuple(
+        ClosedDay(r.day, r.reason or "") for r in (_CLOSURES.convert(engine, x) for x in rows)
     )
 
 
