@@ -146,6 +146,10 @@ def test_a_refused_closure_changes_no_window_and_queues_nothing(
     assert session.scalar(select(func.count()).select_from(Closure)) == closures
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == messages
     session.commit()
+    # Control: the same closure with a reason that fits is added and moves the window.
+    assert add_closure(client, open_days(told)[1]).status_code == 303
+    session.expire_all()
+    assert told.window_ends > before[1] and len(moved_messages(session)) == 1
 
 
 def test_the_status_page_and_pengumuman_list_the_coming_closures(
