@@ -124,6 +124,7 @@ def test_the_board_says_closed_and_when_it_opens_next(
         # A closure that day: the board turns to closed at its next poll, and lists it.
         point.closures.append(Closure(day=day, reason="Staff meeting"))
         session.commit()
-        expect(hours).to_have_text(re.compile(rf"^Closed · opens again \w+ {next_opens:%H:%M}$"))
+        closed = re.compile(rf"^Closed · opens again \w+ {next_opens:%H:%M}$")
+        expect(hours).to_have_text(closed, timeout=20_000)  # a poll or two later
         expect(tv.locator("[data-role=closures]")).to_contain_text("Staff meeting")
         no_violations(tv)
