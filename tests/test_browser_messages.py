@@ -60,12 +60,19 @@ def test_stop_messages_with_a_confirmation_and_turn_them_back_on(
 ) -> None:
     request = make_request(Status.READY, phone="081298765434")
     request.channel, request.consent_notify = Channel.WHATSAPP, True
+    soon = utcnow().astimezone(JAKARTA).date() + dt.timedelta(days=2)
+    request.pickup_point.closures.append(Closure(day=soon, reason="Rapat <dinas>"))
     session.commit()
+    # The coming closure is listed on /pengumuman, which passes axe with it.
+    phone.goto(f"{live_server}/pengumuman")
+    expect(phone.get_by_text("Rapat <dinas>")).to_be_visible()
+    no_violations(phone)
     phone.goto(f"{live_server}/s/{request.receipt}")
     assert phone.evaluate("document.scripts.length") == 0  # the control works without any
     expect(
         phone.get_by_text("Pesan dikirim lewat WhatsApp ke nomor berakhiran 34.")
     ).to_be_visible()
+    expect(phone.get_by_text("Rapat <dinas>")).to_be_visible()  # with the opening hours
     stop = phone.get_by_role("button", name="Hentikan pesan")
     # A small secondary control: not the primary colour, not the page's width.
     box = stop.bounding_box()
