@@ -64,7 +64,8 @@ BASELINES: dict[str, Baseline] = {
     "lookup.printable": Baseline(RECEIPT),
     "lookup.qr": Baseline(RECEIPT),
     "lookup.status": Baseline(RECEIPT),
-    "lookup.stop_messages": Baseline(RECEIPT, uses=("processing",)),
+    "lookup.resume_messages": Baseline({"receipt": "{stopped}"}, uses=("stopped",)),
+    "lookup.stop_messages": Baseline(RECEIPT, {"yakin": "1"}, uses=("processing",)),
     "static": Baseline({"filename": "css/site.css"}),
     "statistik.as_csv": Baseline(),
     "statistik.as_json": Baseline(),
@@ -186,6 +187,7 @@ class Targets:
         self.makers: dict[str, Callable[[], dict[str, Any]]] = {
             "processing": lambda: self._request("processing", Status.PROCESSING),
             "spare": lambda: self._request("spare", Status.VERIFYING),
+            "stopped": self._stopped,
             "ready": lambda: self._request("ready", Status.READY),
             "callable": self._callable,
             "counter": self._callable,
@@ -238,6 +240,13 @@ class Targets:
     def _request(self, key: str, status: Status) -> dict[str, Any]:
         made = self.make_request(status, point=HOME_POINT)
         return {key: made.receipt, f"{key}_version": made.version}
+
+    def _stopped(self) -> dict[str, Any]:
+        """A request whose citizen stopped the WhatsApp messages they had agreed to."""
+        made = self.make_request(Status.PROCESSING, point=HOME_POINT)
+        made.channel, made.consent_notify = Channel.WHATSAPP, False
+        self.make_request.session.commit()
+        return {"stopped": made.receipt}
 
     def _callable(self) -> dict[str, Any]:
         self._counters()

@@ -14,6 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tests.factories import CSRF
 from tracker.announcements import operations as announce
 from tracker.models import Channel, OutboxMessage, OutboxStatus, PickupPoint, Service
 from tracker.outbox import dispatch, operations, texts
@@ -179,7 +180,11 @@ def test_backoff_is_capped() -> None:
 
 def test_the_citizen_opts_out(app, client, make_request, session, httpserver):
     request = ready_with_sms(make_request, session)
-    answer = client.post(f"/s/{request.receipt}/berhenti")
+    asked = client.post(f"/s/{request.receipt}/berhenti")  # the first step only asks
+    assert asked.status_code == 200
+    assert [m.status for m in outbox(session)] == [OutboxStatus.HELD]
+    token = CSRF.search(asked.get_data(as_text=True)).group(1)
+    answer = client.post(f"/s/{request.receipt}/berhenti", data={"yakin": "1", "csrf_token": token})
     assert answer.status_code == 303
     assert [m.status for m in outbox(session)] == [OutboxStatus.CANCELLED]
     session.refresh(request)

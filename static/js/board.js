@@ -18,6 +18,8 @@
   var clockFormat = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone });
   var dateFormat = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: zone });
   var dayFormat = new Intl.DateTimeFormat(locale, { day: "2-digit", month: "2-digit", timeZone: zone });
+  var weekdayFormat = new Intl.DateTimeFormat(locale, { weekday: "long", timeZone: zone });
+  var longDayFormat = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (all, name) {
@@ -50,6 +52,7 @@
     this.empty = section.querySelector("[data-role=empty]");
     this.pageLine = section.querySelector("[data-role=page]");
     this.hours = section.querySelector("[data-role=hours]");
+    this.closures = section.querySelector("[data-role=closures]");
     this.etag = null;
     this.data = null;
     this.lastOk = null;
@@ -79,6 +82,8 @@
         if (data) {
           self.data = data;
           self.draw();
+        } else {
+          self.drawHours();
         }
       })
       .catch(function () { /* the stale marker tells; the next poll tries again */ })
@@ -91,10 +96,8 @@
 
   Board.prototype.draw = function () {
     var data = this.data;
-    var open = data.today.open.map(function (p) {
-      return (p.opens + "–" + p.closes).replace(/:/g, lang === "en" ? ":" : ".");
-    });
-    this.hours.textContent = open.length ? fill(text.open, { hours: open.join(", ") }) : text.closed;
+    this.drawHours();
+    this.drawClosures();
     var fresh = document.createDocumentFragment();
     var t = now();
     data.documents.forEach(function (doc) {
@@ -142,6 +145,42 @@
     });
     if (page.length) pages.push(page);
     return { all: all, pages: pages.length ? pages : [[]] };
+  };
+
+  // Open (with today's hours) or closed and when it opens next, at this moment: redrawn on
+  // every poll, since the moment moves while the list stays the same.
+  Board.prototype.drawHours = function () {
+    var data = this.data;
+    if (!data) return;
+    var t = now();
+    var periods = data.today.periods || [];
+    var openNow = periods.some(function (p) {
+      return Date.parse(p.opens) <= t && t < Date.parse(p.closes);
+    });
+    if (openNow) {
+      var open = data.today.open.map(function (p) {
+        return (p.opens + "–" + p.closes).replace(/:/g, lang === "en" ? ":" : ".");
+      });
+      this.hours.textContent = fill(text.open, { hours: open.join(", ") });
+      return;
+    }
+    var later = periods.filter(function (p) { return Date.parse(p.opens) > t; })[0];
+    var next = later ? later.opens : data.today.next_open;
+    if (!next) {
+      this.hours.textContent = text.closed;
+      return;
+    }
+    var when = later ? text.today : weekdayFormat.format(new Date(next));
+    this.hours.textContent = fill(text.closed_until, { when: when + " " + clock(Date.parse(next)) });
+  };
+
+  Board.prototype.drawClosures = function () {
+    var closures = this.data.closures || [];
+    this.closures.hidden = closures.length === 0;
+    this.closures.textContent = text.closures + ": " + closures.map(function (c) {
+      var day = longDayFormat.format(new Date(c.date + "T12:00:00Z"));
+      return c.reason ? day + " (" + c.reason + ")" : day;
+    }).join(" · ");
   };
 
   Board.prototype.showPage = function () {

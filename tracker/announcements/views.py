@@ -14,9 +14,9 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker.announcements.queries import recent, waiting_now
+from tracker.announcements.queries import closures_ahead, recent, waiting_now
 from tracker.db import get_session
-from tracker.models import Announcement, PickupPoint, Service
+from tracker.models import Announcement, PickupPoint, Service, utcnow
 from tracker.web.arguments import declare, query
 from tracker.web.edge import PointsQuery, without_controls
 from tracker.web.formatters import format_moment
@@ -42,6 +42,7 @@ def page() -> str:
         services_of=services_of,
         points=points,
         chosen=query(PointsQuery).codes(),
+        closures=closures_ahead(get_session(), utcnow(), query(PointsQuery).codes()),
     )
 
 

@@ -148,7 +148,13 @@ def board(shown: Board) -> dict[str, Any]:
         "today": {
             "date": shown.today.isoformat(),
             "open": [period(opens, closes) for opens, closes in shown.open],
+            "periods": [
+                {"opens": iso_seconds(opens), "closes": iso_seconds(closes)}
+                for opens, closes in shown.periods()
+            ],
+            "next_open": iso_seconds(shown.next_open),
         },
+        "closures": [{"date": c.day.isoformat(), "reason": c.reason} for c in shown.closures],
         "documents": [document(row, default_counter) for row in shown.documents],
         "ticker": ticker(shown.point, shown.ticker),
     }

@@ -4,13 +4,15 @@ there, today's opening hours and its latest announcement.
 What a board shows is DESIGN §5's public minimum: pickup number, masked name, service,
 counter and window. Never a receipt number, a NIK, a phone number or a full name (the name
 is read here and masked where it is serialised). Nothing here depends on the clock but the
-point's local date, so every worker reads the same board from the same data.
+point's local date, so every worker reads the same board from the same data: the TV tells
+open from shut with today's periods and the next opening after today (``open_now`` says the
+same for the page the TV first loads).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +20,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.errors import PointNotFound
-from tracker.models import Announcement, AnnouncementItem, PickupPoint, Request, Service
-from tracker.places.pickup import hours_on
+from tracker.models import (
+    Announcement,
+    AnnouncementItem,
+    Closure,
+    PickupPoint,
+    Request,
+    Service,
+)
+from tracker.places.closures import upcoming
+from tracker.places.pickup import hours_on, is_open, next_opening
 from tracker.status import Status
 
 TICKER_NUMBERS = 40  # pickup numbers read out in the ticker
@@ -101,6 +111,43 @@ class Board:
     open: list[tuple[dt.time, dt.time]]
     documents: list[Any]  # rows of ``_DOCUMENT``, newest first
     ticker: Ticker | None
+    next_open: dt.datetime | None = None  # the first opening after today
+    closures: list[Closure] = field(default_factory=list)  # the coming closures
+
+    def periods(self) -> list[tuple[dt.datetime, dt.datetime]]:
+        """Today's opening periods as instants (UTC), so that a TV can tell open from shut."""
+        zone = ZoneInfo(self.point.office.timezone)
+        return [
+            (
+                dt.datetime.combine(self.today, opens, zone).astimezone(dt.UTC),
+                dt.datetime.combine(self.today, closes, zone).astimezone(dt.UTC),
+            )
+            for opens, closes in self.open
+        ]
+
+
+@dataclass(frozen=True)
+class OpenNow:
+    """Whether a point is open at an instant, today's periods, and when it opens next."""
+
+    open: bool
+    day: dt.date  # the point's local date
+    today: list[tuple[dt.time, dt.time]]
+    next_open: dt.datetime | None  # in the point's own time zone
+
+
+def open_now(point: PickupPoint, now: dt.datetime) -> OpenNow:
+    """What a board's hours line says at ``now``: open (with today's hours), or closed and
+    when it opens next (before opening, after closing, on a closed day, holiday or closure)."""
+    today = now.astimezone(ZoneInfo(point.office.timezone)).date()
+    zone = ZoneInfo(point.office.timezone)
+    upcoming_open = next_opening(point, now)
+    return OpenNow(
+        is_open(point, now),
+        today,
+        hours_on(point, today),
+        upcoming_open.astimezone(zone) if upcoming_open is not None else None,
+    )
 
 
 _DOCUMENT = (
@@ -130,7 +177,17 @@ def board(session: Session, point: PickupPoint, now: dt.datetime) -> Board:
         .where(Request.pickup_point_id == point.id, Request.status == Status.READY)
         .order_by(Request.updated_at.desc(), Request.pickup_number, Request.id)
     ).all()
-    return Board(point, today, hours_on(point, today), list(rows), _ticker(session, point))
+    zone = ZoneInfo(point.office.timezone)
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0), zone)
+    return Board(
+        point,
+        today,
+        hours_on(point, today),
+        list(rows),
+        _ticker(session, point),
+        next_opening(point, tomorrow),
+        upcoming(point, today),
+    )
 
 
 def _ticker(session: Session, point: PickupPoint) -> Ticker | None:

@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from tracker.board.queries import Waiting, find_points, listed_points, waiting_counts
+from tracker.board.queries import Waiting, find_points, listed_points, open_now, waiting_counts
 from tracker.db import get_session
 from tracker.errors import DomainError
 from tracker.models import utcnow
+from tracker.places.closures import upcoming
 from tracker.web.arguments import declare, query
 from tracker.web.edge import CleanText, QueryForm, TextList
 
@@ -79,6 +80,9 @@ def _screen(codes: list[str]) -> str:
     if len(codes) > MAX_POINTS:
         raise DomainError(_("A board shows at most %(count)d pickup points.", count=MAX_POINTS))
     points = find_points(get_session(), codes)
+    now = utcnow()
+    states = {p.code: open_now(p, now) for p in points}
+    coming = {p.code: upcoming(p, states[p.code].day) for p in points}
     config = current_app.config
     settings = {
         "refresh": config["BOARD_REFRESH_SECONDS"],
@@ -87,4 +91,6 @@ def _screen(codes: list[str]) -> str:
         "call": config["BOARD_CALL_MINUTES"] * 60,
         "speech": query(ScreenQuery).suara.data in ("1", "ya", "on"),
     }
-    return render_template("board/screen.html", points=points, settings=settings)
+    return render_template(
+        "board/screen.html", points=points, settings=settings, states=states, coming=coming
+    )

@@ -51,6 +51,11 @@ class IntakeForm(Form):
         ),
         default=Channel.WHATSAPP.value,
     )
+    language = RadioField(
+        _l("Language of messages"),
+        choices=options([("id", "Bahasa Indonesia"), ("en", "English")]),
+        default="id",
+    )
     handover = RadioField(
         _l("How the document is received"),
         choices=options(

@@ -22,6 +22,7 @@ from tracker.status import N_
 from tracker.web.arguments import declare
 from tracker.web.forms import options
 
+LANGUAGES = ("id", "en")  # the languages of a citizen's messages and calendar entries
 NIK_PROBLEMS = {
     "length": N_("A NIK has 16 digits."),
     "region": N_("The first six digits of this NIK are not a region code."),
@@ -101,6 +102,7 @@ def _details(form: IntakeForm, today: dt.date) -> dict | None:
         "address": (form.address.data or "").strip() or None,
         "consent_notify": bool(form.consent_notify.data),
         "channel": channel,
+        "language": form.language.data if form.language.data in LANGUAGES else "id",
         "wants_delivery": delivery,
         "preferred_point": None if delivery else point,
         "representative_allowed": bool(form.representative_allowed.data),

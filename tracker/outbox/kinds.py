@@ -30,6 +30,7 @@ KINDS: dict[str, Kind] = {
     "returned": ABOUT_A_REQUEST,
     "reminder_closing": ABOUT_A_REQUEST,
     "reminder_waiting": ABOUT_A_REQUEST,
+    "window_moved": ABOUT_A_REQUEST,  # a closure inside the pickup window lengthened it
     "reply": ANSWER,  # to a citizen's own WhatsApp or SMS question
     "webhook": ANSWER,  # a delivery to an office's endpoint
 }

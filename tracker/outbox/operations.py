@@ -32,11 +32,13 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
 from tracker.errors import MessageMoveRefused
 from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 from tracker.outbox.kinds import KINDS
 from tracker.outbox.texts import Text
-from tracker.status import Status
+from tracker.status import ENDED, Status
 
 HELD, PENDING, SENDING = OutboxStatus.HELD, OutboxStatus.PENDING, OutboxStatus.SENDING
 SENT, DEAD, CANCELLED = OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.CANCELLED
@@ -328,12 +330,37 @@ def _after_transition(session: Session, request: Request, to: Status, at: dt.dat
         cancel(session, of_requests([request.id], besides=("needs_fix", "rejected")))
 
 
-def opt_out(session: Session, receipt: str) -> bool:
-    """No more messages for this request; the waiting ones are cancelled. False when no
-    request has the number."""
+def opt_out(session: Session, receipt: str, *, actor: Actor, now: dt.datetime) -> bool:
+    """No more messages for this request; the waiting ones are cancelled (audited). False
+    when no request has the number."""
     request = session.scalars(select(Request).where(Request.receipt == receipt)).first()
     if request is None:
         return False
     request.consent_notify = False
     cancel(session, of_requests([request.id]))
+    audit.record(session, "messages_stopped", actor=actor, at=now, target=receipt)
+    return True
+
+
+def can_opt_in(request: Request) -> bool:
+    """Messages can be turned back on: the request has a channel with an address, it has not
+    ended, and its personal data is still there."""
+    return (
+        request.channel is not None
+        and bool(recipient(request))
+        and request.status not in ENDED
+        and request.anonymised_at is None
+    )
+
+
+def opt_in(session: Session, receipt: str, *, actor: Actor, now: dt.datetime) -> bool:
+    """Messages about this request again, by the channel chosen at intake (audited); what
+    was cancelled stays cancelled, the next change is told. False, and nothing changed, when
+    no request has the number or it cannot have messages (``can_opt_in``)."""
+    request = session.scalars(select(Request).where(Request.receipt == receipt)).first()
+    if request is None or not can_opt_in(request):
+        return False
+    if not request.consent_notify:
+        request.consent_notify = True
+        audit.record(session, "messages_resumed", actor=actor, at=now, target=receipt)
     return True

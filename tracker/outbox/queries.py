@@ -25,6 +25,7 @@ STATES = {
 EVENTS = {
     "reminder_closing": N_("Reminder: the pickup window is closing"),
     "reminder_waiting": N_("Reminder: the document is waiting"),
+    "window_moved": N_("The pickup window is longer: the point closes a day"),
     "reply": N_("Reply to the citizen"),
     "webhook": N_("Delivery to the office's system"),
 }

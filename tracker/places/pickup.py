@@ -63,6 +63,26 @@ def hours_on(point: PickupPoint, day: dt.date) -> list[tuple[dt.time, dt.time]]:
     return [(period.opens, period.closes) for period in periods]
 
 
+def next_opening(point: PickupPoint, after: dt.datetime) -> dt.datetime | None:
+    """The first moment at or after ``after`` that ``point`` opens (aware, UTC), closures and
+    public holidays skipped; None when it opens on no day in the weeks ahead."""
+    zone = ZoneInfo(point.office.timezone)
+    local = after.astimezone(zone)
+    for offset in range(SEARCH_DAYS):
+        day = local.date() + dt.timedelta(days=offset)
+        for opens, _closes in hours_on(point, day):
+            moment = dt.datetime.combine(day, opens, zone)
+            if moment >= local:
+                return moment.astimezone(dt.UTC)
+    return None
+
+
+def is_open(point: PickupPoint, at: dt.datetime) -> bool:
+    """Whether ``point`` is open at the instant ``at``."""
+    local = at.astimezone(ZoneInfo(point.office.timezone))
+    return any(opens <= local.time() < closes for opens, closes in hours_on(point, local.date()))
+
+
 def next_window(point: PickupPoint, after: dt.datetime, open_days: int) -> Window:
     """The window that starts at the point's next opening after ``after`` and lasts ``open_days``
     days on which the point is open; closed days, closures and public holidays are skipped.

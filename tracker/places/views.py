@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -17,8 +18,8 @@ from tracker.accounts import scope
 from tracker.accounts.access import SUPERVISORS, acting, bp, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
-from tracker.models import Closure, Office, PickupPoint, utcnow
-from tracker.places import pickup
+from tracker.models import Office, PickupPoint, utcnow
+from tracker.places import closures, pickup
 from tracker.places.forms import (
     PERIODS_PER_DAY,
     ClosureForm,
@@ -146,8 +147,22 @@ def add_closure(code: str) -> Response | tuple[str, int]:
         return _page(point, closure=form, error=error), 400
     if any(c.day == form.day.data for c in point.closures):
         return _page(point, closure=form, error=_("The point is already closed that day.")), 409
-    point.closures.append(Closure(day=form.day.data, reason=(form.reason.data or "").strip()))
-    return _saved(point, "closure_added", day=form.day.data.isoformat())
+    now = utcnow()
+    closed = closures.close(
+        get_session(), point, form.day.data, form.reason.data or "",
+        actor=acting(), now=now, config=current_app.config,
+    )  # fmt: skip
+    if closed.moved:
+        flash(
+            ngettext(
+                "The pickup window of %(num)d waiting document is now longer; its citizen is told.",
+                "The pickup windows of %(num)d waiting documents are now longer; their citizens "
+                "are told.",
+                len(closed.moved),
+            )
+        )
+    flash(_("Saved."))
+    return redirect(url_for("staff.point_page", code=point.code), 303)
 
 
 @bp.post("/points/<code>/closures/<id:closure_id>/delete")

@@ -1,18 +1,22 @@
 """What the public may see of a request, read with a fixed, small number of indexed queries.
 
-Nothing personal leaves this module: the name is masked here, and NIK, contact details and
-address are never read. The look-up page, the receipt and the JSON API all use ``find``.
+Nothing personal leaves this module: the name is masked here, NIK and address are never read,
+and of the contact details only what DESIGN §5 lets the citizen's own page name leaves it:
+the channel, the last two digits of a phone number, the first letter of an e-mail domain.
+The look-up page, the receipt and the JSON API all use ``find``.
 
 Besides the request and its history (one query) it reads at most one more place (the pickup
-point once ready; the office's main point while it waits on the citizen or after a
-rejection) and, while the office works on it, the office's recent figures for the service
-(``DailyFigure``, one indexed range), from which ``expected_range`` gives the usual time.
+point once ready, with its coming closures in one more small query; the office's main point
+while it waits on the citizen or after a rejection) and, while the office works on it, the
+office's recent figures for the service (``DailyFigure``, one indexed range), from which
+``expected_range`` gives the usual time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, select, type_coerce
@@ -22,6 +26,8 @@ from tracker import receipts
 from tracker.db import PreparedQuery
 from tracker.errors import RequestNotFound
 from tracker.models import (
+    Channel,
+    Closure,
     DailyFigure,
     Handover,
     Office,
@@ -33,7 +39,7 @@ from tracker.models import (
 )
 from tracker.places.workdays import add_working_days
 from tracker.statistics.figures import percentile
-from tracker.status import CLOCK_RUNS, Status
+from tracker.status import CLOCK_RUNS, ENDED, Status
 from tracker.web.formatters import mask_name
 
 S = Status
@@ -49,6 +55,12 @@ class Hours:
 
 
 @dataclass(frozen=True)
+class ClosedDay:
+    day: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
 class Place:
     code: str
     name: str
@@ -57,6 +69,7 @@ class Place:
     hours: tuple[Hours, ...]
     latitude: float | None = None
     longitude: float | None = None
+    closures: tuple[ClosedDay, ...] = ()  # the next ``UPCOMING_DAYS`` days' closures
 
     @property
     def located(self) -> bool:
@@ -96,6 +109,17 @@ class Contact:
     @property
     def phone_link(self) -> str:
         return "tel:" + "".join(c for c in self.phone if c.isdigit() or c == "+")
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Where the citizen's messages go, as much as their own page may say: the channel and
+    ``hint``, the last two digits of the number (SMS, WhatsApp) or the first letter of the
+    e-mail's domain; ``on`` is False once the citizen stopped them."""
+
+    channel: Channel
+    hint: str
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -143,6 +167,9 @@ class PublicStatus:
     # The usual time of this office for this service, in working days (50th and 90th
     # percentile of the last RANGE_WEEKS weeks); None with fewer than RANGE_MINIMUM finished.
     usual_days: tuple[int, int] | None = None
+    version: int = 1  # goes up with every change: a calendar entry's SEQUENCE
+    language: str = "id"  # the citizen's language, of their messages and calendar entry
+    messages: Messages | None = None  # None: no channel, or nothing more will be sent
 
     def today(self) -> dt.date:
         return self.as_of.astimezone(ZoneInfo(self.timezone)).date()
@@ -216,6 +243,13 @@ _REQUEST_AND_HISTORY = PreparedQuery(
         Request.paused_days,
         Request.office_id,
         Request.service_id,
+        Request.version,
+        Request.language,
+        Request.consent_notify,
+        Request.channel,
+        Request.phone,
+        Request.email,
+        Request.anonymised_at,
         Service.code.label("service_code"),
         Service.name_id,
         Service.name_en,
@@ -283,6 +317,16 @@ _RECENT_DURATIONS = PreparedQuery(
 )
 # Where the office asks the citizen to come: to correct something, or to apply again.
 _AT_THE_OFFICE = frozenset({S.NEEDS_FIX, S.REJECTED})
+UPCOMING_DAYS = 30  # how far ahead the status page lists the point's closures
+_CLOSURES = PreparedQuery(
+    select(Closure.day, Closure.reason)
+    .where(
+        Closure.point_id == bindparam("point"),
+        Closure.day >= bindparam("first"),
+        Closure.day <= bindparam("last"),
+    )
+    .order_by(Closure.day)
+)
 
 
 def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
@@ -295,9 +339,9 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
     row = _REQUEST_AND_HISTORY.convert(engine, rows[0])  # the request's columns repeat per event
     history = [_REQUEST_AND_HISTORY.convert(engine, r, only=_EVENT_COLUMNS) for r in rows]
     status = Status(row.status)
-    place = _place(engine, row.pickup_point_id) if status.is_collectable else None
-    office_place = _main_place(engine, row.office_id) if status in _AT_THE_OFFICE else None
     today = now.astimezone(ZoneInfo(row.timezone)).date()
+    place = _place(engine, row.pickup_point_id, today) if status.is_collectable else None
+    office_place = _main_place(engine, row.office_id) if status in _AT_THE_OFFICE else None
     usual = (
         _usual_days(engine, row.office_id, row.service_id, today) if status in CLOCK_RUNS else None
     )
@@ -334,13 +378,32 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
         ),
         office_place=office_place,
         usual_days=usual,
+        version=row.version,
+        language=row.language or "id",
+        messages=_messages(row, status),
     )
 
 
-def _place(engine: Engine, point_id: int | None) -> Place | None:
+def _messages(row: Any, status: Status) -> Messages | None:
+    """What the page may say of the channel; None when there is none, the request has
+    ended (nothing more would be sent) or its personal data is gone."""
+    if row.channel is None or status in ENDED or row.anonymised_at is not None:
+        return None
+    channel = Channel(row.channel)
+    if channel == Channel.EMAIL:
+        domain = (row.email or "").rpartition("@")[2]
+        hint = domain[:1].lower() if domain[:1].isalnum() else ""
+    else:
+        digits = "".join(c for c in row.phone or "" if c.isdigit())
+        hint = digits[-2:] if len(digits) >= 2 else ""
+    return Messages(channel, hint, bool(row.consent_notify))
+
+
+def _place(engine: Engine, point_id: int | None, today: dt.date) -> Place | None:
     if point_id is None:
         return None
-    return _as_place(engine, _PLACE_AND_HOURS, _PLACE_AND_HOURS.fetch(engine, point=point_id))
+    place = _as_place(engine, _PLACE_AND_HOURS, _PLACE_AND_HOURS.fetch(engine, point=point_id))
+    return replace(place, closures=_closures(engine, point_id, today))
 
 
 def _main_place(engine: Engine, office_id: int) -> Place | None:
@@ -360,6 +423,14 @@ def _as_place(engine: Engine, query: PreparedQuery, raw: list[object]) -> Place:
         hours=tuple(Hours(r.weekday, r.opens, r.closes) for r in rows if r.weekday is not None),
         latitude=first.latitude,
         longitude=first.longitude,
+    )
+
+
+def _closures(engine: Engine, point_id: int, today: dt.date) -> tuple[ClosedDay, ...]:
+    last = today + dt.timedelta(days=UPCOMING_DAYS)
+    rows = _CLOSURES.fetch(engine, point=point_id, first=today, last=last)
+    return tuple(
+        ClosedDay(r.day, r.reason or "") for r in (_CLOSURES.convert(engine, x) for x in rows)
     )
 
 

@@ -20,6 +20,7 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from tracker import receipts
+from tracker.audit.trail import Actor
 from tracker.db import get_engine, get_session
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import csrf, lookup_rate
@@ -27,7 +28,7 @@ from tracker.models import utcnow
 from tracker.outbox import operations as outbox
 from tracker.requests import calendar, public
 from tracker.web.arguments import declare, query
-from tracker.web.edge import CleanText, PaperQuery, QueryForm
+from tracker.web.edge import CleanText, Form, PaperQuery, QueryForm
 from tracker.web.wording import explain
 
 bp = Blueprint("lookup", __name__)
@@ -36,9 +37,11 @@ QR_CACHE = "private, max-age=31536000, immutable"
 
 
 class StatusQuery(QueryForm):
-    """``?berhenti=1``: the status page just after the citizen stopped the messages."""
+    """``?berhenti=1``: the status page just after the citizen stopped the messages;
+    ``?pesan=1``: just after they turned them back on."""
 
     berhenti = StringField(validators=[CleanText(), Optional(), Length(max=5)])
+    pesan = StringField(validators=[CleanText(), Optional(), Length(max=5)])
 
 
 class CheckQuery(StatusQuery):
@@ -73,19 +76,52 @@ def printable(receipt: str) -> tuple[str, int] | str:
     return _status_or_error(receipt, template="lookup/receipt.html")
 
 
+class StopForm(Form):
+    """The second step of stopping messages: ``yakin=1`` with the CSRF token."""
+
+    yakin = StringField(validators=[CleanText(), Optional(), Length(max=5)])
+
+
 @bp.post("/s/<receipt>/berhenti")
-@csrf.exempt  # the receipt number is the secret; a forged post cannot know it
+@csrf.exempt  # the first step only asks; the second checks the token itself
 @lookup_rate
-@declare()
-def stop_messages(receipt: str) -> Response:
-    """The citizen opts out of messages; what still waits in the outbox is cancelled."""
-    try:
-        number = receipts.parse(receipt)
-    except ReceiptMistyped:
-        abort(404)
-    if not outbox.opt_out(get_session(), number):
+@declare(form=StopForm)
+def stop_messages(receipt: str) -> Response | tuple[str, int] | str:
+    """The citizen opts out of messages in two steps, both POST: the first asks to confirm
+    (and changes nothing), the second, with ``yakin`` and the CSRF token, stops them and
+    cancels what still waits in the outbox."""
+    confirmed = request.form.get("yakin", "")
+    if confirmed != "1":
+        asked = _status_or_error(receipt, template="lookup/stop.html")
+        return (asked, 400) if confirmed and isinstance(asked, str) else asked
+    csrf.protect()
+    number = _parsed(receipt)
+    if not outbox.opt_out(get_session(), number, actor=_citizen(), now=utcnow()):
         abort(404)
     return redirect(url_for("lookup.status", receipt=number, berhenti=1), 303)
+
+
+@bp.post("/s/<receipt>/pesan-lagi")
+@lookup_rate
+@declare()
+def resume_messages(receipt: str) -> Response:
+    """The citizen turns messages back on, by the channel chosen at intake."""
+    number = _parsed(receipt)
+    if not outbox.opt_in(get_session(), number, actor=_citizen(), now=utcnow()):
+        abort(404)
+    return redirect(url_for("lookup.status", receipt=number, pesan=1), 303)
+
+
+def _parsed(receipt: str) -> str:
+    try:
+        return receipts.parse(receipt)
+    except ReceiptMistyped:
+        abort(404)
+
+
+def _citizen() -> Actor:
+    """The holder of the receipt number, from their address, for the audit trail."""
+    return Actor("citizen", request.remote_addr or "")
 
 
 @bp.get("/s/<receipt>/pickup.ics")
@@ -102,7 +138,8 @@ def pickup_calendar(receipt: str) -> Response:
     host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "siapambil"
     entry = calendar.pickup_entry(found, current_app.config["SECRET_KEY"], host)
     answer = Response(entry, mimetype="text/calendar")
-    answer.headers["Content-Disposition"] = 'attachment; filename="jadwal-pengambilan.ics"'
+    name = "pickup-window" if found.language == "en" else "jadwal-pengambilan"
+    answer.headers["Content-Disposition"] = f'attachment; filename="{name}.ics"'
     return answer
 
 

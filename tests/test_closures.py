@@ -1,0 +1,224 @@
+"""Closures now and later: a closure added inside the windows of waiting documents lengthens
+them, replaces their calendar entries and tells each citizen who agreed; one outside every
+window, or a refused form, changes nothing. The coming closures are listed on the status
+page, the board and /pengumuman; the board says "Tutup" and when it opens next whenever the
+point is closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import time_machine
+from sqlalchemy import func, select
+
+from tests.factories import csrf_token, sign_in
+from tracker.announcements import operations as announce
+from tracker.models import AuditEntry, Channel, Closure, OutboxMessage, Request, utcnow
+from tracker.places import pickup
+from tracker.places.workdays import is_holiday
+from tracker.status import Status
+
+POINT = "srg-dinas"
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+def boss_signs_in(client: Any, make_account: Any) -> None:
+    account = make_account("supervisor")
+    assert sign_in(client, account.username).status_code == 303
+
+
+def add_closure(client: Any, day: dt.date | str, reason: str = "Rapat dinas") -> Any:
+    token = csrf_token(client, f"/staff/points/{POINT}")
+    data = {"day": str(day), "reason": reason, "csrf_token": token}
+    return client.post(f"/staff/points/{POINT}/closures", data=data)
+
+
+def waiting(make_request: Any, session: Any, *, consent: bool, language: str = "id") -> Request:
+    """A document ready at POINT (the real clock), announced, its citizen agreeing to SMS or
+    not."""
+    request = make_request(Status.PROCESSING)
+    if consent:
+        request.consent_notify, request.channel = True, Channel.SMS
+    request.language = language
+    session.commit()
+    make_request.move(request, Status.READY, point=POINT)
+    session.commit()
+    return request
+
+
+def open_days(request: Request) -> list[dt.date]:
+    """The days the request's point is open within its window."""
+    point = request.pickup_point
+    first = request.window_starts.astimezone(JAKARTA).date()
+    last = request.window_ends.astimezone(JAKARTA).date()
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return [d for d in days if pickup.hours_on(point, d)]
+
+
+def calendar_fields(client: Any, receipt: str) -> dict[str, str]:
+    text = client.get(f"/s/{receipt}/pickup.ics").get_data(as_text=True)
+    unfolded = text.replace("\r\n ", "")
+    return dict(re.findall(r"^(SEQUENCE|DTSTART|DTEND|SUMMARY)[^:]*:(.*?)\r?$", unfolded, re.M))
+
+
+def moved_messages(session: Any) -> list[OutboxMessage]:
+    session.expire_all()
+    query = select(OutboxMessage).where(OutboxMessage.event == "window_moved")
+    found = list(session.scalars(query.order_by(OutboxMessage.id)))
+    session.commit()
+    return found
+
+
+def test_a_closure_inside_waiting_windows_lengthens_them_and_tells_who_agreed(
+    client, make_account, make_request, session
+) -> None:
+    told = waiting(make_request, session, consent=True)
+    silent = waiting(make_request, session, consent=False)
+    announce.publish(session, utcnow())
+    session.commit()
+    days = open_days(told)
+    closed = days[1]  # a day inside the window, after its first
+    before = {r.receipt: (r.window_starts, r.window_ends, r.version) for r in (told, silent)}
+    entry = calendar_fields(client, told.receipt)
+    assert moved_messages(session) == []
+
+    boss_signs_in(client, make_account)
+    answer = add_closure(client, closed)
+    assert answer.status_code == 303
+    session.expire_all()
+    for request in (told, silent):
+        starts, ends, version = before[request.receipt]
+        assert request.window_starts == starts  # the closure is not on the first day
+        assert request.window_ends > ends
+        assert closed not in open_days(request)
+        assert len(open_days(request)) == len(days)  # as many open days as before
+        assert request.version > version
+    # The calendar entry is replaced: same UID, a higher SEQUENCE, a later end.
+    after = calendar_fields(client, told.receipt)
+    assert int(after["SEQUENCE"]) > int(entry["SEQUENCE"])
+    assert after["DTSTART"] == entry["DTSTART"] and after["DTEND"] != entry["DTEND"]
+    # One message, to the citizen who agreed, in the same unit as the closure.
+    messages = moved_messages(session)
+    assert [(m.request_id, m.channel) for m in messages] == [(told.id, Channel.SMS)]
+    actions = session.scalars(
+        select(AuditEntry.target).where(AuditEntry.action == "window_moved")
+    ).all()
+    assert sorted(actions) == sorted([told.receipt, silent.receipt])
+    session.commit()
+
+
+def test_a_closure_outside_every_window_changes_nothing(
+    client, make_account, make_request, session
+) -> None:
+    told = waiting(make_request, session, consent=True)
+    announce.publish(session, utcnow())
+    session.commit()
+    after_window = told.window_ends.astimezone(JAKARTA).date() + dt.timedelta(days=1)
+    before = (told.window_starts, told.window_ends, told.version)
+    boss_signs_in(client, make_account)
+    assert add_closure(client, after_window).status_code == 303
+    session.expire_all()
+    assert (told.window_starts, told.window_ends, told.version) == before
+    assert moved_messages(session) == []
+    # Control: the same closure a day inside the window moves it.
+    assert add_closure(client, open_days(told)[-1]).status_code == 303
+    session.expire_all()
+    assert told.window_ends > before[1] and len(moved_messages(session)) == 1
+
+
+def test_a_refused_closure_changes_no_window_and_queues_nothing(
+    client, make_account, make_request, session
+) -> None:
+    told = waiting(make_request, session, consent=True)
+    announce.publish(session, utcnow())
+    session.commit()
+    closures = session.scalar(select(func.count()).select_from(Closure))
+    messages = session.scalar(select(func.count()).select_from(OutboxMessage))
+    before = (told.window_starts, told.window_ends, told.version)
+    boss_signs_in(client, make_account)
+    answer = add_closure(client, open_days(told)[1], reason="x" * 201)
+    assert answer.status_code == 400
+    session.expire_all()
+    assert (told.window_starts, told.window_ends, told.version) == before
+    assert session.scalar(select(func.count()).select_from(Closure)) == closures
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == messages
+    session.commit()
+    # Control: the same closure with a reason that fits is added and moves the window.
+    assert add_closure(client, open_days(told)[1]).status_code == 303
+    session.expire_all()
+    assert told.window_ends > before[1] and len(moved_messages(session)) == 1
+
+
+def test_the_status_page_and_pengumuman_list_the_coming_closures(
+    client, make_request, session
+) -> None:
+    told = waiting(make_request, session, consent=False)
+    point = make_request.point(POINT)
+    today = utcnow().astimezone(JAKARTA).date()
+    soon, far = today + dt.timedelta(days=3), today + dt.timedelta(days=60)
+    point.closures.append(Closure(day=soon, reason="<b>Rapat</b> & apel"))
+    point.closures.append(Closure(day=far, reason="Jauh sekali"))
+    session.commit()
+    for page in (f"/s/{told.receipt}", f"/pengumuman?titik={POINT}"):
+        body = client.get(page).get_data(as_text=True)
+        assert "Tutup pada" in body, page
+        assert f'datetime="{soon.isoformat()}"' in body, page
+        assert "&lt;b&gt;Rapat&lt;/b&gt; &amp; apel" in body and "<b>Rapat" not in body, page
+        assert "Jauh sekali" not in body, page  # beyond the next 30 days
+    # Control: a point without coming closures lists none.
+    other = client.get("/pengumuman?titik=srg-cipocok").get_data(as_text=True)
+    assert "Tutup pada" not in other
+
+
+def a_plain_weekday(point: Any, start: dt.date) -> dt.date:
+    """The first day from ``start`` on which the point opens and the next day too (so that
+    the board's "opens again" is the next morning)."""
+    day = start
+    while not (pickup.hours_on(point, day) and pickup.hours_on(point, day + dt.timedelta(1))):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def hours_line(client: Any, query: str = "") -> str:
+    body = client.get(f"/board/{POINT}{query}").get_data(as_text=True)
+    found = re.search(r'data-role="hours">([^<]*)<', body)
+    assert found is not None
+    return found[1]
+
+
+def test_the_board_says_closed_and_when_it_opens_next(client, make_request, session) -> None:
+    point = make_request.point(POINT)
+    day = a_plain_weekday(point, dt.date(2027, 3, 8))
+    assert not is_holiday(day)
+    opens, closes = pickup.hours_on(point, day)[0][0], pickup.hours_on(point, day)[-1][1]
+    next_day = day + dt.timedelta(days=1)
+    next_opens = pickup.hours_on(point, next_day)[0][0]
+    at = dt.datetime.combine(day, dt.time(22, 49), JAKARTA)
+    with time_machine.travel(at, tick=False):
+        line = hours_line(client)
+    assert line.startswith("Tutup · buka lagi"), line
+    assert "Buka hari ini" not in line
+    assert f"{next_opens:%H.%M}" in line
+    # Before opening the same day: closed, opens again today.
+    with time_machine.travel(dt.datetime.combine(day, dt.time(6, 0), JAKARTA), tick=False):
+        assert hours_line(client) == f"Tutup · buka lagi hari ini {opens:%H.%M}"
+    # Control: in its hours it is open.
+    middle = dt.datetime.combine(day, opens, JAKARTA) + dt.timedelta(minutes=30)
+    with time_machine.travel(middle, tick=False):
+        line = hours_line(client)
+    assert line.startswith("Buka hari ini") and f"{closes:%H.%M}" in line, line
+    # A closure that day: closed all day, and the board lists it with its reason.
+    point.closures.append(Closure(day=day, reason="Rapat dinas"))
+    session.commit()
+    with time_machine.travel(middle, tick=False):
+        line = hours_line(client)
+        body = client.get(f"/board/{POINT}").get_data(as_text=True)
+        data = client.get(f"/api/v1/points/{POINT}/board").get_json()
+    assert line.startswith("Tutup · buka lagi") and f"{next_opens:%H.%M}" in line, line
+    assert "Rapat dinas" in body
+    assert data["today"]["periods"] == []
+    assert data["today"]["next_open"].startswith(next_day.isoformat())
+    assert data["closures"][0] == {"date": day.isoformat(), "reason": "Rapat dinas"}

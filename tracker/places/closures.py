@@ -1,0 +1,117 @@
+"""Closing a pickup point on a day, and what that does to the documents waiting there.
+
+A window computed today skips the closures known today. A closure added later, on a day
+inside the windows of documents already waiting (``ready`` or ``returned`` at the point),
+would leave those windows counting a day the point is shut. ``close`` therefore works each
+such window out again from its start with the closure skipped, so that it keeps its number
+of open days and ends later; the request's version goes up with it, so its calendar entry
+is replaced (a higher ``SEQUENCE``); and each citizen who agreed to messages is told
+(``window_moved``, in their language). All of it in the caller's unit of work, audited.
+Removing a closure leaves windows as they are: nobody is told to come back sooner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
+from tracker.models import Closure, PickupPoint, Request
+from tracker.outbox import operations as outbox
+from tracker.places import pickup
+from tracker.requests.operations import flush_moves
+from tracker.status import Status
+
+WAITING = (Status.READY, Status.RETURNED)
+UPCOMING_DAYS = 30  # how far ahead the public pages list a point's closures
+
+
+@dataclass(frozen=True)
+class Closed:
+    """What closing a day did: the closure, and the receipts whose windows moved."""
+
+    closure: Closure
+    moved: list[str]
+
+
+def close(
+    session: Session,
+    point: PickupPoint,
+    day: dt.date,
+    reason: str,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    config: Mapping[str, Any],
+) -> Closed:
+    """Close ``point`` on ``day`` (its local date) and lengthen the windows of the documents
+    waiting there that counted that day. The caller has checked that the day is not closed
+    already."""
+    waiting = _waiting_over(session, point, day)
+    counted = {r.id: _open_days(point, r) for r in waiting}
+    was_open = bool(pickup.hours_on(point, day))
+    closure = Closure(day=day, reason=reason.strip())
+    point.closures.append(closure)
+    moved: list[str] = []
+    for request in waiting if was_open else []:
+        assert request.window_starts is not None
+        window = pickup.next_window(point, request.window_starts, counted[request.id])
+        if (window.starts, window.ends) == (request.window_starts, request.window_ends):
+            continue
+        request.window_starts, request.window_ends = window.starts, window.ends
+        # A document not yet announced is told by its ready message, written when sent.
+        if request.status == Status.RETURNED or request.announced_id is not None:
+            outbox.queue(session, request, "window_moved", now=now)
+        audit.record(
+            session, "window_moved", actor=actor, at=now, target=request.receipt,
+            point=point.code, day=day.isoformat(), until=window.ends.isoformat(),
+        )  # fmt: skip
+        moved.append(request.receipt)
+    audit.record(
+        session, "closure_added", actor=actor, at=now, target=point.code,
+        day=day.isoformat(), moved=len(moved),
+    )  # fmt: skip
+    flush_moves(session)  # a document changed meanwhile is a ConflictError
+    return Closed(closure, moved)
+
+
+def _waiting_over(session: Session, point: PickupPoint, day: dt.date) -> list[Request]:
+    """The documents waiting at ``point`` whose window takes in any part of ``day``."""
+    zone = ZoneInfo(point.office.timezone)
+    begins = dt.datetime.combine(day, dt.time(0, 0), zone).astimezone(dt.UTC)
+    ends = begins + dt.timedelta(days=1)
+    return list(
+        session.scalars(
+            select(Request)
+            .where(
+                Request.pickup_point_id == point.id,
+                Request.status.in_(WAITING),
+                Request.window_starts < ends,
+                Request.window_ends > begins,
+            )
+            .order_by(Request.id)
+        )
+    )
+
+
+def _open_days(point: PickupPoint, request: Request) -> int:
+    """On how many days the point is open within the request's window, as it stands."""
+    assert request.window_starts is not None and request.window_ends is not None
+    zone = ZoneInfo(point.office.timezone)
+    first = request.window_starts.astimezone(zone).date()
+    last = request.window_ends.astimezone(zone).date()
+    days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    return max(1, sum(1 for d in days if pickup.hours_on(point, d)))
+
+
+def upcoming(point: PickupPoint, today: dt.date, days: int = UPCOMING_DAYS) -> list[Closure]:
+    """The point's closures from ``today`` for ``days`` days, soonest first."""
+    last = today + dt.timedelta(days=days)
+    return [c for c in point.closures if today <= c.day <= last]
