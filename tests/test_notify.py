@@ -81,7 +81,7 @@ def test_ready_is_held_until_announced_then_sent_once(app, make_request, session
     assert payload["message"] == (
         f"KTP-el a.n. Budi SIAP DIAMBIL di Kantor Kecamatan Cipocok Jaya "
         f"{zone_day:%d/%m}-{until:%d/%m}, no. {request.pickup_number}. "
-        "Bawa tanda terima & KTP-el asli."
+        "Bawa tanda terima."
     )
     assert outbox(session)[0].status == OutboxStatus.SENT
 

@@ -22,7 +22,7 @@ BASE_URL = "https://cek.example.go.id"
 # environment, for this request (the receipt number is drawn at random).
 READY_SMS = (
     "KTP-el a.n. Budi SIAP DIAMBIL di Kantor Kecamatan Cipocok Jaya 02/12-15/12, no. C-001. "
-    "Bawa tanda terima & KTP-el asli."
+    "Bawa tanda terima."
 )
 READY_SUBJECT = "KTP-el Anda siap diambil (C-001)"
 READY_EMAIL = (
@@ -31,7 +31,7 @@ READY_EMAIL = (
     "Di mana: Kantor Kecamatan Cipocok Jaya, Jl. Bhayangkara No. 12, Cipocok Jaya, Serang\n"
     "Kapan: Rabu, 2 Desember 2026, 08.00 WIB sampai Selasa, 15 Desember 2026, 14.00 WIB\n"
     "Nomor pengambilan: C-001\n"
-    "Yang dibawa: tanda terima dan KTP-el asli. "
+    "Yang dibawa: tanda terima. "
     "Kartu Keluarga asli. Bila menggantikan kartu lama, serahkan kartu lama itu atau surat "
     "kehilangan dari kepolisian.\n"
     "Boleh diwakilkan dengan surat kuasa.\n\n"
@@ -249,3 +249,18 @@ def test_scrub_blanks_every_message_of_the_requests_and_keeps_its_state(
         )  # fmt: skip
     assert {m.recipient for m in other.values()} == {"081234567890"}  # control
     session.commit()
+
+
+def test_no_message_asks_a_ktp_el_collector_for_a_ktp_el(make_request, session) -> None:
+    """Each service's own list says what to bring; the messages add only the receipt. Control:
+    the list itself asks a KK collector for their KTP-el, and that message says so."""
+    ktp, kk = make_request(Status.READY), make_request(Status.READY, service="kk")
+    for lang in ("id", "en"):
+        for request in (ktp, kk):
+            for kind in ("ready", "reminder_closing", "reminder_waiting", "returned"):
+                mail = texts.render(request, kind, Channel.EMAIL, base_url=BASE_URL, locale=lang)
+                sms = texts.render(request, kind, Channel.SMS, base_url=BASE_URL, locale=lang)
+                words = mail.body + sms.body
+                asks = "KTP-el asli" in words or "original KTP-el" in words
+                assert asks == (request is kk), (lang, kind, request.service.code)
+    session.rollback()

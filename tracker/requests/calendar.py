@@ -35,10 +35,10 @@ def pickup_entry(status: PublicStatus, secret: str, host: str) -> bytes:
     number = status.pickup_number or "-"
     if english:
         summary = f"Collect {status.service_name_en} ({number})"
-        description = "Bring the receipt and your original KTP-el. " + (status.bring_en or "")
+        description = "Bring the receipt. " + (status.bring_en or "")
     else:
         summary = f"Ambil {status.service_name_id} ({number})"
-        description = "Bawa tanda terima dan KTP-el asli. " + (status.bring_id or "")
+        description = "Bawa tanda terima. " + (status.bring_id or "")
     event.add("summary", summary)
     if status.place is not None:
         event.add("location", vText(f"{status.place.name}, {status.place.address}"))
