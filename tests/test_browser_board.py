@@ -164,3 +164,13 @@ def test_the_board_passes_axe_and_is_pictured_for_the_readme(
     still = "Object.assign(document.querySelector('.ticker p').style, {animation: 'none', %s})"
     tv.evaluate(still % "paddingLeft: '0'")
     tv.screenshot(path=screenshot_path("board.png", tmp_path))
+
+
+def test_a_board_with_nothing_announced_yet_passes_axe(tv, live_server, make_request) -> None:
+    """The ticker is empty before a point's first announcement: it is still a named region,
+    not a bare element carrying a label."""
+    make_request(Status.READY, point=POINT)  # ready, not yet announced: the ticker is empty
+    open_board(tv, f"{live_server}/board/{POINT}")
+    assert tv.locator("[data-role=ticker]").inner_text() == ""
+    result = Axe().run(tv, options=WCAG_AA)
+    assert result.violations_count == 0, result.generate_report()
