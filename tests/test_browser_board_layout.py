@@ -196,7 +196,22 @@ def test_no_row_is_cut_when_the_footer_grows_to_warn(app, tv, live_server, make_
     app.config.update(BOARD_REFRESH_SECONDS=1, BOARD_CACHE_SECONDS=0, BOARD_PAGE_SECONDS=3600)
     fill(make_request, session, ["srg-dinas"], 12, widest=False)
     open_board(tv, f"{live_server}/board/srg-dinas", 12)
+    # The head above the list made taller, so that the list has 10 px to spare below its rows
+    # whatever the head holds today (hours, closures): the warning's two lines then leave
+    # room for one row fewer.
+    room, row = tv.evaluate(
+        """() => [document.querySelector('[data-role=list]').clientHeight,
+                  document.querySelector('tbody tr').getBoundingClientRect().height]"""
+    )
+    shown = tv.locator("tbody tr:not([hidden])").count()
+    spare = room - shown * row
+    tv.evaluate(
+        "px => { document.querySelector('.point-head').style.paddingBottom = px + 'px'; }",
+        max(0, spare - 10),
+    )
+    tv.wait_for_timeout(300)
     before = tv.locator("tbody tr:not([hidden])").count()
+    assert before == shown
     tv.route("**/api/v1/points/**", lambda route: route.abort("internetdisconnected"))
     expect(tv.locator("body")).to_have_class(re.compile(r"\bstale\b"))
     tv.wait_for_timeout(300)
