@@ -283,16 +283,23 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def desk(browser: Any) -> Iterator[Any]:
     """A page at an office PC's screen, for the console."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    yield from _screen(browser, 1280, 900, "id-ID")
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
+    """A phone, 360 pixels wide."""
+    yield from _screen(browser, 360, 740, "id-ID")
+
+
+@pytest.fixture
+def tv(browser: Any) -> Iterator[Any]:
+    """A lobby TV: a 1080p screen whose browser says nothing about the people watching."""
+    yield from _screen(browser, 1920, 1080, "en-US")
+
+
+def _screen(browser: Any, width: int, height: int, locale: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

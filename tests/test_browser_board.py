@@ -30,16 +30,6 @@ NAMES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def tv(browser: Any) -> Any:
-    """A lobby TV: a 1080p screen whose browser says nothing about the people watching."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def open_board(tv: Any, url: str) -> None:
     tv.goto(url)
     expect(tv.locator("[data-role=status]")).to_have_text(re.compile(r"\d\d[.:]\d\d"))

@@ -95,15 +95,6 @@ SIZES = """() => {
 }"""
 
 
-@pytest.fixture
-def tv(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def open_board(tv: Any, url: str, rows: int) -> None:
     tv.goto(url)
     expect(tv.locator("[data-role=status]")).to_have_text(re.compile(r"\d\d[.:]\d\d"))

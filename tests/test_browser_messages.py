@@ -33,15 +33,6 @@ def phone(page: Any) -> Any:
     return page
 
 
-@pytest.fixture
-def tv(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def no_violations(page: Any) -> None:
     result = Axe().run(page, options=WCAG_AA)
     assert result.violations_count == 0, (page.url, result.generate_report())
