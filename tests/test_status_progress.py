@@ -49,7 +49,7 @@ def test_the_step_bar_shows_the_path_done_current_and_to_come(client, make_reque
         ("Diterima", "done", False),
         ("Sedang diverifikasi", "done", False),
         ("Perlu perbaikan", "current", True),
-        ("Sedang diverifikasi", "todo", False),
+        ("Diperiksa ulang", "todo", False),  # verified again, not the same words twice
         ("Sedang diproses", "todo", False),
         ("Siap diambil", "todo", False),
         ("Sudah diambil", "todo", False),
