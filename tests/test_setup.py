@@ -140,7 +140,9 @@ def test_loading_twice_changes_nothing(runner, session) -> None:
     assert rows(session) == first
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == audited + 1
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
-    assert last.action == "setup_loaded"
+    assert last.action == "setup_loaded" and last.actor == "system"
+    assert last.details["made"] == {} and last.details["changed"] == {}
+    assert last.details["same"] == {"offices": 1, "points": 4, "services": 5, "leave_days": 8}
     assert "0 baru, 0 diubah, 1 tetap" in again.output  # the office
     assert "0 baru, 0 diubah, 8 tetap" in again.output  # the leave days
     assert first["offices"] and len(first["leave_days"]) == 8
