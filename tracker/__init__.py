@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.finish(app.config, app.instance_path, app.logger)
 
     register_extensions(app)
+    learn_calendar(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -66,6 +67,19 @@ def register_extensions(app: Flask) -> None:
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def learn_calendar(app: Flask) -> None:
+    """Hand the collective leave days on file to the working-day functions (see
+    ``tracker.places.workdays``); a database that cannot be reached yet leaves them empty."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.setup.load import learn_leave_days
+
+    try:
+        learn_leave_days(db.get_engine(app))
+    except SQLAlchemyError as error:
+        app.logger.warning("leave days not read: %s", error.__class__.__name__)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -21,6 +21,7 @@ from tracker.backup import commands as backup
 from tracker.db import get_engine, unit_of_work
 from tracker.models import TIMEZONES, utcnow
 from tracker.receipts import format_grouped
+from tracker.setup import commands as setup_commands
 from tracker.statistics import figures as statistics
 from tracker.status import Status
 
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(cli_staff.apikey)
+    app.cli.add_command(setup_commands.setup_group)
 
 
 def _shown_url() -> str:

@@ -25,7 +25,9 @@ DomainError                   anything the product refuses, with a message for p
 │   │                         revoked)
 │   └── KeyForbidden          a valid key of the wrong scope, or another office (403)
 ├── ApiKeyError               a key that cannot be made or revoked (``reason``)
-└── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
+├── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
+└── SetupInvalid              a setup file with problems (``problems``: each with its
+                              ``path`` and ``reason``); nothing of it was loaded
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -133,3 +135,8 @@ class ApiKeyError(DomainError):
 class BodyInvalid(DomainError):
     code = "invalid_body"
     status = 422
+
+
+class SetupInvalid(DomainError):
+    code = "setup_invalid"
+    status = 400

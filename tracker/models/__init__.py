@@ -7,6 +7,7 @@ from tracker.models.api import ApiKey, KeyScope, api_key_offices
 from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum, utcnow
 from tracker.models.places import (
     Closure,
+    LeaveDay,
     Office,
     OfficeKind,
     OpeningHours,
@@ -51,6 +52,7 @@ __all__ = [
     "DailyFigure",
     "CollectorKind",
     "Handover",
+    "LeaveDay",
     "Office",
     "OfficeKind",
     "OpeningHours",

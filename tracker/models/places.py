@@ -124,3 +124,13 @@ class Service(Base):
     target_days: Mapped[int] = mapped_column(Integer)
     bring_id: Mapped[str] = mapped_column(Text, default="")
     bring_en: Mapped[str] = mapped_column(Text, default="")
+
+
+class LeaveDay(Base):
+    """A collective leave day (cuti bersama): every office is closed, as on a public holiday."""
+
+    __tablename__ = "leave_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")

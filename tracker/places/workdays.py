@@ -1,4 +1,13 @@
-"""Working days in Indonesia: weekends and national public holidays are not working days."""
+"""Working days in Indonesia: weekends, national public holidays and the year's collective
+leave days (cuti bersama) are not working days.
+
+The functions are pure and read no database. The leave days are decided yearly by decree and
+kept in the ``leave_days`` table; they are handed in explicitly with ``set_leave_days``: at
+app start (``tracker.setup.load.refresh_calendar``) and after ``setup load`` changed them. A
+process that never calls it (a test, say) knows only the national holidays, so a test's
+calendar is whatever the test sets. Web workers started before a ``setup load`` learn new
+leave days when they are restarted.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +22,22 @@ def _holidays(year: int) -> frozenset[dt.date]:
     return frozenset(holidays.Indonesia(years=year).keys())
 
 
+_leave_days: frozenset[dt.date] = frozenset()
+
+
+def set_leave_days(days: frozenset[dt.date]) -> None:
+    """Make ``days`` the collective leave days every later call counts as closed."""
+    global _leave_days
+    _leave_days = frozenset(days)
+
+
+def leave_days() -> frozenset[dt.date]:
+    return _leave_days
+
+
 def is_holiday(day: dt.date) -> bool:
-    return day in _holidays(day.year)
+    """A national public holiday or a collective leave day: offices and points are closed."""
+    return day in _holidays(day.year) or day in _leave_days
 
 
 def is_working_day(day: dt.date) -> bool:

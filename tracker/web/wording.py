@@ -20,6 +20,7 @@ from tracker.errors import (
     PointNotFound,
     ReceiptMistyped,
     RequestNotFound,
+    SetupInvalid,
     TransitionError,
 )
 from tracker.status import Status
@@ -54,6 +55,8 @@ def explain(error: DomainError) -> str:
 
 
 def _other(error: DomainError) -> str:
+    if isinstance(error, SetupInvalid):
+        return "\n".join(setup_problem(p) for p in error.details.get("problems", []))
     if isinstance(error, BackupError):
         return _backup(error.details)
     return _api(error)
@@ -232,3 +235,58 @@ def _api_key(details: dict) -> str:
     if reason == "revoked":
         return _("The API key %(name)s is revoked already.", name=details.get("name", ""))
     return _("A key's name has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")
+
+
+def setup_problem(problem: dict) -> str:
+    """One problem of a setup file, as ``path: what is wrong``."""
+    p = problem
+    type_names = {
+        "string": lambda: _("text (put it in quotes)"),
+        "integer": lambda: _("a whole number"),
+        "number": lambda: _("a number"),
+        "array": lambda: _("a list"),
+        "object": lambda: _("a group of fields"),
+        "boolean": lambda: _("true or false"),
+    }
+    messages = {
+        "yaml": lambda: _("The file is not valid YAML (line %(line)d).", line=p.get("line", 0)),
+        "required": lambda: _("is missing."),
+        "unknown": lambda: _("unknown field(s): %(names)s.", names=p.get("names")),
+        "pattern": lambda: _(
+            "%(value)s is not written as %(form)s.", value=p.get("value"), form=p.get("form")
+        ),
+        "type": lambda: _(
+            "%(value)s must be %(type)s.",
+            value=p.get("value"),
+            type=type_names.get(p.get("type"), lambda: str(p.get("type")))(),
+        ),
+        "enum": lambda: _(
+            "%(value)s is not one of: %(choices)s.", value=p.get("value"), choices=p.get("choices")
+        ),
+        "empty": lambda: _("must not be empty."),
+        "too_long": lambda: _("is too long (at most %(count)d).", count=p.get("count", 0)),
+        "range": lambda: _(
+            "%(value)s must be between %(low)s and %(high)s.",
+            value=p.get("value"),
+            low=p.get("low"),
+            high=p.get("high"),
+        ),
+        "twice": lambda: _("names the same thing twice."),
+        "code_twice": lambda: _("%(value)s is named twice.", value=p.get("value")),
+        "whatsapp": lambda: _(
+            "%(value)s must be a mobile number, such as 0812 3456 7890.", value=p.get("value")
+        ),
+        "one_main": lambda: _(
+            "exactly one point must be the main one (main: true); %(count)d are.",
+            count=p.get("count", 0),
+        ),
+        "hours": lambda: _(
+            "%(value)s: each period must open before it closes, and periods must not overlap.",
+            value=p.get("value"),
+        ),
+        "date": lambda: _("%(value)s is not a date.", value=p.get("value")),
+    }
+    said = messages.get(
+        p.get("reason"), lambda: _("%(value)s is not valid.", value=p.get("value"))
+    )()
+    return f"{p['path']}: {said}" if p.get("path") else said

@@ -1,0 +1,56 @@
+"""The ``setup`` commands: ``setup load FILE.yaml`` loads a real office's places, services and
+leave days (see ``deploy/setup.example.yaml``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from tracker.audit.trail import SYSTEM
+from tracker.db import unit_of_work
+from tracker.errors import SetupInvalid
+from tracker.models import utcnow
+from tracker.setup import load as setup
+from tracker.web.wording import explain
+
+setup_group = AppGroup("setup", help="Set up real offices from a file.")
+
+KINDS = ("offices", "points", "services", "leave_days")
+
+
+@setup_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load_command(path: Path) -> None:
+    """Check FILE (every problem, with its place in the file), then make or change the offices,
+    pickup points, services and leave days it names; nothing it does not name is deleted."""
+    try:
+        with unit_of_work() as session:
+            data = setup.read(path.read_text(encoding="utf-8"))
+            summary = setup.load(session, utcnow(), SYSTEM, current_app.config, data)
+    except SetupInvalid as error:
+        click.echo(_("%(path)s was not loaded; nothing was changed:", path=path), err=True)
+        click.echo(explain(error), err=True)
+        raise SystemExit(1) from None
+    with unit_of_work() as session:
+        setup.refresh_calendar(session)
+    names = {
+        "offices": _("offices"),
+        "points": _("pickup points"),
+        "services": _("services"),
+        "leave_days": _("leave days"),
+    }
+    for kind in KINDS:
+        click.echo(
+            _(
+                "%(kind)s: %(made)d new, %(changed)d changed, %(same)d unchanged",
+                kind=names[kind],
+                made=summary.made.get(kind, 0),
+                changed=summary.changed.get(kind, 0),
+                same=summary.same.get(kind, 0),
+            )
+        )
+    click.echo(_("Restart the web service and the scheduler so that they count new leave days."))
