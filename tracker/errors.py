@@ -25,7 +25,14 @@ DomainError                   anything the product refuses, with a message for p
 │   │                         revoked)
 │   └── KeyForbidden          a valid key of the wrong scope, or another office (403)
 ├── ApiKeyError               a key that cannot be made or revoked (``reason``)
-└── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
+├── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
+│   └── FieldRefused          a field the intake's or a move's rules refuse (``field``,
+│                             ``rule``)
+├── HandoverAtCounter         ``collected`` asked through the API: a handover is done at a
+│                             counter, with the identity seen (422)
+├── DuplicateRequest          the same NIK has an unfinished request for the service (409)
+├── ExternalRefTaken          the office has a request with this external reference (409)
+└── IdempotencyMismatch       an Idempotency-Key used again with another call (422)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -132,4 +139,32 @@ class ApiKeyError(DomainError):
 
 class BodyInvalid(DomainError):
     code = "invalid_body"
+    status = 422
+
+
+class FieldRefused(BodyInvalid):
+    """A field the API's write refuses by the product's own rules; ``rule`` names which."""
+
+    code = "invalid_field"
+
+
+class HandoverAtCounter(DomainError):
+    code = "handover_at_counter"
+    status = 422
+
+
+class DuplicateRequest(DomainError):
+    """``count`` unfinished requests; ``receipts`` only those of the caller's office."""
+
+    code = "duplicate"
+    status = 409
+
+
+class ExternalRefTaken(DomainError):
+    code = "external_ref_taken"
+    status = 409
+
+
+class IdempotencyMismatch(DomainError):
+    code = "idempotency_key_reused"
     status = 422
