@@ -186,7 +186,9 @@ def test_a_stale_version_is_409_with_the_current_version(client, session, make_r
     not_allowed = client.post(
         path, json={"to": "delivered", "version": request.version}, headers=bearer(token)
     )
-    assert not_allowed.status_code in (409, 422)
+    assert not_allowed.status_code == 409
+    assert not_allowed.get_json()["error"]["code"] == "transition_not_allowed"
+    fits(not_allowed, MOVE, "post")
 
 
 def test_collected_is_refused_and_a_courier_and_reason_are_required(

@@ -24,6 +24,7 @@ from functools import partial
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker import receipts
 from tracker.announcements.queries import recent as recent_announcements
@@ -33,7 +34,14 @@ from tracker.api.guard import key_rate, keyed
 from tracker.audit.trail import Actor
 from tracker.board import queries as boards
 from tracker.db import discard, get_engine, get_session, unit_of_work
-from tracker.errors import BodyInvalid, ConflictError, DomainError, DuplicateRequest, FieldRefused
+from tracker.errors import (
+    BodyInvalid,
+    ConflictError,
+    DomainError,
+    DuplicateRequest,
+    ExternalRefTaken,
+    FieldRefused,
+)
 from tracker.extensions import lookup_rate
 from tracker.models import KeyScope, Office, utcnow
 from tracker.requests import changes, public
@@ -121,7 +129,13 @@ def _register(now: dt.datetime, actor: Actor) -> tuple[int, dict]:
         if office is None:
             guard.refuse(key, reason="office", office=code[:40])
         guard.require_office(office.id, code)
-    made = writes.register(session, now, actor, current_app.config, office=office, body=body)
+    try:
+        made = writes.register(session, now, actor, current_app.config, office=office, body=body)
+    except IntegrityError:  # a call with the same external_ref registered it a moment ago
+        if body.get("external_ref") is None:
+            raise
+        discard()
+        raise ExternalRefTaken(external_ref=body["external_ref"]) from None
     base = current_app.config["PUBLIC_BASE_URL"]
     return 201, {
         "receipt": made.receipt,
@@ -172,9 +186,7 @@ def _idempotent(act: Callable[[dt.datetime, Actor], tuple[int, dict]]) -> Respon
         idempotency.expire(session, key.id, now)
         kept = idempotency.stored(session, key.id, given, hashed, now)
         if kept is not None:
-            answer = Response(kept.response_body, kept.status_code, mimetype="application/json")
-            answer.headers["Idempotent-Replayed"] = "true"
-            return answer
+            return _replayed(kept.response_body, kept.status_code)
     try:
         status, body = act(now, actor)
     except DomainError as error:
@@ -184,11 +196,27 @@ def _idempotent(act: Callable[[dt.datetime, Actor], tuple[int, dict]]) -> Respon
         status, body = error.status, {"error": _error_body(error)}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     if given is not None and status < 400:
-        idempotency.keep(get_session(), key.id, given, hashed, status, text, now)
+        try:
+            idempotency.keep(get_session(), key.id, given, hashed, status, text, now)
+        except IntegrityError:  # the same key's other call answered first: undo this one
+            discard()
+            kept = idempotency.stored(get_session(), key.id, given, hashed, now)
+            if kept is None:
+                raise
+            return _replayed(kept.response_body, kept.status_code)
     elif given is not None:  # the unit rolls a refusal back: its answer is kept apart
-        with unit_of_work() as apart:
-            idempotency.keep(apart, key.id, given, hashed, status, text, now)
+        try:
+            with unit_of_work() as apart:
+                idempotency.keep(apart, key.id, given, hashed, status, text, now)
+        except IntegrityError:
+            pass  # the same key's other call kept its answer first; this one changed nothing
     return Response(text, status, mimetype="application/json")
+
+
+def _replayed(text: str, status: int) -> Response:
+    answer = Response(text, status, mimetype="application/json")
+    answer.headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 def _error_body(error: DomainError) -> dict:
