@@ -5,7 +5,7 @@ may use the same text. What was answered is kept with the SHA-256 of the call (m
 and body): the same key with the same call gets the stored status and body back; the same
 key with another call is refused (``IdempotencyMismatch``). Successes and refusals alike are
 kept, so a retry sees what the first call saw; a 5xx is never kept. Answers are kept for
-``IDEMPOTENCY_HOURS`` (24): the rows of the key older than that are deleted at each write
+24 hours (``KEPT``): the rows of the key older than that are deleted at each write
 (``expire``), and an older row is never replayed.
 """
 

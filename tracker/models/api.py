@@ -54,7 +54,7 @@ class ApiKey(Base):
 class ApiIdempotency(Base):
     """What a write call answered, under the ``Idempotency-Key`` its key sent: the same key
     with the same call (``request_hash``: SHA-256 of method, path and body) gets this answer
-    again without acting; kept for ``IDEMPOTENCY_HOURS``."""
+    again without acting; kept 24 hours (``tracker.api.idempotency.KEPT``)."""
 
     __tablename__ = "api_idempotency"
 
