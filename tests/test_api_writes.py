@@ -327,3 +327,10 @@ def test_every_write_route_refuses_other_offices_read_keys_revoked_and_missing(
             assert (count(session), fresh(session, request.receipt).version) == before
             assert count(session, ApiIdempotency) == 0
     assert count(session, AuditEntry) > 0
+
+
+def test_the_docs_page_shows_what_each_write_takes(client) -> None:
+    text = client.get("/api/v1/docs").get_data(as_text=True)
+    for schema in ("NewRequest", "Transition"):
+        assert f'<a href="#schema-{schema}"><code>{schema}</code></a> (application/json)' in text
+    assert "SIAK-2026-000123" in text  # the body's example
