@@ -56,6 +56,10 @@ BASELINES: dict[str, Baseline] = {
     "api.board": Baseline(POINT),
     "api.points": Baseline(),
     "api.request_status": Baseline(RECEIPT),
+    # The writes read a JSON body: the sweep's form bodies are refused (422) with no change,
+    # and each path argument's bad inputs are swept.
+    "api.register_request": Baseline(),
+    "api.transition": Baseline({"ref": "{processing}"}),
     "board.index": Baseline(),
     "board.screen": Baseline(POINT),
     "lookup.check": Baseline(),

@@ -236,7 +236,12 @@ def write_app(app_config) -> Any:
 
 def test_every_keyed_route_declares_its_scope(write_app: Flask) -> None:
     found = guard.keyed_views(write_app)
-    assert found == {"api.changed_requests": KeyScope.READ, "test_change": KeyScope.WRITE}
+    assert found == {
+        "api.changed_requests": KeyScope.READ,
+        "api.register_request": KeyScope.WRITE,
+        "api.transition": KeyScope.WRITE,
+        "test_change": KeyScope.WRITE,
+    }
 
 
 def test_a_read_key_on_a_write_route_gets_403_audited_and_a_bad_body_422(

@@ -83,6 +83,7 @@ def samples(make_request: Any, make_account: Any) -> dict[str, str]:
     ready = make_request(Status.READY)
     return {
         "receipt": ready.receipt,
+        "ref": ready.receipt,
         "code": ready.pickup_point.code,
         "office_code": "36.73",
         "status": "ready",

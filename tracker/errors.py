@@ -26,6 +26,13 @@ DomainError                   anything the product refuses, with a message for p
 │   └── KeyForbidden          a valid key of the wrong scope, or another office (403)
 ├── ApiKeyError               a key that cannot be made or revoked (``reason``)
 ├── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
+│   └── FieldRefused          a field the intake's or a move's rules refuse (``field``,
+│                             ``rule``)
+├── HandoverAtCounter         ``collected`` asked through the API: a handover is done at a
+│                             counter, with the identity seen (422)
+├── DuplicateRequest          the same NIK has an unfinished request for the service (409)
+├── ExternalRefTaken          the office has a request with this external reference (409)
+├── IdempotencyMismatch       an Idempotency-Key used again with another call (422)
 └── SetupInvalid              a setup file with problems (``problems``: each with its
                               ``path`` and ``reason``); nothing of it was loaded
 
@@ -140,3 +147,31 @@ class BodyInvalid(DomainError):
 class SetupInvalid(DomainError):
     code = "setup_invalid"
     status = 400
+
+
+class FieldRefused(BodyInvalid):
+    """A field the API's write refuses by the product's own rules; ``rule`` names which."""
+
+    code = "invalid_field"
+
+
+class HandoverAtCounter(DomainError):
+    code = "handover_at_counter"
+    status = 422
+
+
+class DuplicateRequest(DomainError):
+    """``count`` unfinished requests; ``receipts`` only those of the caller's office."""
+
+    code = "duplicate"
+    status = 409
+
+
+class ExternalRefTaken(DomainError):
+    code = "external_ref_taken"
+    status = 409
+
+
+class IdempotencyMismatch(DomainError):
+    code = "idempotency_key_reused"
+    status = 422

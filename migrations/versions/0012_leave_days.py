@@ -1,7 +1,7 @@
 """The year's collective leave days (cuti bersama): closed like a public holiday
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-28 01:00:00.000000
 
 A new table only. Another migration (0011) is made at the same time; the chain 0010 → 0011 →
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

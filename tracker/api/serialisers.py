@@ -248,5 +248,5 @@ def changed_request(row: Any) -> dict[str, Any]:
         "office": row.office,
         "service": row.service,
         "pickup": pickup,
-        "external_ref": None,
+        "external_ref": row.external_ref,
     }

@@ -17,23 +17,38 @@ contract (``contract``, ``openapi.yaml``) is served at ``/api/v1/openapi.json`` 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Callable
 from functools import partial
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from tracker import receipts
 from tracker.announcements.queries import recent as recent_announcements
-from tracker.api import contract, guard, serialisers
+from tracker.api import contract, guard, idempotency, serialisers, writes
 from tracker.api.forms import ChangesQuery, make_cursor
 from tracker.api.guard import key_rate, keyed
+from tracker.audit.trail import Actor
 from tracker.board import queries as boards
-from tracker.db import get_engine, get_session
+from tracker.db import discard, get_engine, get_session, unit_of_work
+from tracker.errors import (
+    BodyInvalid,
+    ConflictError,
+    DomainError,
+    DuplicateRequest,
+    ExternalRefTaken,
+    FieldRefused,
+)
 from tracker.extensions import lookup_rate
 from tracker.models import KeyScope, Office, utcnow
 from tracker.requests import changes, public
 from tracker.web.arguments import declare, query
 from tracker.web.cache import Kept, etag_of, worker_cache
 from tracker.web.edge import PointsQuery
+from tracker.web.wording import explain
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -89,6 +104,135 @@ def changed_requests() -> Response:
         requests=[serialisers.changed_request(row) for row in rows],
         next_cursor=make_cursor(last.updated_at, last.id) if last is not None else None,
     )
+
+
+@bp.post("/requests")
+@key_rate
+@keyed(KeyScope.WRITE)
+@declare()
+def register_request() -> Response:
+    """Register a request for one of the key's offices, as intake does (201)."""
+    return _idempotent(_register)
+
+
+def _register(now: dt.datetime, actor: Actor) -> tuple[int, dict]:
+    body = contract.checked_body("NewRequest")
+    key = guard.holder()
+    session = get_session()
+    code = body.get("office")
+    if code is None:
+        if len(key.office_ids) != 1:
+            raise FieldRefused(field="office", rule="office")
+        office = session.get(Office, next(iter(key.office_ids)))
+    else:
+        office = session.scalars(select(Office).where(Office.code == code)).first()
+        if office is None:
+            guard.refuse(key, reason="office", office=code[:40])
+        guard.require_office(office.id, code)
+    try:
+        made = writes.register(session, now, actor, current_app.config, office=office, body=body)
+    except IntegrityError:  # a call with the same external_ref registered it a moment ago
+        if body.get("external_ref") is None:
+            raise
+        discard()
+        raise ExternalRefTaken(external_ref=body["external_ref"]) from None
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return 201, {
+        "receipt": made.receipt,
+        "receipt_grouped": receipts.format_grouped(made.receipt),
+        "status": made.status.value,
+        "version": made.version,
+        "office": office.code,
+        "external_ref": made.external_ref,
+        "status_url": receipts.status_url(base, made.receipt),
+        "qr_url": base.rstrip("/") + url_for("lookup.qr", receipt=made.receipt),
+    }
+
+
+@bp.post("/requests/<ref>/transitions")
+@key_rate
+@keyed(KeyScope.WRITE)
+@declare()
+def transition(ref: str) -> Response:
+    """Move a request of the key's offices, named by receipt or ``ext:REF``, with ``move``."""
+    return _idempotent(partial(_transition, ref))
+
+
+def _transition(ref: str, now: dt.datetime, actor: Actor) -> tuple[int, dict]:
+    body = contract.checked_body("Transition")
+    key = guard.holder()
+    session = get_session()
+    found = writes.find(session, key.office_ids, ref)
+    guard.require_office(found.office_id, found.office.code)
+    current = found.version
+    try:
+        writes.transition(session, now, actor, current_app.config, request=found, body=body)
+    except ConflictError as error:
+        error.details["current_version"] = current
+        raise
+    return 200, serialisers.changed_request(writes.summary(found))
+
+
+def _idempotent(act: Callable[[dt.datetime, Actor], tuple[int, dict]]) -> Response:
+    """Answer a write once per ``Idempotency-Key``: a refusal is answered (and kept) as a
+    success is, having changed nothing; a call sent again gets the kept answer."""
+    now = utcnow()
+    key = guard.holder()
+    actor = Actor(key.actor_name, request.remote_addr or "")
+    session = get_session()
+    given = idempotency.checked_key(request.headers.get(idempotency.HEADER))
+    hashed = idempotency.call_hash(request.method, request.path, request.get_data())
+    if given is not None:
+        idempotency.expire(session, key.id, now)
+        kept = idempotency.stored(session, key.id, given, hashed, now)
+        if kept is not None:
+            return _replayed(kept.response_body, kept.status_code)
+    try:
+        status, body = act(now, actor)
+    except DomainError as error:
+        if error.status in (401, 403):
+            raise
+        discard()
+        status, body = error.status, {"error": _error_body(error)}
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if given is not None and status < 400:
+        try:
+            idempotency.keep(get_session(), key.id, given, hashed, status, text, now)
+        except IntegrityError:  # the same key's other call answered first: undo this one
+            discard()
+            kept = idempotency.stored(get_session(), key.id, given, hashed, now)
+            if kept is None:
+                raise
+            return _replayed(kept.response_body, kept.status_code)
+    elif given is not None:  # the unit rolls a refusal back: its answer is kept apart
+        try:
+            with unit_of_work() as apart:
+                idempotency.keep(apart, key.id, given, hashed, status, text, now)
+        except IntegrityError:
+            pass  # the same key's other call kept its answer first; this one changed nothing
+    return Response(text, status, mimetype="application/json")
+
+
+def _replayed(text: str, status: int) -> Response:
+    answer = Response(text, status, mimetype="application/json")
+    answer.headers["Idempotent-Replayed"] = "true"
+    return answer
+
+
+def _error_body(error: DomainError) -> dict:
+    """The API's error shape, with what a bridge acts on: the current version of a request
+    that changed, and the duplicates' count (receipts only of the key's own office)."""
+    found = {"code": error.code, "message": explain(error)}
+    if isinstance(error, ConflictError) and "current_version" in error.details:
+        found["current_version"] = error.details["current_version"]
+    if isinstance(error, DuplicateRequest):
+        found["duplicates"] = {
+            "count": error.details["count"],
+            "receipts": error.details["receipts"],
+        }
+    if isinstance(error, FieldRefused | BodyInvalid):
+        found["field"] = error.details.get("field", "")
+    return found
 
 
 @bp.get("/requests/<receipt>")

@@ -3,7 +3,7 @@ their history and handovers) and staff (accounts and the audit trail)."""
 
 from __future__ import annotations
 
-from tracker.models.api import ApiKey, KeyScope, api_key_offices
+from tracker.models.api import ApiIdempotency, ApiKey, KeyScope, api_key_offices
 from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum, utcnow
 from tracker.models.places import (
     Closure,
@@ -36,6 +36,7 @@ from tracker.models.statistics import DailyFigure
 
 __all__ = [
     "TIMEZONES",
+    "ApiIdempotency",
     "ApiKey",
     "KeyScope",
     "api_key_offices",

@@ -73,6 +73,9 @@ class Request(Base):
     # Working days the office waited on the citizen (needs fix): the service-time clock
     # stops for them, so the expected date and lateness leave them out.
     paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The office's own reference of the application (SIAK's number), given by a bridge
+    # through the API: unique within an office, so a bridge never registers one twice.
+    external_ref: Mapped[str | None] = mapped_column(String(64))
 
     office: Mapped[Office] = relationship()
     service: Mapped[Service] = relationship()
@@ -97,6 +100,7 @@ class Request(Base):
             postgresql_where=WAITING_SQL,
         ),
         Index("ix_requests_office_updated", "office_id", "updated_at", "id"),
+        Index("uq_requests_office_external_ref", "office_id", "external_ref", unique=True),
     )
 
 

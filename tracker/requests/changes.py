@@ -34,7 +34,7 @@ def changed(
     query = (
         select(
             Request.id, Request.receipt, Request.status, Request.version, Request.updated_at,
-            Request.pickup_number, Request.window_starts, Request.window_ends,
+            Request.pickup_number, Request.window_starts, Request.window_ends, Request.external_ref,
             Office.code.label("office"), Service.code.label("service"),
             point.code.label("point"),
         )

@@ -14,6 +14,11 @@ from tracker.errors import (
     CannotCall,
     ConflictError,
     DomainError,
+    DuplicateRequest,
+    ExternalRefTaken,
+    FieldRefused,
+    HandoverAtCounter,
+    IdempotencyMismatch,
     KeyForbidden,
     KeyRefused,
     MissingDetails,
@@ -209,6 +214,14 @@ def _api(error: DomainError) -> str:
         )
     if isinstance(error, ApiKeyError):
         return _api_key(error.details)
+    if (written := _writes(error)) is not None:
+        return written
+    if isinstance(error, FieldRefused):
+        return _(
+            "The field %(field)s is not valid: %(problem)s",
+            field=error.details.get("field", ""),
+            problem=_field_rule(error.details.get("rule", "")),
+        )
     if isinstance(error, BodyInvalid):
         return _(
             "The field %(field)s is not valid: %(problem)s",
@@ -216,6 +229,60 @@ def _api(error: DomainError) -> str:
             problem=error.details.get("problem", ""),
         )
     return error.message or _("This cannot be done.")
+
+
+def _writes(error: DomainError) -> str | None:
+    """The API's write refusals: a handover, a duplicate, a reference, an idempotency key."""
+    if isinstance(error, HandoverAtCounter):
+        return _(
+            "A document is handed over only at a counter, where the collector's identity "
+            "is seen: “collected” cannot be set through the API."
+        )
+    if isinstance(error, DuplicateRequest):
+        return _(
+            "This NIK already has %(count)d unfinished request(s) for this service. "
+            "Send “confirm_duplicate”: true to register it anyway.",
+            count=error.details.get("count", 0),
+        )
+    if isinstance(error, ExternalRefTaken):
+        return _("The office already has a request with this external_ref.")
+    if isinstance(error, IdempotencyMismatch):
+        return _(
+            "This Idempotency-Key was used for another call in the last 24 hours. "
+            "Use a new key for a new call."
+        )
+    return None
+
+
+def _field_rule(rule: str) -> str:
+    """Why a field of an API write is refused, by the intake's and the moves' own rules."""
+    rules = {
+        "unknown": _("No service has this code."),
+        "name": _(
+            "“%(field)s” may hold only Latin letters, spaces and an apostrophe "
+            "(as in Ma'ruf), at most %(max)d characters: no digits or other symbols "
+            "(Permendagri 73/2022).",
+            field="applicant_name",
+            max=60,
+        ),
+        "nik_length": _("A NIK has 16 digits."),
+        "nik_region": _("The first six digits of this NIK are not a region code."),
+        "nik_birth_date": _(
+            "Digits 7 to 12 of this NIK are not a date of birth (a woman's day is plus 40)."
+        ),
+        "nik_serial": _("The last four digits of a NIK cannot be 0000."),
+        "phone": _("Type a mobile number such as 0812 3456 7890."),
+        "email": _("This e-mail address is not valid."),
+        "phone_for_channel": _("WhatsApp and SMS need a mobile number."),
+        "email_for_channel": _("E-mail notifications need an e-mail address."),
+        "address": _("Delivery needs an address."),
+        "required": _("This field is required."),
+        "point": _("No pickup point of this office has this code."),
+        "office": _("This key holds several offices: name one in “office”."),
+        "reason": _("Write the reason the citizen will read."),
+        "idempotency_key": _("An Idempotency-Key has 1 to 200 visible ASCII characters."),
+    }
+    return rules.get(rule, _("This cannot be done."))
 
 
 def _key_forbidden(details: dict) -> str:
