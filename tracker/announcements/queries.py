@@ -21,6 +21,7 @@ from tracker.models import (
     Request,
     Service,
 )
+from tracker.places.closures import UPCOMING_DAYS
 from tracker.status import Status
 from tracker.web.formatters import mask_name
 
@@ -109,13 +110,10 @@ def waiting_now(session: Session, announcements: list[Announcement]) -> dict[int
     return full
 
 
-CLOSURE_DAYS = 30  # how far ahead /pengumuman lists the points' closures
-
-
 def closures_ahead(
     session: Session, now: dt.datetime, point_codes: Iterable[str] = ()
 ) -> list[Closure]:
-    """The closures of the next ``CLOSURE_DAYS`` days (each point's own local date), of some
+    """The closures of the next ``UPCOMING_DAYS`` days (each point's own local date), of some
     points or of all, by point and day."""
     codes = list(point_codes)
     around = now.astimezone(dt.UTC).date()
@@ -125,7 +123,7 @@ def closures_ahead(
         .join(Office, Office.id == PickupPoint.office_id)
         .where(
             Closure.day >= around - dt.timedelta(days=1),
-            Closure.day <= around + dt.timedelta(days=CLOSURE_DAYS + 1),
+            Closure.day <= around + dt.timedelta(days=UPCOMING_DAYS + 1),
         )
         .options(joinedload(Closure.point).joinedload(PickupPoint.office))
         .order_by(PickupPoint.name, PickupPoint.code, Closure.day)
@@ -135,6 +133,6 @@ def closures_ahead(
     found = []
     for closure in session.scalars(query):
         today = now.astimezone(ZoneInfo(closure.point.office.timezone)).date()
-        if today <= closure.day <= today + dt.timedelta(days=CLOSURE_DAYS):
+        if today <= closure.day <= today + dt.timedelta(days=UPCOMING_DAYS):
             found.append(closure)
     return found

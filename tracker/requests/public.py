@@ -37,6 +37,7 @@ from tracker.models import (
     Service,
     StatusEvent,
 )
+from tracker.places.closures import UPCOMING_DAYS
 from tracker.places.workdays import add_working_days
 from tracker.statistics.figures import percentile
 from tracker.status import CLOCK_RUNS, ENDED, Status
@@ -317,7 +318,6 @@ _RECENT_DURATIONS = PreparedQuery(
 )
 # Where the office asks the citizen to come: to correct something, or to apply again.
 _AT_THE_OFFICE = frozenset({S.NEEDS_FIX, S.REJECTED})
-UPCOMING_DAYS = 30  # how far ahead the status page lists the point's closures
 _CLOSURES = PreparedQuery(
     select(Closure.day, Closure.reason)
     .where(
