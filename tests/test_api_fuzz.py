@@ -61,10 +61,12 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 # JSON Schema cannot: a receipt's check character (400 ``receipt_mistyped``), the intake's
 # rules for a NIK, a phone, a name or a point (422 ``invalid_field``), a move the workflow
 # does not allow or that lacks what its target needs (400 ``missing_details``, 422), a
-# cursor the API did not give or an instant that cannot be read (400 ``bad_query``).
+# cursor the API did not give, an instant that cannot be read or a code with no visible
+# character (400 ``bad_query``).
 REFUSED_BY_RULE = {
     "getRequestStatus": ["400"],
     "listChangedRequests": ["400"],
+    "listAnnouncements": ["400"],
     "registerRequest": ["422"],
     "moveRequest": ["400", "422"],
 }
