@@ -18,14 +18,16 @@ prints how many cases it sent.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import flask
 import hypothesis
 import pytest
 import requests
@@ -33,14 +35,19 @@ import schemathesis
 from flask import Flask
 from hypothesis import strategies as st
 from schemathesis.core import NOT_SET
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.transport.requests import REQUESTS_TRANSPORT
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.test_api_contract import CONVERTER
 from tests.test_api_keys import make_key
 from tracker import receipts
 from tracker.announcements import operations as announce
+from tracker.api import contract
 from tracker.errors import DomainError
+from tracker.extensions import RATE_RULES
 from tracker.models import KeyScope, Request, utcnow
 from tracker.status import Status
 
@@ -53,8 +60,14 @@ SIGNERS = {
     "sms": ("SMS_INBOUND_SECRET", "X-Signature"),
 }
 XML = ("application/xml", "text/xml")
-KEYS = ("write", "read", None)  # a case's key: of the write scope, of the read scope, or none
+# A case's key: of the write scope (half the cases), of the read scope, or none.
+KEYS = ("write", "write", "read", None)
 SERANG, LEBAK = "36.73", "36.02"
+REGISTRATION = {
+    "service": "ktp-el", "applicant_name": "Siti Aminah", "phone": "0812 3456 7890",
+    "consent_notify": True, "channel": "whatsapp", "language": "id", "handover": "pickup",
+    "point": "srg-dinas",
+}  # fmt: skip
 MAX_EXAMPLES = 25
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 # Schema-valid input that the API still refuses, each for a rule its contract states but a
@@ -81,7 +94,7 @@ CONFIG = {
             "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED + codes}},
         }
         for operation, codes in REFUSED_BY_RULE.items()
-    ]
+    ],
 }
 
 
@@ -172,6 +185,16 @@ def fuzz(
     yield found
     backend = database.split(":", 1)[0].split("+", 1)[0]
     print(f"\nSchemathesis on {backend}: {sum(found.sent.values())} cases")  # noqa: T201
+    if found.sent:  # the run got past the refusals to every operation, and no limit bit
+        passed = {label for label, status in found.sent if status < 400}
+        assert passed == every_operation(), sorted(found.sent.items())
+        assert not [k for k in found.sent if k[1] == 429], sorted(found.sent.items())
+
+
+def every_operation() -> set[str]:
+    methods = {"get", "post", "put", "patch", "delete"}
+    paths = contract.spec()["paths"].items()
+    return {f"{m.upper()} {path}" for path, item in paths for m in item if m in methods}
 
 
 @pytest.fixture
@@ -194,25 +217,45 @@ def api_schema(fuzz: Fuzz) -> schemathesis.BaseSchema:
 
     @loaded.hook
     def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case) -> Any:
-        """Now and then a move names the version the request has now, so that it can happen."""
-        ref = (case.path_parameters or {}).get("ref")
-        if not isinstance(case.body, dict) or "version" not in case.body or ref is None:
+        """As often as not, a registration a counter would accept (a NIK drawn anew, so
+        that some are new and some duplicates), or a move naming the version the request
+        has now, so that cases get past the intake's and the workflow's refusals."""
+        if not isinstance(case.body, dict):
             return st.just(case)
-        version = fuzz.version_of(str(ref))
+        if context.operation.label == "POST /api/v1/requests":
+            return st.one_of(st.just(case), acceptable_registration().map(partial(_with, case)))
+        ref = (case.path_parameters or {}).get("ref")
+        version = fuzz.version_of(str(ref)) if ref is not None and "version" in case.body else None
         if version is None:
             return st.just(case)
-
-        def with_version(current: bool) -> schemathesis.Case:
-            if current:
-                case.body = {**case.body, "version": version}
-            return case
-
-        return st.booleans().map(with_version)
+        return st.sampled_from([case, _with(case, {**case.body, "version": version})])
 
     return loaded
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Every path, the contract's own address included (Schemathesis leaves out the operation that
+# served the document unless a filter names it).
+schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex="^/")
+
+
+def acceptable_registration() -> st.SearchStrategy[dict[str, Any]]:
+    """A body that passes the intake's rules, but for a NIK or a reference already taken."""
+    return st.fixed_dictionaries(
+        {
+            **{k: st.just(v) for k, v in REGISTRATION.items()},
+            "nik": st.integers(2, 9999).map(lambda n: f"367301120385{n:04d}"),
+        },
+        optional={
+            "office": st.just(SERANG),
+            "external_ref": st.integers(1, 999).map(lambda n: f"SIAK-FUZZ-{n}"),
+            "confirm_duplicate": st.booleans(),
+        },
+    )
+
+
+def _with(case: schemathesis.Case, body: dict[str, Any]) -> schemathesis.Case:
+    case.body = body
+    return case
 
 
 def signed(case: schemathesis.Case, config: dict[str, Any]) -> dict[str, Any]:
@@ -223,7 +266,8 @@ def signed(case: schemathesis.Case, config: dict[str, Any]) -> dict[str, Any]:
     channel = case.path.removeprefix(INBOUND).split("/", 1)[0]
     assert channel in SIGNERS, f"{case.path}: add how its provider signs to SIGNERS"
     setting, header = SIGNERS[channel]
-    prepared = requests.Request(**case.as_transport_kwargs(base_url="http://fuzz")).prepare()
+    as_sent = REQUESTS_TRANSPORT.serialize_case(case, base_url="http://fuzz")
+    prepared = requests.Request(**as_sent).prepare()
     raw = prepared.body or b""
     raw = raw.encode() if isinstance(raw, str) else raw
     digest = hmac.new(config[setting].encode(), raw, hashlib.sha256).hexdigest()
@@ -231,6 +275,22 @@ def signed(case: schemathesis.Case, config: dict[str, Any]) -> dict[str, Any]:
     if "Content-Type" in prepared.headers:
         headers["Content-Type"] = prepared.headers["Content-Type"]
     return {"data": raw, "headers": headers}
+
+
+def call_and_check(case: schemathesis.Case, config: dict[str, Any], key: dict[str, str]) -> Any:
+    """Send the case (its inbound body signed) and run every check on the answer; an XML
+    answer skips only the JSON schema check (its own tests parse it)."""
+    extra = signed(case, config)
+    headers = {**key, **extra.pop("headers", {})}
+    response = case.call(headers=headers, **extra)
+    media = response.headers.get("content-type", [""])[0].split(";")[0].strip()
+    case.validate_response(
+        response,
+        headers=headers,
+        excluded_checks=[response_schema_conformance] if media in XML else [],
+        transport_kwargs={"headers": headers, **extra},
+    )
+    return response
 
 
 @schema.parametrize()
@@ -242,16 +302,142 @@ def signed(case: schemathesis.Case, config: dict[str, Any]) -> dict[str, Any]:
 )
 def test_every_operation_keeps_the_contract(case: schemathesis.Case, fuzz: Fuzz) -> None:
     """Every operation, every check: what the API answers is what its contract says."""
-    extra = signed(case, fuzz.app.config)
-    headers = {**fuzz.key_for(case), **extra.pop("headers", {})}
-    response = case.call(headers=headers, **extra)
+    response = call_and_check(case, fuzz.app.config, fuzz.key_for(case))
     fuzz.sent[(case.operation.label, response.status_code)] += 1
-    excluded = []
-    if response.headers.get("content-type", [""])[0].split(";")[0].strip() in XML:
-        excluded.append(response_schema_conformance)
-    case.validate_response(
-        response,
-        headers=headers,
-        excluded_checks=excluded,
-        transport_kwargs={"headers": headers, **extra},
+
+
+# Controls: the checks bite, the signer signs what is sent, and an XML answer skips the JSON
+# schema check only. They use a small app of their own where the product has no such route.
+
+INBOUND_SECRETS = {"WHATSAPP_APP_SECRET": "wa-secret", "SMS_INBOUND_SECRET": "sms-secret"}
+SIGNED_BODY = {"from": "+6281234567890", "text": "CEK 7KQ2-M9XA-4RTN — terima kasih ✓"}
+
+
+def receiver() -> Flask:
+    """Inbound routes that answer 200 only to a body signed as its channel's provider signs
+    it, and Open311-like routes that answer XML."""
+    app = Flask("receiver")
+
+    def check(channel: str) -> tuple[str, int]:
+        setting, header = SIGNERS[channel]
+        key = INBOUND_SECRETS[setting].encode()
+        wanted = "sha256=" + hmac.new(key, flask.request.get_data(), hashlib.sha256).hexdigest()
+        return (
+            ("", 200)
+            if hmac.compare_digest(flask.request.headers.get(header, ""), wanted)
+            else ("", 401)
+        )
+
+    for channel in SIGNERS:
+        app.add_url_rule(f"{INBOUND}{channel}", channel, partial(check, channel), methods=["POST"])
+    app.add_url_rule("/open311/v2/services.xml", "xml", lambda: XML_ANSWER)
+    app.add_url_rule(
+        "/open311/v2/discovery.xml", "teapot", lambda: (XML_ANSWER[0], 418, XML_ANSWER[2])
     )
+    return app
+
+
+XML_ANSWER = ("<services><service><service_code>ktp-el</service_code></service></services>", 200,
+              {"Content-Type": "application/xml; charset=utf-8"})  # fmt: skip
+NOTHING = {"description": "Nothing."}
+RECEIVER_SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "receiver", "version": "1"},
+    "paths": {
+        **{
+            f"{INBOUND}{channel}": {
+                "post": {
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"type": "object"}}}},
+                    "responses": {"200": NOTHING, "401": NOTHING},
+                }
+            }
+            for channel in SIGNERS
+        },
+        **{
+            path: {"get": {"responses": {"200": {"description": "XML", "content": {
+                "application/xml": {"schema": {"type": "array", "maxItems": 0}}}}}}}
+            for path in ("/open311/v2/services.xml", "/open311/v2/discovery.xml")
+        },
+    },
+}  # fmt: skip
+
+
+def receiver_schema() -> schemathesis.BaseSchema:
+    loaded = schemathesis.openapi.from_dict(RECEIVER_SPEC)
+    loaded.app = receiver()
+    return loaded
+
+
+@pytest.mark.parametrize("channel", sorted(SIGNERS))
+def test_an_inbound_body_is_signed_over_the_very_bytes_sent(channel: str) -> None:
+    operation = receiver_schema()[f"{INBOUND}{channel}"]["POST"]
+    case = operation.Case(body=SIGNED_BODY, media_type="application/json")
+    assert call_and_check(case, INBOUND_SECRETS, {}).status_code == 200
+    # Control: the same body unsigned, or signed with another channel's secret, is refused.
+    assert case.call().status_code == 401
+    other = {setting: "another-secret" for setting in INBOUND_SECRETS}
+    extra = signed(case, other)
+    assert case.call(**extra).status_code == 401
+
+
+def test_an_xml_answer_skips_the_json_schema_check_and_no_other() -> None:
+    loaded = receiver_schema()
+    listed = loaded["/open311/v2/services.xml"]["GET"].Case()
+    assert call_and_check(listed, {}, {}).status_code == 200
+    # Every other check still runs on XML: a status the contract does not give is caught.
+    teapot = loaded["/open311/v2/discovery.xml"]["GET"].Case()
+    with pytest.raises(FailureGroup, match="status code"):
+        call_and_check(teapot, {}, {})
+
+
+def test_the_checks_catch_an_answer_that_breaks_the_contract(app: Flask, make_request) -> None:
+    """Control: with the contract one field short, the real status answer no longer fits,
+    and the same check the fuzz runs says so; with the contract as it is, it fits."""
+    ready = make_request(Status.READY, point="srg-dinas")
+    spec = copy.deepcopy(contract.spec())
+    status = spec["components"]["schemas"]["PublicStatus"]
+    del status["properties"]["overdue"]
+    status["required"].remove("overdue")
+    for raw, fits in ((contract.spec(), True), (spec, False)):
+        loaded = schemathesis.openapi.from_dict(raw)
+        loaded.app = app
+        case = loaded["/api/v1/requests/{receipt}"]["GET"].Case(
+            path_parameters={"receipt": ready.receipt}
+        )
+        if fits:
+            assert call_and_check(case, app.config, {}).status_code == 200
+        else:
+            with pytest.raises(FailureGroup, match="overdue"):
+                call_and_check(case, app.config, {})
+
+
+def test_every_rate_limited_api_route_may_answer_429_in_the_contract(fuzz: Fuzz) -> None:
+    """Where a limit applies, the contract lists its 429; a limited route without one is told."""
+    limited = _limited_without_429(fuzz.app)
+    assert limited == set()
+    assert len(_limited(fuzz.app)) >= len(every_operation()) - 1  # all but what no limit holds
+    # Control: a limited route whose contract lacks the 429 is found.
+    spec = copy.deepcopy(contract.spec())
+    del spec["paths"]["/api/v1/points"]["get"]["responses"]["429"]
+    assert _limited_without_429(fuzz.app, spec) == {"GET /api/v1/points"}
+
+
+def _limited(app: Flask) -> set[str]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.rule.startswith(("/api/v1/", "/open311/")) and getattr(view, RATE_RULES, ()):
+            path = CONVERTER.sub(r"{\1}", rule.rule)
+            found |= {f"{m} {path}" for m in rule.methods - {"HEAD", "OPTIONS"}}
+    return found
+
+
+def _limited_without_429(app: Flask, spec: dict[str, Any] | None = None) -> set[str]:
+    spec = spec or contract.spec()
+    missing = set()
+    for label in _limited(app):
+        method, path = label.split(" ", 1)
+        if "429" not in spec["paths"][path][method.lower()]["responses"]:
+            missing.add(label)
+    return missing
