@@ -78,12 +78,24 @@ class Cursor:
             )  # fmt: skip
 
 
+class Given:
+    """Like ``Optional``, but only an argument left out is absent: ``?limit=`` is a limit
+    that is not a number, and refused as one."""
+
+    field_flags = {"optional": True}
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        if not field.raw_data:
+            field.errors[:] = []
+            raise StopValidation()
+
+
 class ChangesQuery(QueryForm):
     """``?updated_since=&cursor=&limit=&office=``: a bridge's page of what changed."""
 
     updated_since = StringField("updated_since", [Optional(), Length(max=40), Moment()])
     cursor = StringField("cursor", [Optional(), Length(max=200), Cursor()])
-    limit = IntegerField("limit", [Optional(), Bounded(1, LARGEST_PAGE)], default=PAGE_SIZE)
+    limit = IntegerField("limit", [Given(), Bounded(1, LARGEST_PAGE)], default=PAGE_SIZE)
     office = TextList("office", [CleanText()])
 
     def since(self) -> dt.datetime | None:

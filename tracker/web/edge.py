@@ -195,13 +195,15 @@ class TextList(Field):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = [v.strip() for v in valuelist if isinstance(v, str) and v.strip()]
+        self.given = len(valuelist)  # blank ones too: they count against ``count``
 
     def _value(self) -> str:
         return ",".join(self.data or [])
 
     def pre_validate(self, form: BaseForm) -> None:
         values = self.data or []
-        if len(values) > self.count or any(len(v) > self.length for v in values):
+        given = max(getattr(self, "given", 0), len(values))
+        if given > self.count or any(len(v) > self.length for v in values):
             raise StopValidation(
                 _(
                     "“%(field)s” takes at most %(count)d values of at most %(length)d "

@@ -67,7 +67,10 @@ def handle_csrf_error(_error: CSRFError) -> Answer:
 def handle_http_error(error: HTTPException) -> Answer:
     code = error.code or 500
     message = _http_message(code)
-    headers = {"Retry-After": "60"} if code == 429 else {}
+    # The exception's own headers (a 405's ``Allow``, as RFC 9110 asks), not its content type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    if code == 429:
+        headers["Retry-After"] = "60"
     if _wants_json():
         body = jsonify(error={"code": HTTP_CODES.get(code, "http_error"), "message": message})
         return body, code, headers
