@@ -16,6 +16,7 @@ from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tracker.announcements import operations as announce
+from tracker.api import contract
 from tracker.audit.trail import Actor
 from tracker.db import unit_of_work
 from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
@@ -233,6 +234,23 @@ def test_no_body_carries_personal_data(make_request, session) -> None:
     assert item["name"] == "B*** S******" and item["pickup_number"] == request.pickup_number
     assert json.loads(published.body)["data"]["count"] == 1
     assert request.receipt not in published.body  # the announcement is public: no receipt
+
+
+def test_bodies_fit_the_contract_s_webhooks(make_request, session) -> None:
+    request = make_request(Status.PROCESSING, at=T)
+    subscribe(session, "https://bridge.example/hook")
+    make_request.move(request, Status.READY, point="srg-cipocok", at=T)
+    announce.publish(session, T)
+    session.commit()
+    changed, published = (json.loads(m.body) for m in webhooks(session))
+    assert contract.problems("WebhookStatusChanged", changed) == []
+    assert contract.problems("WebhookAnnouncementPublished", published) == []
+    hooks = contract.spec()["webhooks"]
+    assert set(hooks) == {"request.status_changed", "announcement.published"}
+    changed["data"]["nik"] = request.nik  # control: a body with personal data does not fit
+    assert contract.problems("WebhookStatusChanged", changed) == [
+        ("data.nik", "Additional properties are not allowed ('nik' was unexpected)")
+    ]
 
 
 def test_a_removed_subscription_gets_nothing_more(app, make_request, session, httpserver):
