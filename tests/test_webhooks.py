@@ -15,13 +15,13 @@ import time_machine
 from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests.factories import csrf_token, sign_in
 from tracker.announcements import operations as announce
 from tracker.api import contract
 from tracker.audit.trail import Actor
 from tracker.db import unit_of_work
 from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
 from tracker.outbox import dispatch
-from tracker.outbox import operations as outbox
 from tracker.requests import operations as moves
 from tracker.status import Status
 from tracker.webhooks import subscriptions
@@ -120,7 +120,7 @@ def test_a_move_that_rolls_back_writes_no_webhook(app, make_request, session) ->
 
 
 def test_a_failing_receiver_is_retried_then_dead_and_sent_again_with_the_same_id(
-    app, make_request, session, httpserver
+    app, client, make_account, make_request, session, httpserver
 ):
     httpserver.expect_request("/hook").respond_with_data("down", status=503)
     _sid, secret = subscribe(session, httpserver.url_for("/hook"))
@@ -138,9 +138,14 @@ def test_a_failing_receiver_is_retried_then_dead_and_sent_again_with_the_same_id
         assert dispatch.dispatch(config, message.next_attempt_at + dt.timedelta(days=1)) == {}
         httpserver.clear_all_handlers()
         httpserver.expect_request("/hook").respond_with_data("ok")
-        again = T + dt.timedelta(hours=3)
-        outbox.retry(session, message, now=again)  # a supervisor's "send again"
-        session.commit()
+    assert sign_in(client, make_account("supervisor").username).status_code == 303
+    page = client.get("/staff/outbox").get_data(as_text=True)
+    assert "Kiriman ke sistem kantor" in page and "Webhook" in page
+    token = csrf_token(client, "/staff/outbox")
+    sent_again = client.post(f"/staff/outbox/{message.id}/retry", data={"csrf_token": token})
+    assert sent_again.status_code == 303  # a supervisor's "send again"
+    again = webhooks(session)[0].next_attempt_at
+    with app.app_context():
         assert dispatch.dispatch(config, again) == {"sent": 1}
     ids = {received.headers["webhook-id"] for received, _ in httpserver.log}
     assert ids == {message.idempotency_key} and len(httpserver.log) == 3
