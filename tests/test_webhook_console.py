@@ -179,3 +179,20 @@ def test_operators_may_not_see_or_add_webhooks(client, session, make_account) ->
     form = {"url": HOOK, "events": "request.status_changed", "csrf_token": token}
     assert client.post("/staff/webhooks", data=form).status_code == 403
     assert stored(session) == []
+
+
+def test_an_admin_sees_every_office_s_webhooks_and_adds_one_for_another(
+    client, session, make_account
+) -> None:
+    lebak_subscription(session)
+    lebak = session.scalars(select(Office).where(Office.code == LEBAK)).one().id
+    session.commit()
+    assert sign_in(client, make_account("admin").username).status_code == 303
+    token = csrf_token(client, "/staff/webhooks")
+    assert "lebak.example" in client.get("/staff/webhooks").get_data(as_text=True)
+    made = client.post("/staff/webhooks", data={
+        "url": HOOK, "events": "announcement.published", "office": str(lebak),
+        "csrf_token": token,
+    })  # fmt: skip
+    assert made.status_code == 200
+    assert [s.office.code for s in stored(session)] == [LEBAK, LEBAK]

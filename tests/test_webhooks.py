@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from typing import Any
 
 import pytest
@@ -163,6 +164,20 @@ def test_a_receiver_that_refuses_the_delivery_is_given_up_at_once(
         assert dispatch.dispatch(settings(app, NOTIFY_MAX_ATTEMPTS=5), T) == {"dead": 1}
     [message] = webhooks(session)
     assert message.attempts == 1 and "410" in message.last_error
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(
+    app, make_request, session
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes the connection, says nothing
+        subscribe(session, f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        make_request.move(make_request(Status.SUBMITTED, at=T), Status.VERIFYING, at=T)
+        session.commit()
+        with app.app_context():
+            assert dispatch.dispatch(settings(app, WEBHOOK_TIMEOUT_SECONDS=1), T) == {"retry": 1}
+    [message] = webhooks(session)
+    assert message.status == OutboxStatus.PENDING and message.attempts == 1
+    assert message.last_error == "no answer within 1 s"
 
 
 def test_after_a_rotation_both_secrets_sign_for_a_day_then_only_the_new(

@@ -38,7 +38,8 @@ def add_webhook() -> tuple[str, int] | str:
     form = _form()
     if not form.validate_on_submit():
         return _page(form), 400
-    office_id = form.office.data if scope.is_admin(current_user) else current_user.office_id
+    chosen = form.office.data if scope.is_admin(current_user) else None
+    office_id = chosen or current_user.office_id
     session = get_session()
     office = session.get(Office, office_id) if office_id else None
     if office is None or not scope.sees(current_user, office.id):

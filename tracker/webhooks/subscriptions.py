@@ -43,15 +43,10 @@ def check_url(url: str) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        host = None
-    if (
-        len(url) > LONGEST_URL
-        or any(c.isspace() for c in url)
-        or parts.scheme not in ("http", "https")
-        or not host
-    ):
+        fits = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an IPv6 host that does not parse
+        fits = False
+    if not fits or len(url) > LONGEST_URL or any(c.isspace() for c in url):
         raise WebhookError(reason="url", url=url[:LONGEST_URL])
     return url
 
