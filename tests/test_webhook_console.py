@@ -86,8 +86,9 @@ def test_webhook_commands_refuse_bad_input_and_change_nothing(runner, session) -
         assert named in answer.output and "whsec_" not in answer.output, answer.output
     assert stored(session) == []
     for command in ("rotate", "remove"):
-        answer = runner.invoke(args=["webhook", command, "999"])
-        assert answer.exit_code == 2 and "999" in answer.output
+        for number in ("999", str(2**64)):  # none such; and one no database column holds
+            answer = runner.invoke(args=["webhook", command, number])
+            assert answer.exit_code == 2 and number in answer.output
     control = runner.invoke(args=["webhook", "add", HOOK, "--office", SERANG, "--events",
                                   "request.status_changed"])  # fmt: skip
     assert control.exit_code == 0 and len(stored(session)) == 1

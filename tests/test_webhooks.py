@@ -285,3 +285,15 @@ def test_a_removed_subscription_gets_nothing_more(app, make_request, session, ht
     with app.app_context():
         assert dispatch.dispatch(settings(app), T) == {}
     assert len(webhooks(session)) == 1 and not httpserver.log
+
+
+def test_the_docs_page_shows_both_webhooks_and_their_bodies(client) -> None:
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    for name, schema in (
+        ("request.status_changed", "WebhookStatusChanged"),
+        ("announcement.published", "WebhookAnnouncementPublished"),
+    ):
+        section = page[page.index(f'id="webhook-{name}"') :]
+        assert f'href="#schema-{schema}"' in section[: section.index("</section>")]
+        assert f'id="schema-{schema}"' in page
+    assert "webhook-signature" in page

@@ -62,7 +62,7 @@ def list_command() -> None:
 
 
 @webhook.command("rotate")
-@click.argument("subscription_id", metavar="ID", type=int)
+@click.argument("subscription_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
 def rotate(subscription_id: int) -> None:
     """Print a new signing secret; the previous one still signs for a day."""
     now = utcnow()
@@ -78,7 +78,7 @@ def rotate(subscription_id: int) -> None:
 
 
 @webhook.command("remove")
-@click.argument("subscription_id", metavar="ID", type=int)
+@click.argument("subscription_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
 def remove(subscription_id: int) -> None:
     """Remove a subscription; its deliveries still waiting are cancelled."""
     with unit_of_work() as session:

@@ -56,7 +56,7 @@ def add_webhook() -> tuple[str, int] | str:
     return _page(_form(formdata=None), made=made)
 
 
-@bp.post("/webhooks/<int:subscription_id>/rotate")
+@bp.post("/webhooks/<id:subscription_id>/rotate")
 @roles(*SUPERVISORS)
 @declare(form=ButtonForm)
 def rotate_webhook(subscription_id: int) -> str | Response:
@@ -69,7 +69,7 @@ def rotate_webhook(subscription_id: int) -> str | Response:
     return _page(_form(formdata=None), made=(found, secret))
 
 
-@bp.post("/webhooks/<int:subscription_id>/remove")
+@bp.post("/webhooks/<id:subscription_id>/remove")
 @roles(*SUPERVISORS)
 @declare(form=ButtonForm)
 def remove_webhook(subscription_id: int) -> Response:
