@@ -1,12 +1,13 @@
-"""The outbox: messages to citizens, and the only functions that change one.
+"""The outbox: messages to citizens and deliveries to offices' webhooks, and the only
+functions that change one.
 
 ``TRANSITIONS`` says which states each move may start from and end in; ``queue``,
-``queue_text``, ``release``, ``claim``, ``sent``, ``failed``, ``retry``, ``cancel`` and
-``scrub`` make the moves, and nothing else sets a message's state. A function that takes one
-message raises ``MessageMoveRefused`` for a move the table does not allow; one that takes
-many issues a single UPDATE whose WHERE allows exactly the table's source states, so the
-rows it may not move stay as they are. Like every operation they never commit: the
-caller's unit of work does.
+``queue_text`` (and ``queue_webhooks``, through it), ``release``, ``claim``, ``sent``,
+``failed``, ``retry``, ``cancel`` and ``scrub`` make the moves, and nothing else sets a
+message's state. A function that takes one message raises ``MessageMoveRefused`` for a move
+the table does not allow; one that takes many issues a single UPDATE whose WHERE allows
+exactly the table's source states, so the rows it may not move stay as they are. Like every
+operation they never commit: the caller's unit of work does.
 
 ``queue`` writes one row per request, event and channel the citizen agreed to, in the
 transaction of the change that causes it; the key ``request:event:version:channel`` makes a
@@ -182,12 +183,6 @@ def queue_webhooks(session: Session, deliveries: Iterable[Delivery], *, now: dt.
             webhook_id=delivery.subscription_id,
         )  # fmt: skip
     return written
-
-
-def cancel_webhook(session: Session, subscription_id: int) -> int:
-    """The deliveries to a removed subscription that still wait will not be sent."""
-    waiting = select(OutboxMessage.id).where(OutboxMessage.webhook_id == subscription_id)
-    return cancel(session, waiting)
 
 
 def held(request_ids: Collection[int]) -> Select[tuple[int]]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.errors import WebhookError
-from tracker.models import Office, WebhookEvent, WebhookSubscription
+from tracker.models import Office, OutboxMessage, WebhookEvent, WebhookSubscription
 from tracker.outbox import operations as outbox
 
 PREFIX = "whsec_"
@@ -136,7 +136,8 @@ def remove(
     subscription.removed_at = now
     subscription.secret = ""
     subscription.previous_secret, subscription.previous_until = None, None
-    cancelled = outbox.cancel_webhook(session, subscription.id)
+    waiting = select(OutboxMessage.id).where(OutboxMessage.webhook_id == subscription.id)
+    cancelled = outbox.cancel(session, waiting)
     audit.record(
         session, "webhook_removed", actor=actor, at=now, target=str(subscription.id),
         url=subscription.url, cancelled=cancelled,
