@@ -17,11 +17,12 @@ from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.factories import csrf_token, sign_in
+from tests.test_api_keys import bearer, make_key
 from tracker.announcements import operations as announce
 from tracker.api import contract
 from tracker.audit.trail import Actor
 from tracker.db import unit_of_work
-from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
+from tracker.models import Channel, KeyScope, Office, OutboxMessage, OutboxStatus, Request
 from tracker.outbox import dispatch
 from tracker.requests import operations as moves
 from tracker.status import Status
@@ -297,3 +298,32 @@ def test_the_docs_page_shows_both_webhooks_and_their_bodies(client) -> None:
         assert f'href="#schema-{schema}"' in section[: section.index("</section>")]
         assert f'id="schema-{schema}"' in page
     assert "webhook-signature" in page
+
+
+def test_a_bridge_moves_a_request_through_the_api_and_its_webhook_verifies(
+    app, client, session, httpserver
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    _sid, secret = subscribe(session, httpserver.url_for("/hook"))
+    token = make_key(session, "bridge", scope=KeyScope.WRITE)
+    body = {
+        "service": "ktp-el", "applicant_name": "Siti Aminah", "nik": "3673015507900002",
+        "phone": "0812 3456 7890", "point": "srg-dinas", "external_ref": "SIAK-0001",
+    }  # fmt: skip
+    made = client.post("/api/v1/requests", json=body, headers=bearer(token))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert webhooks(session) == []  # registering is no change of status
+    moved = client.post(
+        "/api/v1/requests/ext:SIAK-0001/transitions",
+        json={"to": "verifying", "version": 1, "public_note": "Berkas sedang diperiksa."},
+        headers=bearer(token),
+    )
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    [message] = webhooks(session)
+    with app.app_context():
+        assert dispatch.dispatch(settings(app), message.next_attempt_at) == {"sent": 1}
+    [(received, _)] = httpserver.log
+    data = verify(secret, received, message.next_attempt_at)["data"]
+    assert (data["receipt"], data["status"]) == (made.get_json()["receipt"], "verifying")
+    assert data["version"] == moved.get_json()["version"] == 2
+    assert data["public_note"] == "Berkas sedang diperiksa."
