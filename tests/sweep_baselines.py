@@ -26,6 +26,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.status import Status
+from tracker.webhooks import subscriptions
 
 HOME_POINT = "srg-dinas"
 HOURS = {
@@ -84,6 +85,12 @@ BASELINES: dict[str, Baseline] = {
         form={"name": "{new_key_name}", "scope": "read"}, uses=("new_key_name",)
     ),
     "staff.revoke_api_key": Baseline({"name": "{api_key}"}, uses=("api_key",)),
+    "staff.webhooks_page": Baseline(),
+    "staff.add_webhook": Baseline(
+        form={"url": "https://siak.example.go.id/hook", "events": "request.status_changed"}
+    ),
+    "staff.rotate_webhook": Baseline({"subscription_id": "{webhook_id}"}, uses=("webhook_id",)),
+    "staff.remove_webhook": Baseline({"subscription_id": "{webhook_id}"}, uses=("webhook_id",)),
     "staff.add_closure": Baseline(POINT, {"day": "2031-01-07", "reason": "Rapat dinas"}),
     "staff.add_visit": Baseline(
         form={
@@ -206,6 +213,7 @@ class Targets:
             "new_username": self._new_username,
             "new_key_name": self._new_key_name,
             "api_key": self._api_key,
+            "webhook_id": self._webhook,
             "bearer": self._bearer,
         }
 
@@ -227,6 +235,16 @@ class Targets:
         )  # fmt: skip
         session.commit()
         return {"api_key": key.name}
+
+    def _webhook(self) -> dict[str, Any]:
+        session = self.make_request.session
+        office = session.get(Office, self.boss.office_id)
+        made, _secret = subscriptions.add(
+            session, utcnow(), Actor("sweep"), office=office, url="https://siak.example/hook",
+            events=["request.status_changed"],
+        )  # fmt: skip
+        session.commit()
+        return {"webhook_id": made.id}
 
     def _bearer(self) -> dict[str, Any]:
         """A write key of the supervisor's office, noted as just used (so that the sweep's

@@ -97,8 +97,10 @@ def register_blueprints(app: Flask) -> None:
     from tracker.requests import views as lookup
     from tracker.statistics import views as statistik
     from tracker.watch import views as watch
+    from tracker.webhooks import console as webhooks_console
 
     del accounts, api_console, counter, intake, outbox, places, requests_console
+    del webhooks_console
     access.setup()
     app.register_blueprint(lookup.bp)
     app.register_blueprint(announcements.bp)

@@ -24,6 +24,7 @@ from tracker.receipts import format_grouped
 from tracker.setup import commands as setup_commands
 from tracker.statistics import figures as statistics
 from tracker.status import Status
+from tracker.webhooks import commands as webhook_commands
 
 
 def register(app: Flask) -> None:
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(cli_staff.apikey)
     app.cli.add_command(setup_commands.setup_group)
+    app.cli.add_command(webhook_commands.webhook)
 
 
 def _shown_url() -> str:

@@ -25,6 +25,8 @@ DomainError                   anything the product refuses, with a message for p
 │   │                         revoked)
 │   └── KeyForbidden          a valid key of the wrong scope, or another office (403)
 ├── ApiKeyError               a key that cannot be made or revoked (``reason``)
+├── WebhookError              a subscription that cannot be made, rotated or removed
+│                             (``reason``: url, events, office, removed, unknown)
 ├── BodyInvalid               a JSON body that does not fit the contract (422, ``field``)
 │   └── FieldRefused          a field the intake's or a move's rules refuse (``field``,
 │                             ``rule``)
@@ -136,6 +138,11 @@ class KeyForbidden(KeyRefused):
 
 class ApiKeyError(DomainError):
     code = "api_key_error"
+    status = 400
+
+
+class WebhookError(DomainError):
+    code = "webhook_error"
     status = 400
 
 

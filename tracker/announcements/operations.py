@@ -4,7 +4,8 @@ morning digest of everything waiting there.
 ``publish`` reads only the ready requests not yet announced (an index on ``(status,
 announced_id)``), so its cost follows what changed, not what is stored. Publishing marks
 each request with its announcement and releases its held *ready* message to the outbox in
-the same transaction: a second run finds nothing left to do.
+the same transaction, with a delivery to each of the office's webhooks that wants
+``announcement.published``: a second run finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tracker.models import (
 from tracker.outbox import operations as outbox
 from tracker.status import Status
 from tracker.web.formatters import mask_name
+from tracker.webhooks import events as webhook_events
 
 CHUNK = 900  # ids per IN (...) list, under SQLite's variable limit
 ITEM_COLUMNS = [
@@ -121,7 +123,24 @@ def _announce(
             for row in items
         ],
     )  # fmt: skip
+    _tell_webhooks(session, announcement, items, now)
     return announcement
+
+
+def _tell_webhooks(
+    session: Session, announcement: Announcement, rows: list, now: dt.datetime
+) -> None:
+    """The ``announcement.published`` deliveries to the office's webhooks, in this
+    transaction: the documents as the public announcement shows them."""
+    items = [
+        webhook_events.Item(
+            row.pickup_number or "", mask_name(row.applicant_name), row.service_id,
+            row.window_starts, row.window_ends,
+        )
+        for row in rows
+    ]  # fmt: skip
+    deliveries = webhook_events.announcement_published(session, announcement, items)
+    outbox.queue_webhooks(session, deliveries, now=now)
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -17,6 +17,7 @@ from tracker.db import get_session
 from tracker.intake import checks, nik, operations
 from tracker.intake.forms import IntakeForm
 from tracker.models import Channel, Office, PickupPoint, Service, utcnow
+from tracker.models.requests import CITIZEN_CHANNELS
 from tracker.places import pickup
 from tracker.status import N_
 from tracker.web.arguments import declare
@@ -81,7 +82,7 @@ def _details(form: IntakeForm, today: dt.date) -> dict | None:
     if form.phone.data and phone is None and not form.phone.errors:
         form.phone.errors.append(_("Type a mobile number such as 0812 3456 7890."))
     email = (form.email.data or "").strip() or None
-    chosen = form.channel.data if form.channel.data in {c.value for c in Channel} else None
+    chosen = form.channel.data if form.channel.data in {c.value for c in CITIZEN_CHANNELS} else None
     channel = Channel(chosen) if form.consent_notify.data and chosen else None
     if channel in (Channel.WHATSAPP, Channel.SMS) and phone is None:
         form.phone.errors.append(_("WhatsApp and SMS need a mobile number."))

@@ -33,6 +33,7 @@ from tracker.models.requests import (
 )
 from tracker.models.staff import AuditEntry, Role, StaffAccount
 from tracker.models.statistics import DailyFigure
+from tracker.models.webhooks import WebhookEvent, WebhookSubscription
 
 __all__ = [
     "TIMEZONES",
@@ -68,4 +69,6 @@ __all__ = [
     "UTCDateTime",
     "text_enum",
     "utcnow",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -96,6 +96,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A webhook delivery's subscription: its URL and secrets are read when it is sent.
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_subscriptions.id"))
 
 
 class JobLease(Base):

@@ -20,6 +20,10 @@ class Channel(enum.StrEnum):
     WHATSAPP = "whatsapp"
     SMS = "sms"
     EMAIL = "email"
+    WEBHOOK = "webhook"  # an office's endpoint (``WebhookSubscription``), never a citizen's
+
+
+CITIZEN_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.EMAIL)
 
 
 class CollectorKind(enum.StrEnum):

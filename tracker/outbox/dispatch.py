@@ -8,8 +8,10 @@ exponential backoff and jitter, then given up as ``dead``. SMS and WhatsApp keep
 hours (``NOTIFY_QUIET_HOURS``, 21.00 to 07.00 by default, in each office's own time zone):
 such messages wait for the end of them. What applies to a message follows its kind
 (``tracker.outbox.kinds``): a reply or a webhook delivery needs no consent and keeps no
-quiet hours, and is sent with the text it was queued with. Every change of a message is one
-of the moves of ``tracker.outbox.operations``.
+quiet hours, and is sent with the text it was queued with. A webhook delivery is an HTTP
+POST of its JSON body, signed per Standard Webhooks (``tracker.webhooks.delivery``), to its
+subscription's URL; a 4xx other than 408 and 429 is given up at once. Every change of a
+message is one of the moves of ``tracker.outbox.operations``.
 
 Channel addresses are Apprise URLs from configuration, with ``{to}`` for the recipient and
 ``{key}`` for the idempotency key, e.g. ``json://gateway.example/sms?:to={to}&+Idempotency-Key={key}``.
@@ -21,6 +23,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -30,10 +33,18 @@ from sqlalchemy.orm import Session
 
 from tracker.config import QuietHours
 from tracker.db import unit_of_work
-from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, Request
+from tracker.models import (
+    Channel,
+    Office,
+    OutboxMessage,
+    OutboxStatus,
+    Request,
+    WebhookSubscription,
+)
 from tracker.outbox import operations as outbox
 from tracker.outbox import texts
 from tracker.outbox.kinds import KINDS, Kind
+from tracker.webhooks import delivery as webhook_delivery
 
 DEAD, SENDING = OutboxStatus.DEAD, OutboxStatus.SENDING
 log = logging.getLogger(__name__)
@@ -69,6 +80,8 @@ def send_one(
     session: Session, message: OutboxMessage, config: Mapping[str, Any], now: dt.datetime
 ) -> str:
     """Send one claimed message and record the outcome (the caller's unit commits it)."""
+    if message.channel == Channel.WEBHOOK:
+        return _send_webhook(session, message, config, now)
     kind = KINDS[message.event]
     request = session.get(Request, message.request_id) if message.request_id else None
     if kind.consent and not _agrees(request):
@@ -83,11 +96,47 @@ def send_one(
     if error is None:
         outbox.sent(session, message, now=now, text=text)
         return "sent"
+    return _failed(session, message, error, config, now, text=text)
+
+
+def _failed(
+    session: Session,
+    message: OutboxMessage,
+    error: str,
+    config: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    text: texts.Text | None = None,
+    final: bool = False,
+) -> str:
+    """Record a failed attempt: due again after a backoff, or dead (at once when ``final``)."""
     retries = outbox.Retries.from_config(config)
+    if final:
+        retries = replace(retries, attempts=0)
     if outbox.failed(session, message, error, now=now, retries=retries, text=text) == DEAD:
         log.warning("message %s is dead after %s attempts: %s", message.id, message.attempts, error)
         return "dead"
     return "retry"
+
+
+def _send_webhook(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any], now: dt.datetime
+) -> str:
+    """POST a webhook delivery, signed with the secrets its subscription has at ``now``; a
+    delivery to a subscription removed since it was queued is cancelled."""
+    found = session.get(WebhookSubscription, message.webhook_id) if message.webhook_id else None
+    if found is None or not found.active:
+        outbox.cancel(session, [message.id])
+        return "cancelled"
+    outcome = webhook_delivery.post(
+        found.url, message.idempotency_key, message.body, found.secrets_at(now), now=now,
+        timeout=config["WEBHOOK_TIMEOUT_SECONDS"],
+    )  # fmt: skip
+    if outcome.error is None:
+        outbox.sent(session, message, now=now)
+        found.last_delivery_at = now
+        return "sent"
+    return _failed(session, message, outcome.error, config, now, final=outcome.final)
 
 
 def _agrees(request: Request | None) -> bool:

@@ -1,12 +1,13 @@
-"""The outbox: messages to citizens, and the only functions that change one.
+"""The outbox: messages to citizens and deliveries to offices' webhooks, and the only
+functions that change one.
 
 ``TRANSITIONS`` says which states each move may start from and end in; ``queue``,
-``queue_text``, ``release``, ``claim``, ``sent``, ``failed``, ``retry``, ``cancel`` and
-``scrub`` make the moves, and nothing else sets a message's state. A function that takes one
-message raises ``MessageMoveRefused`` for a move the table does not allow; one that takes
-many issues a single UPDATE whose WHERE allows exactly the table's source states, so the
-rows it may not move stay as they are. Like every operation they never commit: the
-caller's unit of work does.
+``queue_text`` (and ``queue_webhooks``, through it), ``release``, ``claim``, ``sent``,
+``failed``, ``retry``, ``cancel`` and ``scrub`` make the moves, and nothing else sets a
+message's state. A function that takes one message raises ``MessageMoveRefused`` for a move
+the table does not allow; one that takes many issues a single UPDATE whose WHERE allows
+exactly the table's source states, so the rows it may not move stay as they are. Like every
+operation they never commit: the caller's unit of work does.
 
 ``queue`` writes one row per request, event and channel the citizen agreed to, in the
 transaction of the change that causes it; the key ``request:event:version:channel`` makes a
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,8 @@ from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
 from tracker.outbox.kinds import KINDS
 from tracker.outbox.texts import Text
 from tracker.status import ENDED, Status
+from tracker.webhooks import events as webhook_events
+from tracker.webhooks.events import Delivery
 
 HELD, PENDING, SENDING = OutboxStatus.HELD, OutboxStatus.PENDING, OutboxStatus.SENDING
 SENT, DEAD, CANCELLED = OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.CANCELLED
@@ -141,10 +144,12 @@ def queue_text(
     office_id: int,
     key: str,
     now: dt.datetime,
+    webhook_id: int | None = None,
 ) -> bool:
     """Write a message that belongs to no request, with its text fixed now (a reply to a
-    citizen's question, a webhook delivery), due at ``now``. False, and nothing written,
-    when a message already has ``key``: the same answer queued twice is sent once."""
+    citizen's question, a webhook delivery to the subscription ``webhook_id``), due at
+    ``now``. False, and nothing written, when a message already has ``key``: the same answer
+    queued twice is sent once."""
     if KINDS[kind].consent or KINDS[kind].rendered:
         raise ValueError(f"a {kind!r} message is about a request: queue it with queue()")
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
@@ -161,9 +166,23 @@ def queue_text(
             body=body,
             status=PENDING,
             next_attempt_at=now,
+            webhook_id=webhook_id,
         )
     )
     return True
+
+
+def queue_webhooks(session: Session, deliveries: Iterable[Delivery], *, now: dt.datetime) -> int:
+    """Write one ``webhook`` message per delivery, in the transaction of the change it tells
+    of; its key is the delivery's ``webhook-id``. How many were written."""
+    written = 0
+    for delivery in deliveries:
+        written += queue_text(
+            session, kind="webhook", channel=Channel.WEBHOOK, recipient=delivery.url,
+            body=delivery.body, office_id=delivery.office_id, key=delivery.key, now=now,
+            webhook_id=delivery.subscription_id,
+        )  # fmt: skip
+    return written
 
 
 def held(request_ids: Collection[int]) -> Select[tuple[int]]:
@@ -314,11 +333,24 @@ def _bulk(session: Session, name: str, ids: Ids, **values: Any) -> int:
     return result.rowcount  # type: ignore[attr-defined]
 
 
-def after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:
-    """The messages a change of status causes (``tracker.requests.operations.move`` calls
-    this; the caller flushes, so nothing here may: the cancel is an UPDATE of its own)."""
+def after_transition(
+    session: Session,
+    request: Request,
+    to: Status,
+    at: dt.datetime,
+    *,
+    previous: Status | None = None,
+    public_note: str = "",
+) -> None:
+    """The messages a change of status causes, to the citizen and to the office's webhooks
+    (``tracker.requests.operations.move`` calls this; the caller flushes, so nothing here
+    may: the cancel is an UPDATE of its own)."""
     with session.no_autoflush:
         _after_transition(session, request, to, at)
+        deliveries = webhook_events.status_changed(
+            session, request, previous=previous, public_note=public_note, at=at
+        )
+        queue_webhooks(session, deliveries, now=at)
 
 
 def _after_transition(session: Session, request: Request, to: Status, at: dt.datetime) -> None:

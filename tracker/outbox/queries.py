@@ -13,7 +13,12 @@ from tracker.models import Channel, OutboxMessage, OutboxStatus
 from tracker.status import LABELS, N_, Status
 from tracker.web.formatters import mask_contacts
 
-CHANNELS = {Channel.WHATSAPP: N_("WhatsApp"), Channel.SMS: N_("SMS"), Channel.EMAIL: N_("E-mail")}
+CHANNELS = {
+    Channel.WHATSAPP: N_("WhatsApp"),
+    Channel.SMS: N_("SMS"),
+    Channel.EMAIL: N_("E-mail"),
+    Channel.WEBHOOK: N_("Webhook"),
+}
 STATES = {
     OutboxStatus.HELD: N_("Held until the announcement"),
     OutboxStatus.PENDING: N_("Waiting to be sent"),

@@ -109,6 +109,7 @@ def move(
     )
     if request.status == S.NEEDS_FIX and to != S.NEEDS_FIX:
         _resume(request, now)
+    previous = request.status
     event = _record(session, request, to, actor, now, public_note, internal_note)
     if placement is not None:
         _place(request, placement)
@@ -117,7 +118,9 @@ def move(
         audited.setdefault("collector", collector.kind.value)
     if courier is not None and to == S.DELIVERING:
         _send_out(session, request, event, courier, actor, now)
-    outbox.after_transition(session, request, to, now)
+    outbox.after_transition(
+        session, request, to, now, previous=previous, public_note=event.public_note
+    )
     with session.no_autoflush:  # a lost race shows at the flush below, as a ConflictError
         audit.record(
             session, "transition", actor=actor, at=now, target=request.receipt, to=to.value,

@@ -27,6 +27,7 @@ from tracker.errors import (
     RequestNotFound,
     SetupInvalid,
     TransitionError,
+    WebhookError,
 )
 from tracker.status import Status
 from tracker.web.formatters import format_moment
@@ -214,6 +215,8 @@ def _api(error: DomainError) -> str:
         )
     if isinstance(error, ApiKeyError):
         return _api_key(error.details)
+    if isinstance(error, WebhookError):
+        return _webhook(error.details)
     if (written := _writes(error)) is not None:
         return written
     if isinstance(error, FieldRefused):
@@ -302,6 +305,26 @@ def _api_key(details: dict) -> str:
     if reason == "revoked":
         return _("The API key %(name)s is revoked already.", name=details.get("name", ""))
     return _("A key's name has 3 to 60 lower-case letters, digits, dots, dashes or underscores.")
+
+
+def _webhook(details: dict) -> str:
+    reason = details.get("reason")
+    if reason == "url":
+        return _(
+            "The URL of a webhook must start with http:// or https:// and name a host, "
+            "at most 200 characters."
+        )
+    if reason == "events":
+        return _(
+            "Choose the events of the webhook among %(known)s (unknown: %(unknown)s).",
+            known=", ".join(details.get("known", [])),
+            unknown=", ".join(details.get("unknown", [])) or "-",
+        )
+    if reason == "office":
+        return _("No office has the code %(code)s.", code=details.get("office", ""))
+    if reason == "removed":
+        return _("The webhook %(id)s is removed already.", id=details.get("id", ""))
+    return _("No webhook has the number %(id)s.", id=details.get("id", ""))
 
 
 def setup_problem(problem: dict) -> str:

@@ -1,0 +1,150 @@
+"""An office's webhook subscriptions: add one (its signing secret shown once), rotate its
+secret, remove it; and the office's subscriptions an event goes to.
+
+A secret is ``whsec_`` and the base64 of 32 random bytes, the form of the Standard Webhooks
+specification. A rotation keeps the previous secret signing, beside the new one, for
+``OVERLAP`` (a day), so that a receiver can change its setting at its own pace.
+
+These are operations: they take the session, ``now`` and the ``Actor``, flush only, and
+write the audit row of what they did.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
+from tracker.errors import WebhookError
+from tracker.models import Office, OutboxMessage, WebhookEvent, WebhookSubscription
+from tracker.outbox import operations as outbox
+
+PREFIX = "whsec_"
+SECRET_BYTES = 32
+OVERLAP = dt.timedelta(days=1)  # the previous secret still signs this long after a rotation
+LONGEST_URL = 200
+KNOWN = [event.value for event in WebhookEvent]
+
+
+def make_secret() -> str:
+    """A new signing secret: ``whsec_`` and base64 of 32 random bytes."""
+    return PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def check_url(url: str) -> str:
+    """The URL, stripped, if it is http(s) with a host and fits; else ``WebhookError``."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        fits = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an IPv6 host that does not parse
+        fits = False
+    if not fits or len(url) > LONGEST_URL or any(c.isspace() for c in url):
+        raise WebhookError(reason="url", url=url[:LONGEST_URL])
+    return url
+
+
+def check_events(names: Iterable[str]) -> list[WebhookEvent]:
+    """The events named, in ``WebhookEvent`` order, each once; unknown ones or none refused."""
+    wanted = {name.strip() for name in names if name.strip()}
+    unknown = sorted(wanted - set(KNOWN))
+    if unknown or not wanted:
+        raise WebhookError(reason="events", unknown=unknown, known=KNOWN)
+    return [event for event in WebhookEvent if event.value in wanted]
+
+
+def find_office(session: Session, code: str) -> Office:
+    office = session.scalars(select(Office).where(Office.code == code.strip())).first()
+    if office is None:
+        raise WebhookError(reason="office", office=code)
+    return office
+
+
+def find(session: Session, subscription_id: int) -> WebhookSubscription:
+    """The subscription with this number, removed or not; ``WebhookError`` when none."""
+    found = session.get(WebhookSubscription, subscription_id)
+    if found is None:
+        raise WebhookError(reason="unknown", id=subscription_id)
+    return found
+
+
+def listed(session: Session, office_ids: Iterable[int] | None = None) -> list[WebhookSubscription]:
+    """The active subscriptions, of these offices (every office when None), newest last."""
+    query = select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+    if office_ids is not None:
+        query = query.where(WebhookSubscription.office_id.in_(list(office_ids)))
+    return list(session.scalars(query.order_by(WebhookSubscription.id)))
+
+
+def add(
+    session: Session,
+    now: dt.datetime,
+    actor: Actor,
+    *,
+    office: Office,
+    url: str,
+    events: Iterable[str],
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe ``url`` to the office's ``events``; the secret is returned (to be shown
+    once)."""
+    url = check_url(url)
+    chosen = check_events(events)
+    secret = make_secret()
+    subscription = WebhookSubscription(
+        office_id=office.id, url=url, events=",".join(e.value for e in chosen), secret=secret,
+        active=True, created_by=actor.name, created_at=now,
+    )  # fmt: skip
+    session.add(subscription)
+    session.flush()
+    audit.record(
+        session, "webhook_added", actor=actor, at=now, target=str(subscription.id),
+        office=office.code, url=url, events=[e.value for e in chosen],
+    )  # fmt: skip
+    return subscription, secret
+
+
+def rotate(
+    session: Session, now: dt.datetime, actor: Actor, subscription: WebhookSubscription
+) -> str:
+    """A new secret, returned (to be shown once); the previous one signs too for a day."""
+    _still_active(subscription)
+    secret = make_secret()
+    subscription.previous_secret = subscription.secret
+    subscription.previous_until = now + OVERLAP
+    subscription.secret = secret
+    audit.record(
+        session, "webhook_rotated", actor=actor, at=now, target=str(subscription.id),
+        previous_until=subscription.previous_until.isoformat(),
+    )  # fmt: skip
+    return secret
+
+
+def remove(
+    session: Session, now: dt.datetime, actor: Actor, subscription: WebhookSubscription
+) -> int:
+    """No more deliveries to the subscription: it is switched off, its secrets dropped, and
+    the deliveries still waiting are cancelled. How many were cancelled."""
+    _still_active(subscription)
+    subscription.active = False
+    subscription.removed_at = now
+    subscription.secret = ""
+    subscription.previous_secret, subscription.previous_until = None, None
+    waiting = select(OutboxMessage.id).where(OutboxMessage.webhook_id == subscription.id)
+    cancelled = outbox.cancel(session, waiting)
+    audit.record(
+        session, "webhook_removed", actor=actor, at=now, target=str(subscription.id),
+        url=subscription.url, cancelled=cancelled,
+    )  # fmt: skip
+    return cancelled
+
+
+def _still_active(subscription: WebhookSubscription) -> None:
+    if not subscription.active:
+        raise WebhookError(reason="removed", id=subscription.id)
