@@ -68,8 +68,6 @@ BASELINES: dict[str, Baseline] = {
     "open311.request_xml": Baseline(RECEIPT),
     "open311.requests_json": Baseline(),  # swept without service_request_id: refused (400)
     "open311.requests_xml": Baseline(),
-    "open311.create_json": Baseline(),  # always refused (403): nothing is made through Open311
-    "open311.create_xml": Baseline(),
     "board.index": Baseline(),
     "board.screen": Baseline(POINT),
     "lookup.check": Baseline(),

@@ -14,7 +14,7 @@ baseline that would otherwise be accepted. For each answer:
 - an HTML page never carries the ``<script>`` it was sent, and a feed and every XML answer
   (Open311's, errors included) stay well formed.
 
-73 routes; 149 arguments and fields × 20 inputs: 2,980 requests per database (the
+71 routes; 149 arguments and fields × 20 inputs: 2,980 requests per database (the
 opening hours' 28 alike fields are swept on the first and last day; ``?lang=``, which
 every page reads the same way, on the home page).
 """

@@ -33,8 +33,6 @@ DomainError                   anything the product refuses, with a message for p
 ├── DuplicateRequest          the same NIK has an unfinished request for the service (409)
 ├── ExternalRefTaken          the office has a request with this external reference (409)
 ├── IdempotencyMismatch       an Idempotency-Key used again with another call (422)
-├── NotOffered                what this server does not do: a request created through
-│                             Open311 (403; requests are registered at a counter)
 └── SetupInvalid              a setup file with problems (``problems``: each with its
                               ``path`` and ``reason``); nothing of it was loaded
 
@@ -177,8 +175,3 @@ class ExternalRefTaken(DomainError):
 class IdempotencyMismatch(DomainError):
     code = "idempotency_key_reused"
     status = 422
-
-
-class NotOffered(DomainError):
-    code = "not_offered"
-    status = 403

@@ -16,8 +16,8 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from tracker.db import get_engine, get_session
-from tracker.errors import NotOffered, QueryError, ReceiptMistyped, RequestNotFound
-from tracker.extensions import csrf, lookup_rate, lookups_rate
+from tracker.errors import QueryError, ReceiptMistyped, RequestNotFound
+from tracker.extensions import lookup_rate, lookups_rate
 from tracker.models import Service, utcnow
 from tracker.open311 import documents
 from tracker.open311.formats import JSON, XML, answer
@@ -63,9 +63,7 @@ def discovery_json() -> Response:
 def _discovery(fmt: str) -> Response:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     document = documents.discovery(base + str(bp.url_prefix), base + "/api/v1/docs")
-    found = answer(document, "discovery", fmt)
-    found.headers["Cache-Control"] = LISTS_CACHE
-    return found
+    return _kept(answer(document, "discovery", fmt))
 
 
 @bp.get("/services.xml")
@@ -82,8 +80,14 @@ def services_json() -> Response:
 
 def _services(fmt: str) -> Response:
     rows = get_session().scalars(select(Service).order_by(Service.code)).all()
-    found = answer(documents.services(rows, _language()), "services", fmt)
+    return _kept(answer(documents.services(rows, _language()), "services", fmt))
+
+
+def _kept(found: Response) -> Response:
+    """A document any cache may keep a while, once per language (chosen by the header or
+    the language switch's cookie)."""
     found.headers["Cache-Control"] = LISTS_CACHE
+    found.vary.update(("Accept-Language", "Cookie"))
     return found
 
 
@@ -138,17 +142,3 @@ def _several(fmt: str) -> Response:
             raise QueryError(f"“service_request_id” {typed}: {explain(error)}") from None
         shown.append(documents.service_request(found, language, asked.wanted()))
     return answer(shown, "service_requests", fmt)
-
-
-@bp.post("/requests.xml")
-@csrf.exempt
-@declare()
-def create_xml() -> Response:
-    raise NotOffered()
-
-
-@bp.post("/requests.json")
-@csrf.exempt
-@declare()
-def create_json() -> Response:
-    raise NotOffered()

@@ -90,7 +90,10 @@ def handle_csrf_error(_error: CSRFError) -> Answer:
 def handle_http_error(error: HTTPException) -> Answer:
     code = error.code or 500
     message = _http_message(code)
-    headers = {"Retry-After": "60"} if code == 429 else {}
+    # The exception's own headers (a 405's ``Allow``, as RFC 9110 asks), not its content type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    if code == 429:
+        headers["Retry-After"] = "60"
     if (own := _own_answer(code, message, headers)) is not None:
         return own
     if _wants_json():

@@ -22,7 +22,6 @@ from tracker.errors import (
     KeyForbidden,
     KeyRefused,
     MissingDetails,
-    NotOffered,
     PointNotFound,
     ReceiptMistyped,
     RequestNotFound,
@@ -247,11 +246,6 @@ def _writes(error: DomainError) -> str | None:
         )
     if isinstance(error, ExternalRefTaken):
         return _("The office already has a request with this external_ref.")
-    if isinstance(error, NotOffered):
-        return _(
-            "This server does not take new requests: a request is registered at the "
-            "counter of a Dukcapil office, where the documents are checked."
-        )
     if isinstance(error, IdempotencyMismatch):
         return _(
             "This Idempotency-Key was used for another call in the last 24 hours. "
