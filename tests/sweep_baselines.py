@@ -61,6 +61,14 @@ BASELINES: dict[str, Baseline] = {
     # and each path argument's bad inputs are swept.
     "api.register_request": Baseline(),
     "api.transition": Baseline({"ref": "{processing}"}),
+    "open311.discovery_json": Baseline(),
+    "open311.discovery_xml": Baseline(),
+    "open311.services_json": Baseline(),
+    "open311.services_xml": Baseline(),
+    "open311.request_json": Baseline(RECEIPT),
+    "open311.request_xml": Baseline(RECEIPT),
+    "open311.requests_json": Baseline(),  # swept without service_request_id: refused (400)
+    "open311.requests_xml": Baseline(),
     "board.index": Baseline(),
     "board.screen": Baseline(POINT),
     "lookup.check": Baseline(),

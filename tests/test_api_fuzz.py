@@ -82,6 +82,11 @@ REFUSED_BY_RULE = {
     "listAnnouncements": ["400"],
     "registerRequest": ["422"],
     "moveRequest": ["400", "422"],
+    # A receipt number that fits the schema may still fail its check character.
+    "getOpen311RequestXml": ["400"],
+    "getOpen311RequestJson": ["400"],
+    "listOpen311RequestsXml": ["400"],
+    "listOpen311RequestsJson": ["400"],
 }
 CONFIG = {
     # The API reads the arguments it declares and, like every page of the site, ignores
@@ -187,7 +192,7 @@ def fuzz(
     if found.sent:  # the run got past the refusals to every operation, and no limit bit
         print(f"\nSchemathesis on {backend}: {sum(found.sent.values())} cases")  # noqa: T201
         passed = {label for label, status in found.sent if status < 400}
-        assert passed == every_operation(), sorted(found.sent.items())
+        assert passed == every_operation(), (every_operation() - passed, sorted(found.sent.items()))
         assert not [k for k in found.sent if k[1] == 429], sorted(found.sent.items())
 
 
@@ -217,7 +222,12 @@ def api_schema(fuzz: Fuzz) -> schemathesis.BaseSchema:
 
     @loaded.hook
     def flatmap_query(context: schemathesis.HookContext, query: dict[str, Any]) -> Any:
-        """WhatsApp's verification handshake: as often as not, the token the app was given."""
+        """WhatsApp's verification handshake: as often as not, the token the app was given;
+        Open311's list by numbers: as often as not, receipts that exist."""
+        if query and "service_request_id" in query:
+            numbers = st.lists(st.sampled_from(fuzz.receipts), min_size=1, max_size=3)
+            known = numbers.map(lambda found: {**query, "service_request_id": ",".join(found)})
+            return st.one_of(st.just(query), known)
         if not query or "hub.verify_token" not in query:
             return st.just(query)
         token = fuzz.app.config["WHATSAPP_VERIFY_TOKEN"]
@@ -424,7 +434,11 @@ def test_every_rate_limited_api_route_may_answer_429_in_the_contract(fuzz: Fuzz)
     """Where a limit applies, the contract lists its 429; a limited route without one is told."""
     limited = _limited_without_429(fuzz.app)
     assert limited == set()
-    assert len(_limited(fuzz.app)) >= len(every_operation()) - 1  # all but what no limit holds
+    # Every operation but Open311's two fixed documents (discovery and the list of services,
+    # the same for every caller and kept by caches) counts against a budget.
+    fixed = {f"GET /open311/v2/{name}.{fmt}" for name in ("discovery", "services")
+             for fmt in ("json", "xml")}  # fmt: skip
+    assert _limited(fuzz.app) == every_operation() - fixed
     # Control: a limited route whose contract lacks the 429 is found.
     spec = copy.deepcopy(contract.spec())
     del spec["paths"]["/api/v1/points"]["get"]["responses"]["429"]

@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.board import views as board
     from tracker.counter import views as counter
     from tracker.intake import views as intake
+    from tracker.open311 import views as open311
     from tracker.outbox import views as outbox
     from tracker.places import views as places
     from tracker.requests import console as requests_console
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lookup.bp)
     app.register_blueprint(announcements.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(open311.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(statistik.bp)
     app.register_blueprint(access.bp)

@@ -52,6 +52,7 @@ class RateRule:
     methods: tuple[str, ...] | None = None
     deduct_when: Callable[[Response], bool] | None = None
     exempt_when: Callable[[], bool] | None = None
+    cost: Callable[[], int] | None = None  # how many the call counts for (default one)
 
 
 def rate_limited(rule: RateRule) -> Callable[[View], View]:
@@ -86,6 +87,12 @@ def lookup_rate(view: View) -> View:
     return rate_limited(LOOKUP)(view)
 
 
+def lookups_rate(count: Callable[[], int]) -> Callable[[View], View]:
+    """A call that looks up several receipt numbers at once counts each of them (``count``)
+    against the same per-client budget as ``lookup_rate``."""
+    return rate_limited(RateRule(lookup_limit, "lookup", True, exempt_when=keyed_call, cost=count))
+
+
 def init_limiter(app: Flask) -> Limiter:
     """This app's own limiter, with its storage and settings read from this app's config."""
     limiter = Limiter(key_func=get_remote_address)
@@ -114,6 +121,7 @@ def _limit(limiter: Limiter, rule: RateRule) -> Callable[[View], View]:
         "methods": list(rule.methods) if rule.methods else None,
         "deduct_when": rule.deduct_when,
         "exempt_when": rule.exempt_when,
+        "cost": rule.cost or 1,
     }
     if rule.shared:
         return limiter.shared_limit(rule.limit, scope=rule.scope, **options)

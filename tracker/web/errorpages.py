@@ -1,6 +1,13 @@
-"""Error answers: a page in the reader's language, or JSON under /api/. Never a bare 500."""
+"""Error answers: a page in the reader's language, or JSON under /api/. Never a bare 500.
+
+A part of the app that speaks another error format under its own prefix (Open311's array of
+``{code, description}``) says so with ``answer_errors_under``: every error under that prefix,
+a route's refusal as well as an unknown address or a rate limit, is then answered its way.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -13,6 +20,8 @@ from tracker.web.wording import explain, rate_limited
 
 JSON_PREFIX = "/api/"
 Answer = tuple[Response | str, int, dict[str, str]]
+ErrorAnswer = Callable[[int, str], Response]  # (status, the words) -> the answer
+ANSWERERS = "siapambil.error_answerers"
 HTTP_CODES = {
     400: "bad_request",
     403: "forbidden",
@@ -28,6 +37,18 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+def answer_errors_under(app: Flask, prefix: str, answer: ErrorAnswer) -> None:
+    """Errors of every address under ``prefix`` are answered by ``answer``."""
+    app.extensions.setdefault(ANSWERERS, {})[prefix] = answer
+
+
+def _own_answer(code: int, message: str, headers: dict[str, str]) -> Answer | None:
+    for prefix, answer in current_app.extensions.get(ANSWERERS, {}).items():
+        if request.path.startswith(prefix):
+            return answer(code, message), code, headers
+    return None
 
 
 def _wants_json() -> bool:
@@ -50,6 +71,8 @@ def _http_message(code: int) -> str:
 def handle_domain_error(error: DomainError) -> Answer:
     close_session()
     message = explain(error)
+    if (own := _own_answer(error.status, message, {})) is not None:
+        return own
     if _wants_json():
         return jsonify(error={"code": error.code, "message": message}), error.status, {}
     page = render_template("errors/error.html", message=message, code=error.status)
@@ -71,6 +94,8 @@ def handle_http_error(error: HTTPException) -> Answer:
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if code == 429:
         headers["Retry-After"] = "60"
+    if (own := _own_answer(code, message, headers)) is not None:
+        return own
     if _wants_json():
         body = jsonify(error={"code": HTTP_CODES.get(code, "http_error"), "message": message})
         return body, code, headers
