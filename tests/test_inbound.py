@@ -403,3 +403,38 @@ def test_templates_that_cannot_be_read_stop_the_start(app_config) -> None:
             create_app({**app_config, "WHATSAPP_TEMPLATES": wrong})
     with pytest.raises(ConfigError, match="INBOUND_RATE_LIMIT"):
         create_app({**app_config, "INBOUND_RATE_LIMIT": "often"})
+
+
+def test_the_access_log_hides_the_verify_token_and_never_has_the_sender(live_server) -> None:
+    import urllib.request
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    access = logging.getLogger("werkzeug")
+    keep, level = Keep(level=logging.INFO), access.level
+    access.addHandler(keep)
+    access.setLevel(logging.INFO)
+    try:
+        path = (
+            f"/api/v1/inbound/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=7"
+        )
+        with urllib.request.urlopen(live_server + path) as answer:
+            assert answer.read() == b"7"
+        body = json.dumps({"from": "+6281299990017", "text": "CEK 3673011203850001"}).encode()
+        asked = urllib.request.Request(
+            live_server + "/api/v1/inbound/sms", data=body, method="POST",
+            headers={"Content-Type": "application/json", "X-Signature": sign(SMS_SECRET, body)},
+        )  # fmt: skip
+        with urllib.request.urlopen(asked) as answer:
+            assert json.load(answer) == {"received": 1, "answered": 1}
+    finally:
+        access.removeHandler(keep)
+        access.setLevel(level)
+    text = "\n".join(lines)
+    assert "hub.verify_token=***" in text and "POST /api/v1/inbound/sms" in text  # control
+    for secret in (VERIFY, "1299990017", "3673011203850001"):
+        assert secret not in text
