@@ -335,6 +335,8 @@ def test_every_reply_fits_one_sms_for_every_status_and_both_languages(
                 if status == Status.READY:
                     assert found.masked_name.split()[0] in text, text
                     assert long_point in text or "MPP Kab. Tangerang" in text, text
+    # A note with characters of GSM-7's extension table (two septets each) still fits.
+    assert replies.septets(replies.fit("{note}", {"note": "[KK] {~} " * 40})) <= 160
     for language in ("id", "en"):
         for name in replies.PHRASES[language]:
             assert replies.septets(replies.phrase(name, language)) <= 160

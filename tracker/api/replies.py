@@ -218,6 +218,7 @@ ABBREVIATIONS = (
 # What may be shortened, in order, and how short each may become (under 8 characters drops
 # it); "" abbreviates the place names (``ABBREVIATIONS``): what to bring is clipped first,
 # then the names abbreviated before it goes altogether.
+PLACES = ("point", "office")
 ELASTIC = (("bring", 24), ("", 0), ("bring", 0), ("note", 24), ("point", 14), ("office", 14),
            ("s", 8), ("courier", 12))  # fmt: skip
 
@@ -267,7 +268,7 @@ def fit(pattern: str, values: Mapping[str, str]) -> str:
     values = dict(values)
 
     def render() -> str:
-        text = gsm7(pattern.format(**values))
+        text = "".join(c for c in gsm7(pattern.format(**values)) if c in GSM7 | GSM7_EXTENDED)
         return text if text.endswith((".", "!")) else text + "."
 
     for name, shortest in ELASTIC:
@@ -275,14 +276,13 @@ def fit(pattern: str, values: Mapping[str, str]) -> str:
         if excess <= 0:
             break
         if not name:
-            values["point"], values["office"] = (
-                abbreviate(values["point"]),
-                abbreviate(values["office"]),
-            )
-            continue
-        values[name] = clip(values[name], max(shortest, len(values[name]) - excess))
+            values.update({k: abbreviate(v) for k, v in values.items() if k in PLACES})
+        elif name in values:
+            values[name] = clip(values[name], max(shortest, len(values[name]) - excess))
     text = render()
-    return text if septets(text) <= SMS_LENGTH and set(text) <= GSM7 else sms_text(text)
+    if septets(text) <= SMS_LENGTH:
+        return text
+    return sms_text("".join(c for c in text if c not in GSM7_EXTENDED))  # cut, as a last resort
 
 
 def abbreviate(name: str) -> str:
