@@ -69,6 +69,11 @@ BASELINES: dict[str, Baseline] = {
     "open311.request_xml": Baseline(RECEIPT),
     "open311.requests_json": Baseline(),  # swept without service_request_id: refused (400)
     "open311.requests_xml": Baseline(),
+    # The inbound channels are off without their secrets (the sweep's app sets none): each
+    # answers 404 to every input, and the handshake's query arguments are swept.
+    "inbound.sms": Baseline(),
+    "inbound.whatsapp": Baseline(),
+    "inbound.whatsapp_verify": Baseline(),
     "board.index": Baseline(),
     "board.screen": Baseline(POINT),
     "lookup.check": Baseline(),

@@ -82,6 +82,8 @@ REFUSED_BY_RULE = {
     "listAnnouncements": ["400"],
     "registerRequest": ["422"],
     "moveRequest": ["400", "422"],
+    # Meta's handshake: an argument with no visible character.
+    "verifyWhatsAppWebhook": ["400"],
     # A receipt number that fits the schema may still fail its check character.
     "getOpen311RequestXml": ["400"],
     "getOpen311RequestJson": ["400"],
@@ -446,11 +448,15 @@ def test_every_rate_limited_api_route_may_answer_429_in_the_contract(fuzz: Fuzz)
     """Where a limit applies, the contract lists its 429; a limited route without one is told."""
     limited = _limited_without_429(fuzz.app)
     assert limited == set()
-    # Every operation but Open311's two fixed documents (discovery and the list of services,
-    # the same for every caller and kept by caches) counts against a budget.
+    # Every operation counts against a budget of the client's, but Open311's two fixed
+    # documents (discovery and the list of services, the same for every caller and kept by
+    # caches) and the providers' inbound webhooks and handshake (each sender has a budget instead,
+    # ``INBOUND_RATE_LIMIT``, which a provider must not be refused for).
     fixed = {f"GET /open311/v2/{name}.{fmt}" for name in ("discovery", "services")
              for fmt in ("json", "xml")}  # fmt: skip
-    assert _limited(fuzz.app) == every_operation() - fixed
+    inbound = {f"{m} /api/v1/inbound/{c}" for m, c in (("POST", "sms"), ("POST", "whatsapp"),
+               ("GET", "whatsapp"))}  # fmt: skip
+    assert _limited(fuzz.app) == every_operation() - fixed - inbound
     # Control: a limited route whose contract lacks the 429 is found.
     spec = copy.deepcopy(contract.spec())
     del spec["paths"]["/api/v1/points"]["get"]["responses"]["429"]

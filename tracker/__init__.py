@@ -40,6 +40,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.finish(app.config, app.instance_path, app.logger)
+    from tracker.outbox import whatsapp
+
+    whatsapp.parse(app.config["WHATSAPP_TEMPLATES"])  # one that cannot be read stops the start
 
     register_extensions(app)
     learn_calendar(app)
@@ -87,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.accounts import views as accounts
     from tracker.announcements import views as announcements
     from tracker.api import console as api_console
+    from tracker.api import inbound
     from tracker.api import views as api
     from tracker.board import views as board
     from tracker.counter import views as counter
@@ -111,6 +115,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(statistik.bp)
     app.register_blueprint(access.bp)
     csrf.exempt(api.bp)
+    app.register_blueprint(inbound.bp)
+    csrf.exempt(inbound.bp)  # signed by the channel's secret, not a session's token
     watch.install(app)
     apply_rate_limits(app)
     db.wrap_views(app)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from limits import parse_many
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
@@ -103,6 +105,12 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_ALLOW": "127.0.0.1, ::1",  # addresses and networks that may read /metrics
     "OUTBOX_MAX_AGE_SECONDS": 900,  # /healthz/jobs fails when a due message waits longer
     "LOG_FORMAT": "text",  # "json": one JSON line per request
+    "WHATSAPP_VERIFY_TOKEN": "",  # the Cloud API webhook's verification handshake
+    "WHATSAPP_APP_SECRET": "",  # signs every WhatsApp webhook POST (X-Hub-Signature-256)
+    "SMS_INBOUND_SECRET": "",  # signs every SMS gateway POST (X-Signature)
+    "INBOUND_RATE_LIMIT": "10/hour",  # look-ups by WhatsApp or SMS, per sender
+    "INBOUND_OFFICE": "",  # the office code whose outbox answers what names no receipt
+    "WHATSAPP_TEMPLATES": "",  # JSON: event -> language -> approved template and parameters
 }
 
 # The scheduler's jobs that run on an interval, and the setting of each interval; the
@@ -158,6 +166,12 @@ ENV_KEYS = (
     "METRICS_ALLOW",
     "OUTBOX_MAX_AGE_SECONDS",
     "LOG_FORMAT",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "SMS_INBOUND_SECRET",
+    "INBOUND_RATE_LIMIT",
+    "INBOUND_OFFICE",
+    "WHATSAPP_TEMPLATES",
 )
 # A setting is read as the type of its default.
 BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}
@@ -195,6 +209,7 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
     parse_networks("METRICS_ALLOW", config.get("METRICS_ALLOW", ""))
     if config.get("LOG_FORMAT", "text") not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT={config['LOG_FORMAT']!r} is neither text nor json")
+    check_inbound_limit(config.get("INBOUND_RATE_LIMIT", ""))
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(
@@ -226,6 +241,19 @@ def derived_audit_key(secret_key: str) -> str:
 def derived_key(secret_key: str, purpose: bytes) -> str:
     """A key for one purpose, drawn from SECRET_KEY, never equal to it nor to another's."""
     return hmac.new(str(secret_key).encode(), purpose, hashlib.sha256).hexdigest()
+
+
+def check_inbound_limit(raw: str) -> None:
+    """Refuse an ``INBOUND_RATE_LIMIT`` that is not one limit such as ``10/hour``."""
+    try:
+        parsed = parse_many(raw)
+    except ValueError:
+        parsed = []
+    if len(parsed) != 1:
+        raise ConfigError(
+            f"INBOUND_RATE_LIMIT={raw!r} cannot be read; write one limit, e.g. 10/hour or "
+            "10 per hour"
+        )
 
 
 def check_quiet_hours(raw: str) -> None:

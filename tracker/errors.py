@@ -35,6 +35,9 @@ DomainError                   anything the product refuses, with a message for p
 ├── DuplicateRequest          the same NIK has an unfinished request for the service (409)
 ├── ExternalRefTaken          the office has a request with this external reference (409)
 ├── IdempotencyMismatch       an Idempotency-Key used again with another call (422)
+├── InboundRefused            an inbound WhatsApp or SMS call without a valid signature (401)
+│   ├── VerifyRefused         a WhatsApp verification handshake with the wrong token (403)
+│   └── ChannelOff            an inbound channel whose secret is not set (404)
 └── SetupInvalid              a setup file with problems (``problems``: each with its
                               ``path`` and ``reason``); nothing of it was loaded
 
@@ -182,3 +185,18 @@ class ExternalRefTaken(DomainError):
 class IdempotencyMismatch(DomainError):
     code = "idempotency_key_reused"
     status = 422
+
+
+class InboundRefused(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class VerifyRefused(InboundRefused):
+    code = "forbidden"
+    status = 403
+
+
+class ChannelOff(InboundRefused):
+    code = "not_found"
+    status = 404

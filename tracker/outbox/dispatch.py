@@ -10,8 +10,10 @@ such messages wait for the end of them. What applies to a message follows its ki
 (``tracker.outbox.kinds``): a reply or a webhook delivery needs no consent and keeps no
 quiet hours, and is sent with the text it was queued with. A webhook delivery is an HTTP
 POST of its JSON body, signed per Standard Webhooks (``tracker.webhooks.delivery``), to its
-subscription's URL; a 4xx other than 408 and 429 is given up at once. Every change of a
-message is one of the moves of ``tracker.outbox.operations``.
+subscription's URL; a 4xx other than 408 and 429 is given up at once. On WhatsApp, a message
+about a request goes outside the 24-hour window, so as an approved template with its
+parameters (``tracker.outbox.whatsapp``, ``WHATSAPP_TEMPLATES``); a reply goes as text. Every
+change of a message is one of the moves of ``tracker.outbox.operations``.
 
 Channel addresses are Apprise URLs from configuration, with ``{to}`` for the recipient and
 ``{key}`` for the idempotency key, e.g. ``json://gateway.example/sms?:to={to}&+Idempotency-Key={key}``.
@@ -42,7 +44,7 @@ from tracker.models import (
     WebhookSubscription,
 )
 from tracker.outbox import operations as outbox
-from tracker.outbox import texts
+from tracker.outbox import texts, whatsapp
 from tracker.outbox.kinds import KINDS, Kind
 from tracker.webhooks import delivery as webhook_delivery
 
@@ -92,7 +94,7 @@ def send_one(
         outbox.release(session, [message.id], now=now, at=until)
         return "quiet"
     text = _text(message, request, kind, config)
-    error = _send(message, text, config)
+    error = _send(message, text, config, request if kind.rendered else None)
     if error is None:
         outbox.sent(session, message, now=now, text=text)
         return "sent"
@@ -168,16 +170,23 @@ def _text(
     return texts.render(request, message.event, message.channel, base_url=config["PUBLIC_BASE_URL"])
 
 
-def _send(message: OutboxMessage, text: texts.Text, config: Mapping[str, Any]) -> str | None:
-    """None when the provider took the message, else why not."""
+def _send(
+    message: OutboxMessage, text: texts.Text, config: Mapping[str, Any], about: Request | None
+) -> str | None:
+    """None when the provider took the message, else why not. A WhatsApp message ``about``
+    a request goes as its approved template (``tracker.outbox.whatsapp``); a reply as text."""
     template = config.get(CHANNEL_SETTINGS[message.channel])
     if not template:
         return f"no address is configured for {message.channel.value}"
     url = template.format(
         to=quote(message.recipient, safe="@+"), key=quote(message.idempotency_key)
     )
+    if message.channel == Channel.WHATSAPP and about is not None:
+        url = whatsapp.service(url, about, message.event, config)
+        if url is None:
+            return f"no WhatsApp template is set for {message.event} ({texts.language_of(about)})"
     sender = apprise.Apprise()
-    if not sender.add(url):
+    if not sender.add(url if isinstance(url, str) else apprise.Apprise.instantiate(url)):
         return f"the {message.channel.value} address is not a valid Apprise URL"
     try:
         taken = sender.notify(

@@ -106,12 +106,17 @@ def _closed_in_window(request: Request) -> list[Any]:
 def sms_text(text: str) -> str:
     """One line of GSM-7 characters, at most 160: accents dropped, spaces folded, and the
     text cut at a word with an ellipsis of dots when it is still too long."""
-    flat = " ".join(text.split())
-    flat = "".join(c if c in GSM7 else _plain(c) for c in flat)
+    flat = gsm7(text)
     if len(flat) <= SMS_LENGTH:
         return flat
     cut = flat[: SMS_LENGTH - 3]
     return re.sub(r"\s+\S*$", "", cut) + "..."
+
+
+def gsm7(text: str) -> str:
+    """One line of GSM-7 characters: accents dropped, spaces folded (never cut)."""
+    flat = " ".join(text.split())
+    return "".join(c if c in GSM7 else _plain(c) for c in flat)
 
 
 def _plain(character: str) -> str:

@@ -46,10 +46,13 @@ class Declaration:
 
 @cache
 def field_names(form_class: type[QueryForm]) -> frozenset[str]:
-    """The fields a form class declares, without making a form (whose labels would ask for
-    the language, which reads ``?lang=``, which asks for these names)."""
+    """The arguments a form class reads (a field's ``name=``, else its own name), without
+    making a form (whose labels would ask for the language, which reads ``?lang=``, which
+    asks for these names)."""
     return frozenset(
-        name for name in dir(form_class) if isinstance(getattr(form_class, name), UnboundField)
+        getattr(form_class, name).name or name
+        for name in dir(form_class)
+        if isinstance(getattr(form_class, name), UnboundField)
     )
 
 

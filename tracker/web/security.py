@@ -38,6 +38,9 @@ FIXED_HEADERS = {
 _FIXED = list(FIXED_HEADERS.items())
 # Receipt-shaped tokens: 12 characters of the receipt alphabet (and its look-alikes),
 # with or without the group dashes.
+# WhatsApp's verification handshake carries WHATSAPP_VERIFY_TOKEN in its query string: the
+# request lines of the access logs show it hidden.
+_SECRET_ARGUMENT = re.compile(r"(hub\.verify_token=)[^&\s\"']*")
 _RECEIPT_SHAPE = re.compile(
     r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}(?:-|%2D)?[0-9A-Za-z]{4}(?:-|%2D)?[0-9A-Za-z]{4}(?![0-9A-Za-z])"
 )
@@ -56,7 +59,8 @@ def add_headers(response: Response) -> Response:
 
 class ReceiptMaskingFilter(logging.Filter):
     """Replaces receipt-shaped tokens in log lines with a keyed tag (``R:3fa9c1``): the same
-    number gives the same tag, so a request can be followed in the logs without showing it."""
+    number gives the same tag, so a request can be followed in the logs without showing it.
+    The WhatsApp handshake's verify token is hidden too."""
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -73,7 +77,7 @@ class ReceiptMaskingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = _RECEIPT_SHAPE.sub(self._tag, message)
+        masked = _RECEIPT_SHAPE.sub(self._tag, _SECRET_ARGUMENT.sub(r"\1***", message))
         if masked != message:
             record.msg, record.args = masked, None
         return True

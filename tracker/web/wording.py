@@ -19,6 +19,7 @@ from tracker.errors import (
     FieldRefused,
     HandoverAtCounter,
     IdempotencyMismatch,
+    InboundRefused,
     KeyForbidden,
     KeyRefused,
     MissingDetails,
@@ -206,6 +207,8 @@ def rate_limited() -> str:
 
 def _api(error: DomainError) -> str:
     """The API's refusals (a key, a key's office or scope, a body), else the error's own."""
+    if isinstance(error, InboundRefused):
+        return _inbound(error)
     if isinstance(error, KeyForbidden):
         return _key_forbidden(error.details)
     if isinstance(error, KeyRefused):
@@ -380,3 +383,12 @@ def setup_problem(problem: dict) -> str:
         p.get("reason"), lambda: _("%(value)s is not valid.", value=p.get("value"))
     )()
     return f"{p['path']}: {said}" if p.get("path") else said
+
+
+def _inbound(error: InboundRefused) -> str:
+    """An inbound channel's refusals: not set up, a wrong token, a missing signature."""
+    if error.status == 404:
+        return _("This inbound channel is not set up.")
+    if error.status == 403:
+        return _("The verification token does not match.")
+    return _("This call is not signed with the channel's secret.")
