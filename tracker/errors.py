@@ -33,8 +33,10 @@ DomainError                   anything the product refuses, with a message for p
 ├── DuplicateRequest          the same NIK has an unfinished request for the service (409)
 ├── ExternalRefTaken          the office has a request with this external reference (409)
 ├── IdempotencyMismatch       an Idempotency-Key used again with another call (422)
-└── SetupInvalid              a setup file with problems (``problems``: each with its
-                              ``path`` and ``reason``); nothing of it was loaded
+├── SetupInvalid              a setup file with problems (``problems``: each with its
+│                             ``path`` and ``reason``); nothing of it was loaded
+└── LeaveDayError             a collective leave day that cannot be added (its date is one
+                              already: ``reason="taken"``) or removed (``"missing"``)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -175,3 +177,8 @@ class ExternalRefTaken(DomainError):
 class IdempotencyMismatch(DomainError):
     code = "idempotency_key_reused"
     status = 422
+
+
+class LeaveDayError(DomainError):
+    code = "leave_day_error"
+    status = 409
