@@ -241,15 +241,16 @@ def test_a_leave_day_added_on_one_app_reaches_another_on_the_same_database(
     app, app_config, client, admin, session
 ):  # fmt: skip
     """Two apps stand for two workers (or hosts) on one database. The second registers a
-    request after the first added a leave day inside its service time: with the leave days
-    read again at each unit, its expected date moves a working day later. Control: an app
-    that does not read them again (an interval longer than the test) keeps the old date."""
+    request after the first added a leave day inside its service time: a unit that writes
+    reads the leave days again, whatever the interval, so its expected date moves a working
+    day later. Control: an app without the hook that reads them keeps the old date."""
     username = admin.username
     kk = session.scalars(select(Service).where(Service.code == "kk")).one()
     target, kk_id = kk.target_days, kk.id
     session.rollback()
-    other = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 0})
+    other = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 3600})
     stale = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 3600})
+    stale.extensions["siapambil.db"]["on_unit"].clear()  # no propagation: the days of its start
     today = utcnow().astimezone(ZoneInfo("Asia/Jakarta")).date()
     leave_day = _next_working_day(today)
 
@@ -282,7 +283,9 @@ def test_a_leave_day_added_on_one_app_reaches_another_on_the_same_database(
 
     try:
         assert register(other, "3673015212900003") == new_date
-        assert register(stale, "3673015212900004") == old_date  # control: the old days
+        # Control: its own process would hold the days it read at its start.
+        workdays.set_leave_days(stale.extensions["siapambil.calendar"].days)
+        assert register(stale, "3673015212900004") == old_date
     finally:
         for made in (other, stale):
             made.extensions["siapambil.db"]["engine"].dispose()
@@ -300,6 +303,13 @@ def test_a_worker_reads_the_days_again_only_once_its_interval_passed(app, sessio
     leave.refresh(engine, calendar, at=105.0)
     assert calendar.days == {dt.date(2031, 3, 21)}
     assert workdays.is_holiday(dt.date(2031, 3, 21))
+    # A unit that writes reads them at once, within the interval too.
+    session.add(LeaveDay(day=dt.date(2031, 3, 24), name="Cuti"))
+    session.commit()
+    leave.refresh(engine, calendar, at=106.0)
+    assert dt.date(2031, 3, 24) not in calendar.days  # a reading unit: not yet
+    leave.refresh(engine, calendar, at=106.0, force=True)
+    assert dt.date(2031, 3, 24) in calendar.days and workdays.is_holiday(dt.date(2031, 3, 24))
 
 
 def test_an_admin_changes_an_office_s_zone_and_name(client, admin, session):

@@ -2,13 +2,15 @@
 process comes to count with the days on file.
 
 ``tracker.places.workdays`` is pure and holds the days it is handed. Each app keeps a
-``Calendar``: the days it last read, and when (a monotonic instant, not a date). At the
-start of every unit of work (``tracker.db``: a web request's first session, a command's or
-a job run's unit) ``refresh`` reads ``leave_days`` again on a connection of its own if
-``LEAVE_DAYS_CHECK_SECONDS`` have passed since the last read, then hands the app's days to
-``workdays``. The table is small (a few rows a year), so the read is the stamp: there is no
-version column to keep in step. A change made by one worker thus reaches every worker on
-every host within that many seconds; the worker that made it reads again at its next unit.
+``Calendar``: the days it last read, and when (a monotonic instant, not a date). As a unit
+of work begins (``tracker.db``: a web request's first session, a command's or a job run's
+unit) ``refresh`` reads ``leave_days`` again on a connection of its own: always for a unit
+that writes, so that whatever it stores (an expected date, a pickup window) counts the days
+on file; for a unit that only reads, once ``LEAVE_DAYS_CHECK_SECONDS`` have passed since the
+last read. Then it hands the app's days to ``workdays``. The table is small (a few rows a
+year), so the read is the stamp: there is no version column to keep in step. A change made
+by one worker thus reaches every worker on every host: at once for what is stored, within
+that many seconds for what pages show.
 """
 
 from __future__ import annotations
@@ -54,13 +56,13 @@ def years(session: Session) -> list[int]:
     return sorted({day.year for day in session.scalars(select(LeaveDay.day))})
 
 
-def refresh(engine: Engine, calendar: Calendar, at: float) -> bool:
-    """Read the days again if the calendar is due at ``at``, and hand the app's days to
-    ``workdays`` either way (two apps may share a process: tests). False if the database
-    could not be read: the days known stay, and the next try is an interval later, so a
-    database that is down costs each unit nothing more."""
+def refresh(engine: Engine, calendar: Calendar, at: float, force: bool = False) -> bool:
+    """Read the days again if ``force`` or if the calendar is due at ``at``, and hand the
+    app's days to ``workdays`` either way (two apps may share a process: tests). False if
+    the database could not be read: the days known stay, and a reading unit tries again an
+    interval later, so a database that is down costs it nothing more."""
     read = True
-    if calendar.due(at):
+    if force or calendar.due(at):
         calendar.read_at = at
         try:
             calendar.days = read_days(engine)
@@ -79,10 +81,11 @@ def install(app: Flask, engine: Engine) -> Calendar:
     return calendar
 
 
-def on_unit(app: Flask, engine: Engine) -> None:
-    """The hook ``tracker.db`` calls as a unit of work begins."""
+def on_unit(app: Flask, engine: Engine, writes: bool) -> None:
+    """The hook ``tracker.db`` calls as a unit of work begins: a writing unit reads the days
+    always, a reading one when they are due."""
     calendar: Calendar | None = app.extensions.get("siapambil.calendar")
-    if calendar is not None and not refresh(engine, calendar, time.monotonic()):
+    if calendar is not None and not refresh(engine, calendar, time.monotonic(), force=writes):
         app.logger.warning("leave days not read again: the database cannot be reached")
 
 

@@ -55,8 +55,9 @@ def load_command(path: Path) -> None:
         )
     click.echo(
         _(
-            "Running web workers and the scheduler count the leave days on file within "
-            "%(seconds)d seconds: no restart is needed.",
+            "Running web workers and the scheduler count the leave days on file in what "
+            "they store at once, and on their pages within %(seconds)d seconds: no restart "
+            "is needed.",
             seconds=current_app.config["LEAVE_DAYS_CHECK_SECONDS"],
         )
     )
