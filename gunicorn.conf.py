@@ -2,6 +2,8 @@
 directory (or ``gunicorn -c gunicorn.conf.py wsgi:app``). Each may be overridden on the
 command line or through ``GUNICORN_CMD_ARGS``.
 
+- ``bind``: ``127.0.0.1:8000`` (nginx on the same host), or ``WEB_BIND`` (a web host behind
+  HAProxy listens on its private address, ``WEB_BIND=10.0.0.11:8000``).
 - ``workers``: 2 × CPUs + 1, or ``WEB_CONCURRENCY``.
 - ``timeout``: a worker silent for 30 s (``WEB_TIMEOUT``) is killed and replaced.
 - ``max_requests`` with jitter: each worker is replaced after about a thousand requests, not
@@ -27,6 +29,7 @@ if not os.environ.get(MULTIPROCESS_DIR):
     # Set before any worker imports prometheus_client, which reads it once.
     os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="siapambil-metrics-")
 
+bind = [os.environ.get("WEB_BIND") or "127.0.0.1:8000"]
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
 graceful_timeout = 30
@@ -37,6 +40,9 @@ json_logs = os.environ.get("SIAPAMBIL_LOG_FORMAT", os.environ.get("LOG_FORMAT", 
 accesslog = None if json_logs else "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# gunicorn 26 and later open a control socket under $HOME. The unit's home is read-only
+# (ProtectSystem=strict), which logs an error at every start, and nothing here uses it.
+control_socket_disable = True
 
 
 def on_starting(_server: object) -> None:

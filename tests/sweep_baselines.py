@@ -19,6 +19,7 @@ from tracker.models import (
     Channel,
     Closure,
     KeyScope,
+    LeaveDay,
     Office,
     OutboxMessage,
     OutboxStatus,
@@ -192,6 +193,32 @@ BASELINES: dict[str, Baseline] = {
         {"code": "{point}", "closure_id": "{closure_id}"}, uses=("closure_id",)
     ),
     "staff.request_page": Baseline(RECEIPT),
+    "staff.services_page": Baseline(),
+    "staff.service_page": Baseline({"service_code": "kk"}),
+    "staff.change_service": Baseline(
+        {"service_code": "kk"},
+        {
+            "name_id": "Kartu Keluarga",
+            "name_en": "Family card",
+            "target_days": "4",
+            "bring_id": "KK lama",
+            "bring_en": "The old card",
+        },
+    ),  # fmt: skip
+    "staff.leave_days_page": Baseline(),
+    "staff.add_leave_day": Baseline(
+        form={"day": "{new_leave_day}", "name": "Cuti bersama"}, uses=("new_leave_day",)
+    ),
+    "staff.remove_leave_day": Baseline({"leave_id": "{leave_id}"}, uses=("leave_id",)),
+    "staff.office_details": Baseline(
+        {"office_code": "36.73"},
+        {
+            "name": "Disdukcapil Kota Serang",
+            "kind": "dinas",
+            "timezone": "Asia/Jakarta",
+            "address": "Jl. Jenderal Sudirman No. 5",
+        },
+    ),  # fmt: skip
     "staff.retry_message": Baseline({"message_id": "{dead_id}"}, uses=("dead_id",)),
     "staff.search": Baseline(),
     "staff.switch_account": Baseline(
@@ -228,6 +255,8 @@ class Targets:
             "api_key": self._api_key,
             "webhook_id": self._webhook,
             "bearer": self._bearer,
+            "new_leave_day": self._new_leave_day,
+            "leave_id": self._leave_day,
         }
 
     def _new_username(self) -> dict[str, Any]:
@@ -306,6 +335,18 @@ class Targets:
         point.closures.append(closure)
         session.commit()
         return {"closure_id": closure.id}
+
+    def _new_leave_day(self) -> dict[str, Any]:
+        self.opened += 1
+        return {"new_leave_day": (dt.date(2040, 1, 1) + dt.timedelta(days=self.opened)).isoformat()}
+
+    def _leave_day(self) -> dict[str, Any]:
+        self.opened += 1
+        session = self.make_request.session
+        leave = LeaveDay(day=dt.date(2050, 1, 1) + dt.timedelta(days=self.opened), name="Cuti")
+        session.add(leave)
+        session.commit()
+        return {"leave_id": leave.id}
 
     def _dead(self) -> dict[str, Any]:
         ready = self.make_request(Status.READY, point=HOME_POINT)

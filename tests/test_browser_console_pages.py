@@ -30,7 +30,8 @@ def console_pages(app: Any, values: dict[str, str]) -> list[str]:
 def test_every_console_page_passes_axe(desk, app, live_server, make_account, make_request, session):
     ready = make_request(Status.READY)
     values = {"receipt": ready.receipt, "status": "ready", "code": ready.pickup_point.code,
-              "username": "x", "office_code": "36.73"}  # fmt: skip
+              "username": "x", "office_code": "36.73",
+              "service_code": ready.service.code}  # fmt: skip
     pages = console_pages(app, values)
     assert len(pages) >= 12 and f"/staff/r/{ready.receipt}" in pages
     admin = make_account("admin")

@@ -90,6 +90,8 @@ def samples(make_request: Any, make_account: Any) -> dict[str, str]:
         "to": "collected",
         "message_id": "1",
         "closure_id": "1",
+        "leave_id": "1",
+        "service_code": "kk",
         "username": make_account("operator").username,
         "name": "no-such-key",
         "state": "off",

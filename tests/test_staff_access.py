@@ -20,6 +20,7 @@ from tracker.models import (
     Channel,
     Closure,
     KeyScope,
+    LeaveDay,
     OutboxMessage,
     OutboxStatus,
     PickupPoint,
@@ -145,6 +146,46 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "office details",
+        "POST",
+        "/staff/offices/{office_code}/details",
+        ADMIN,
+        form=(
+            ("name", "Disdukcapil"),
+            ("kind", "dinas"),
+            ("timezone", "Asia/Jakarta"),
+            ("address", "Jl. Sudirman"),
+        ),
+    ),  # fmt: skip
+    Endpoint("services", "GET", "/staff/services", ADMIN, scoped=False),
+    Endpoint("service", "GET", "/staff/services/{service_code}", ADMIN, scoped=False),
+    Endpoint(
+        "change a service",
+        "POST",
+        "/staff/services/{service_code}",
+        ADMIN,
+        scoped=False,
+        form=(
+            ("name_id", "Kartu Keluarga"),
+            ("name_en", "Family card"),
+            ("target_days", "4"),
+            ("bring_id", "KK lama"),
+            ("bring_en", "The old card"),
+        ),
+    ),  # fmt: skip
+    Endpoint("leave days", "GET", "/staff/leave-days?tahun=2031", ADMIN, scoped=False),
+    Endpoint(
+        "add a leave day",
+        "POST",
+        "/staff/leave-days",
+        ADMIN,
+        scoped=False,
+        form=(("day", "2031-01-10"), ("name", "Cuti bersama")),
+    ),
+    Endpoint(
+        "remove a leave day", "POST", "/staff/leave-days/{leave_id}/delete", ADMIN, scoped=False
+    ),  # fmt: skip
+    Endpoint(
         "visit",
         "POST",
         "/staff/visits",
@@ -204,6 +245,9 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
     operator; each endpoint that changes a request has one of its own."""
     found = {}
     home_point = make_request.point(POINTS[HOME])
+    leave_day = LeaveDay(day=dt.date(2031, 1, 9), name="Cuti bersama")
+    make_request.session.add(leave_day)
+    make_request.session.commit()
     for office in (HOME, AWAY):
         processing = make_request(Status.PROCESSING, office=office)
         ready = make_request(Status.READY, office=office)
@@ -241,6 +285,8 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             "dead_id": dead.id,
             "service_id": make_request.service("kk").id,
             "office_code": office,
+            "service_code": "kk",
+            "leave_id": leave_day.id,
         }
     return found
 
@@ -260,6 +306,9 @@ def snapshot(session: Any) -> tuple:
         "SELECT coalesce(sum(last), 0) FROM pickup_series",
         "SELECT count(*), coalesce(sum(attempts), 0) FROM outbox WHERE status = 'dead'",
         "SELECT count(*), count(revoked_at) FROM api_keys",
+        "SELECT count(*), max(name), max(address), max(timezone) FROM offices",
+        "SELECT count(*), coalesce(sum(target_days), 0), max(name_en) FROM services",
+        "SELECT count(*), max(day) FROM leave_days",
     ]
     counters = sorted(str(c) for c in session.scalars(select(PickupPoint.counters)))
     found = (*[tuple(session.execute(text(q)).one()) for q in queries], tuple(counters))

@@ -73,16 +73,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def learn_calendar(app: Flask) -> None:
-    """Hand the collective leave days on file to the working-day functions (see
-    ``tracker.places.workdays``); a database that cannot be reached yet leaves them empty."""
-    from sqlalchemy.exc import SQLAlchemyError
+    """Hand the collective leave days on file to the working-day functions, and read them
+    again as units of work begin (``tracker.places.leave``), so that a change made by any
+    worker reaches this one."""
+    from tracker.places import leave
 
-    from tracker.setup.load import learn_leave_days
-
-    try:
-        learn_leave_days(db.get_engine(app))
-    except SQLAlchemyError as error:
-        app.logger.warning("leave days not read: %s", error.__class__.__name__)
+    leave.install(app, db.get_engine(app))
+    db.on_unit(app, leave.on_unit)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -97,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.intake import views as intake
     from tracker.open311 import views as open311
     from tracker.outbox import views as outbox
+    from tracker.places import admin as places_admin
     from tracker.places import views as places
     from tracker.requests import console as requests_console
     from tracker.requests import views as lookup
@@ -104,7 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.watch import views as watch
     from tracker.webhooks import console as webhooks_console
 
-    del accounts, api_console, counter, intake, outbox, places, requests_console
+    del accounts, api_console, counter, intake, outbox, places, places_admin, requests_console
     del webhooks_console
     access.setup()
     app.register_blueprint(lookup.bp)

@@ -78,6 +78,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "siapambil_session",
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as its session (STAFF_IDLE_MINUTES)
+    # Every page says Referrer-Policy: no-referrer (a receipt number in a URL never leaves in a
+    # header), so browsers send no Referer, and Flask-WTF's check of it over HTTPS would refuse
+    # every form behind TLS. The signed, session-bound token and the SameSite cookie guard them.
+    "WTF_CSRF_SSL_STRICT": False,
     "NOTIFY_WHATSAPP_URL": "",
     "NOTIFY_SMS_URL": "",
     "NOTIFY_EMAIL_URL": "",
@@ -102,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "BOARD_CALL_MINUTES": 10,  # how long a call to a counter stays on the board
     "BOARD_CACHE_SECONDS": 2,  # one worker builds a point's board at most this often
     "STATS_CACHE_SECONDS": 300,  # the statistics are worked out at most this often per worker
+    "LEAVE_DAYS_CHECK_SECONDS": 5,  # a worker reads the leave days again at most this often
     "METRICS_ALLOW": "127.0.0.1, ::1",  # addresses and networks that may read /metrics
     "OUTBOX_MAX_AGE_SECONDS": 900,  # /healthz/jobs fails when a due message waits longer
     "LOG_FORMAT": "text",  # "json": one JSON line per request
@@ -163,6 +168,7 @@ ENV_KEYS = (
     "BOARD_CALL_MINUTES",
     "BOARD_CACHE_SECONDS",
     "STATS_CACHE_SECONDS",
+    "LEAVE_DAYS_CHECK_SECONDS",
     "METRICS_ALLOW",
     "OUTBOX_MAX_AGE_SECONDS",
     "LOG_FORMAT",

@@ -79,8 +79,22 @@ def init_app(app: Flask) -> None:
         "writer": sessionmaker(
             bind=engine.execution_options(sqlite_writer=True), expire_on_commit=False
         ),
+        "on_unit": [],
     }
     app.teardown_appcontext(close_session)
+
+
+def on_unit(app: Flask, hook: Callable[[Flask, Engine, bool], None]) -> None:
+    """Call ``hook(app, engine, writes)`` as each unit of work begins, before its session is
+    made (the leave days a worker counts with: ``tracker.places.leave``)."""
+    app.extensions["siapambil.db"]["on_unit"].append(hook)
+
+
+def _begin_unit(app: Flask, writes: bool) -> dict[str, Any]:
+    factories = app.extensions["siapambil.db"]
+    for hook in factories["on_unit"]:
+        hook(app, factories["engine"], writes)
+    return factories
 
 
 def wrap_views(app: Flask) -> None:
@@ -132,7 +146,7 @@ def get_session(write: bool = False) -> Session:
     session: Session | None = g.get("db_session")
     if session is None:
         writer = _unit_writes()
-        factories = current_app.extensions["siapambil.db"]
+        factories = _begin_unit(current_app._get_current_object(), writer)  # type: ignore[attr-defined]
         session = g.db_session = factories["writer" if writer else "reader"]()
         g.db_session_writer = writer
     if write and not g.db_session_writer:
@@ -169,7 +183,8 @@ def close_session(_exc: BaseException | None = None) -> None:
 def unit_of_work(app: Flask | None = None) -> Iterator[Session]:
     """A unit of work of its own, outside the request's: a writing session that commits
     when the block ends and rolls back when it raises."""
-    session: Session = (app or current_app).extensions["siapambil.db"]["writer"]()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    session: Session = _begin_unit(app, True)["writer"]()
     try:
         yield session
         session.commit()

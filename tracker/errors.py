@@ -38,8 +38,10 @@ DomainError                   anything the product refuses, with a message for p
 ├── InboundRefused            an inbound WhatsApp or SMS call without a valid signature (401)
 │   ├── VerifyRefused         a WhatsApp verification handshake with the wrong token (403)
 │   └── ChannelOff            an inbound channel whose secret is not set (404)
-└── SetupInvalid              a setup file with problems (``problems``: each with its
-                              ``path`` and ``reason``); nothing of it was loaded
+├── SetupInvalid              a setup file with problems (``problems``: each with its
+│                             ``path`` and ``reason``); nothing of it was loaded
+└── LeaveDayError             a collective leave day that cannot be added (its date is one
+                              already: ``reason="taken"``) or removed (``"missing"``)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views
@@ -200,3 +202,8 @@ class VerifyRefused(InboundRefused):
 class ChannelOff(InboundRefused):
     code = "not_found"
     status = 404
+
+
+class LeaveDayError(DomainError):
+    code = "leave_day_error"
+    status = 409

@@ -1,5 +1,6 @@
 """The supervisors' forms for pickup points (closures, counters, visits, opening hours and
-where the point is) and for their office's contacts."""
+where the point is) and for their office's contacts; the admins' forms for services, the
+collective leave days and an office's name, kind, time zone and address."""
 
 from __future__ import annotations
 
@@ -10,22 +11,40 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    IntegerField,
+    SelectField,
     StringField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from tracker.intake.checks import normalise_phone
+from tracker.models.base import TIMEZONES
+from tracker.models.places import OfficeKind
 from tracker.web.edge import (
+    FIRST_DAY,
+    LAST_DAY,
+    Bounded,
     CleanText,
     DayRange,
     Form,
+    QueryForm,
     Required,
     Visible,
 )
-from tracker.web.forms import COUNTER_LENGTH, MAX_COUNTERS, REQUIRED
+from tracker.web.forms import COUNTER_LENGTH, MAX_COUNTERS, REQUIRED, options
 
 PERIODS_PER_DAY = 2
+
+OFFICE_KINDS = {
+    OfficeKind.DINAS.value: _l("Dinas (regency or city office)"),
+    OfficeKind.UPT.value: _l("UPT (technical unit)"),
+    OfficeKind.KECAMATAN.value: _l("Kecamatan (district)"),
+    OfficeKind.KELURAHAN.value: _l("Kelurahan or desa (village)"),
+    OfficeKind.MALL.value: _l("Mall kiosk"),
+    OfficeKind.MPP.value: _l("Mal Pelayanan Publik"),
+}
 
 
 class ClosureForm(Form):
@@ -197,3 +216,59 @@ class LocationForm(Form):
             missing.errors = [_l("Give both the latitude and the longitude, or neither.")]
             return False
         return True
+
+
+# --- The admins' forms: services, collective leave days, an office's details ---------------
+
+TARGET_DAYS = (1, 90)  # as the setup file's schema allows
+BRING_LENGTH = 1000
+
+
+class ServiceForm(Form):
+    """A service's names, its legal target in working days and what to bring."""
+
+    name_id = StringField(_l("Name (Indonesian)"), [CleanText(), Visible(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), [CleanText(), Visible(), Length(max=120)])
+    target_days = IntegerField(_l("Target (working days)"), [Required(), Bounded(*TARGET_DAYS)])
+    bring_id = TextAreaField(
+        _l("What to bring (Indonesian)"),
+        [CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
+    )
+    bring_en = TextAreaField(
+        _l("What to bring (English)"),
+        [CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
+    )
+
+    def values(self) -> dict[str, object]:
+        """What was typed, trimmed, by the service's column names."""
+        return {
+            "name_id": " ".join(self.name_id.data.split()),
+            "name_en": " ".join(self.name_en.data.split()),
+            "target_days": self.target_days.data,
+            "bring_id": (self.bring_id.data or "").strip(),
+            "bring_en": (self.bring_en.data or "").strip(),
+        }
+
+
+class LeaveDayForm(Form):
+    day = DateField(_l("Date"), validators=[Required(), DayRange()])
+    name = StringField(_l("Name"), [CleanText(), Visible(), Length(max=200)])
+
+
+class YearQuery(QueryForm):
+    """``?tahun=2027``: the year whose leave days are shown (default: this year)."""
+
+    tahun = IntegerField(_l("Year"), [Optional(), Bounded(FIRST_DAY.year, LAST_DAY.year)])
+
+
+class OfficeForm(Form):
+    """What ``setup load`` sets of an office besides its contacts: name, kind, time zone and
+    address."""
+
+    name = StringField(_l("Name"), [CleanText(), Visible(), Length(max=200)])
+    kind = SelectField(_l("Kind of office"), choices=options(OFFICE_KINDS.items()))
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=options((zone, f"{short} ({zone})") for zone, short in TIMEZONES.items()),
+    )
+    address = StringField(_l("Address"), [CleanText(), Optional(), Length(max=300)])

@@ -18,7 +18,7 @@ from tracker.accounts import scope
 from tracker.accounts.access import SUPERVISORS, acting, bp, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
-from tracker.models import Office, PickupPoint, utcnow
+from tracker.models import Office, OfficeKind, PickupPoint, Role, utcnow
 from tracker.places import closures, pickup
 from tracker.places.forms import (
     PERIODS_PER_DAY,
@@ -27,6 +27,7 @@ from tracker.places.forms import (
     CountersForm,
     HoursForm,
     LocationForm,
+    OfficeForm,
     VisitForm,
 )
 from tracker.web.arguments import declare
@@ -216,13 +217,21 @@ def _offices() -> list[Office]:
     return list(get_session().scalars(current_scope().limit(query, Office.id)))
 
 
+def _office_page(office: Office, **forms: object) -> str:
+    """The office's page: its contacts, and for an admin its name, kind, zone and address."""
+    forms.setdefault(
+        "contact", ContactForm(phone=office.phone, whatsapp=office.whatsapp, email=office.email)
+    )
+    if scope.is_admin(current_user):
+        forms.setdefault("details", OfficeForm(obj=office, formdata=None))
+    return render_template("staff/office.html", office=office, **forms)
+
+
 @bp.get("/offices/<office_code>")
 @roles(*SUPERVISORS)
 @declare()
 def office_page(office_code: str) -> str:
-    office = _find_office(office_code)
-    form = ContactForm(phone=office.phone, whatsapp=office.whatsapp, email=office.email)
-    return render_template("staff/office.html", office=office, contact=form)
+    return _office_page(_find_office(office_code))
 
 
 @bp.post("/offices/<office_code>/contact")
@@ -233,7 +242,7 @@ def office_contact(office_code: str) -> Response | tuple[str, int]:
     form = ContactForm()
     if not form.validate_on_submit():
         error = _("The contacts were not saved: see the fields below.")
-        return render_template("staff/office.html", office=office, contact=form, error=error), 400
+        return _office_page(office, contact=form, error=error), 400
     office.phone = (form.phone.data or "").strip()
     office.whatsapp = (form.whatsapp.data or "").strip()
     office.email = (form.email.data or "").strip()
@@ -242,4 +251,29 @@ def office_contact(office_code: str) -> Response | tuple[str, int]:
         phone=office.phone, whatsapp=office.whatsapp, email=office.email,
     )  # fmt: skip
     flash(_("Saved."))
+    return redirect(url_for("staff.office_page", office_code=office.code), 303)
+
+
+@bp.post("/offices/<office_code>/details")
+@roles(Role.ADMIN)
+@declare(form=OfficeForm)
+def office_details(office_code: str) -> Response | tuple[str, int]:
+    """An office's name, kind, time zone and address, as ``setup load`` sets them (admins)."""
+    office = _find_office(office_code)
+    form = OfficeForm()
+    if not form.validate_on_submit():
+        error = _("The office was not saved: see the fields below.")
+        return _office_page(office, details=form, error=error), 400
+    typed = {
+        "name": " ".join(form.name.data.split()), "kind": OfficeKind(form.kind.data),
+        "timezone": form.timezone.data, "address": (form.address.data or "").strip(),
+    }  # fmt: skip
+    changed = {k: {"from": str(getattr(office, k)), "to": str(v)} for k, v in typed.items()
+               if getattr(office, k) != v}  # fmt: skip
+    for name in changed:
+        setattr(office, name, typed[name])
+    if changed:
+        audit.record(get_session(), "office_details", actor=acting(), at=utcnow(),
+                     target=office.code, **changed)  # fmt: skip
+    flash(_("Saved.") if changed else _("Nothing was changed."))
     return redirect(url_for("staff.office_page", office_code=office.code), 303)

@@ -3,10 +3,9 @@ leave days (cuti bersama) are not working days.
 
 The functions are pure and read no database. The leave days are decided yearly by decree and
 kept in the ``leave_days`` table; they are handed in explicitly with ``set_leave_days``: at
-app start (``tracker.setup.load.refresh_calendar``) and after ``setup load`` changed them. A
-process that never calls it (a test, say) knows only the national holidays, so a test's
-calendar is whatever the test sets. Web workers started before a ``setup load`` learn new
-leave days when they are restarted.
+app start, and again as units of work begin once ``LEAVE_DAYS_CHECK_SECONDS`` have passed
+(``tracker.places.leave``), so a change made in the console or by ``setup load`` reaches every
+worker on every host. A process that never calls it knows only the national holidays.
 """
 
 from __future__ import annotations

@@ -53,4 +53,11 @@ def load_command(path: Path) -> None:
                 same=summary.same.get(kind, 0),
             )
         )
-    click.echo(_("Restart the web service and the scheduler so that they count new leave days."))
+    click.echo(
+        _(
+            "Running web workers and the scheduler count the leave days on file in what "
+            "they store at once, and on their pages within %(seconds)d seconds: no restart "
+            "is needed.",
+            seconds=current_app.config["LEAVE_DAYS_CHECK_SECONDS"],
+        )
+    )

@@ -6,7 +6,8 @@ them); ``check`` lists every problem with its path (``offices[0].points[1].hours
 services and pickup points are made or changed, a point's hours and counters replaced, leave
 days made or renamed by date. Nothing the file does not name is deleted. One audit row counts
 what was made and changed. ``refresh_calendar`` hands the leave days to
-``tracker.places.workdays``.
+``tracker.places.workdays`` in this process; every other worker reads them again within
+``LEAVE_DAYS_CHECK_SECONDS`` (``tracker.places.leave``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.audit import trail as audit
@@ -302,13 +303,3 @@ def refresh_calendar(session: Session) -> frozenset[dt.date]:
     days = frozenset(session.scalars(select(LeaveDay.day)))
     workdays.set_leave_days(days)
     return days
-
-
-def learn_leave_days(engine: Engine) -> None:
-    """At app start: the leave days on file, if the table is there yet (before ``init-db`` it
-    is not, and the calendar has none)."""
-    if not inspect(engine).has_table("leave_days"):
-        workdays.set_leave_days(frozenset())
-        return
-    with Session(engine) as session:
-        refresh_calendar(session)

@@ -22,6 +22,7 @@ from tracker.errors import (
     InboundRefused,
     KeyForbidden,
     KeyRefused,
+    LeaveDayError,
     MissingDetails,
     PointNotFound,
     ReceiptMistyped,
@@ -66,6 +67,10 @@ def _other(error: DomainError) -> str:
         return "\n".join(setup_problem(p) for p in error.details.get("problems", []))
     if isinstance(error, BackupError):
         return _backup(error.details)
+    if isinstance(error, LeaveDayError):
+        if error.details.get("reason") == "taken":
+            return _("%(day)s is a collective leave day already.", day=error.details.get("day"))
+        return _("This collective leave day was removed already.")
     return _api(error)
 
 

@@ -1,0 +1,369 @@
+"""The admins' console for what ``setup load`` loads: services (names, legal target, what to
+bring), the collective leave days of a year, and an office's name, kind, time zone and
+address. Only admins may change them; a refused form changes nothing; every change leaves
+one audit row; a leave day changed on one app reaches another app on the same database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import csrf_token, sign_in
+from tracker import create_app
+from tracker.models import AuditEntry, LeaveDay, Office, Request, Service, utcnow
+from tracker.places import leave, workdays
+from tracker.status import Status
+
+
+@pytest.fixture(autouse=True)
+def no_leave_days() -> Any:
+    """Each test starts and ends with a calendar of national holidays only."""
+    workdays.set_leave_days(frozenset())
+    yield
+    workdays.set_leave_days(frozenset())
+
+
+def post(client: Any, path: str, data: dict[str, Any], page: str = "/staff/") -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, page)})
+
+
+def audit_rows(session: Any, action: str) -> list[AuditEntry]:
+    session.expire_all()
+    rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    session.rollback()
+    return rows
+
+
+def service_row(session: Any, code: str) -> tuple:
+    session.expire_all()
+    found = session.scalars(select(Service).where(Service.code == code)).one()
+    values = (found.name_id, found.name_en, found.target_days, found.bring_id, found.bring_en)
+    session.rollback()
+    return values
+
+
+@pytest.fixture
+def admin(client: Any, make_account: Any) -> Any:
+    account = make_account("admin")
+    assert sign_in(client, account.username).status_code == 303
+    return account
+
+
+KK = {
+    "name_id": "Kartu Keluarga",
+    "name_en": "Family card",
+    "target_days": "7",
+    "bring_id": "Formulir F-1.01 dan surat pengantar RT/RW.",
+    "bring_en": "Form F-1.01 and a letter from the RT/RW.",
+}
+
+
+def test_an_admin_lists_and_changes_a_service_from_then_on(
+    client, admin, session, make_request
+):  # fmt: skip
+    listed = client.get("/staff/services")
+    assert listed.status_code == 200
+    assert "/staff/services/kk" in listed.get_data(as_text=True)
+    old_target = service_row(session, "kk")[2]
+    before = make_request(Status.SUBMITTED, service="kk")
+    expected_before = before.expected_on
+    assert old_target != 7
+
+    saved = post(client, "/staff/services/kk", KK, "/staff/services/kk")
+    assert saved.status_code == 303
+    assert service_row(session, "kk") == (
+        KK["name_id"], KK["name_en"], 7, KK["bring_id"], KK["bring_en"],
+    )  # fmt: skip
+    [row] = audit_rows(session, "service_changed")
+    assert row.target == "kk" and row.actor == admin.username
+    assert row.details["target_days"] == {"from": old_target, "to": 7}
+
+    # A request registered before keeps its expected date; one registered after counts 7.
+    session.expire_all()
+    assert session.get(Request, before.id).expected_on == expected_before
+    after = make_request(Status.SUBMITTED, service="kk")
+    local_day = after.created_at.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    assert after.expected_on == workdays.add_working_days(local_day, 7)
+    assert before.expected_on == workdays.add_working_days(
+        before.created_at.astimezone(ZoneInfo("Asia/Jakarta")).date(), old_target
+    )
+
+    # The same form again changes nothing and leaves no second row.
+    again = post(client, "/staff/services/kk", KK, "/staff/services/kk")
+    assert again.status_code == 303
+    assert len(audit_rows(session, "service_changed")) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "told"),
+    [
+        ("target_days", "0", "Target (working days)"),
+        ("target_days", "91", "Target (working days)"),
+        ("target_days", "tiga", "Target (working days)"),
+        ("target_days", "", "Target (working days)"),
+        ("name_id", "   ", "Name (Indonesian)"),
+        ("name_en", "Family\x00card", "Name (English)"),
+        ("bring_id", "x" * 1001, "What to bring (Indonesian)"),
+    ],
+)
+def test_a_refused_service_form_changes_nothing_and_names_the_field(
+    client, admin, session, field, value, told
+):  # fmt: skip
+    before = service_row(session, "kk")
+    answer = post(client, "/staff/services/kk", {**KK, field: value}, "/staff/services/kk")
+    assert answer.status_code == 400
+    body = answer.get_data(as_text=True)
+    assert "Layanan tidak disimpan" in body  # Indonesian first
+    assert f'id="{field}-error"' in body
+    assert service_row(session, "kk") == before
+    assert audit_rows(session, "service_changed") == []
+    # Control: the same form with the field as it was is saved.
+    assert post(client, "/staff/services/kk", KK, "/staff/services/kk").status_code == 303
+    assert service_row(session, "kk") != before
+
+
+def test_an_unknown_service_is_not_found(client, admin):
+    assert client.get("/staff/services/tidak-ada").status_code == 404
+    assert client.get("/staff/services/kk").status_code == 200  # control
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor"])
+def test_staff_and_supervisors_are_refused_the_admins_pages(
+    client, make_account, session, role
+):  # fmt: skip
+    account = make_account(role)
+    assert sign_in(client, account.username).status_code == 303
+    session.add(LeaveDay(day=dt.date(2031, 1, 9), name="Cuti bersama"))
+    session.commit()
+    leave_id = session.scalars(select(LeaveDay.id)).one()
+    session.rollback()
+    before = (service_row(session, "kk"), _days(session))
+    token = csrf_token(client, "/staff/")
+    calls = [
+        client.get("/staff/services"),
+        client.get("/staff/services/kk"),
+        client.get("/staff/leave-days"),
+        client.post("/staff/services/kk", data={**KK, "csrf_token": token}),
+        client.post(
+            "/staff/leave-days", data={"day": "2031-01-10", "name": "Cuti", "csrf_token": token}
+        ),  # fmt: skip
+        client.post(f"/staff/leave-days/{leave_id}/delete", data={"csrf_token": token}),
+        client.post(
+            "/staff/offices/36.73/details",
+            data={
+                "name": "Dinas",
+                "kind": "dinas",
+                "timezone": "Asia/Makassar",
+                "address": "",
+                "csrf_token": token,
+            },
+        ),  # fmt: skip
+    ]
+    assert [c.status_code for c in calls] == [403] * len(calls)
+    assert (service_row(session, "kk"), _days(session)) == before
+    assert len(audit_rows(session, "denied")) == len(calls)
+
+
+def _days(session: Any) -> list[tuple[dt.date, str]]:
+    session.expire_all()
+    found = [(d.day, d.name) for d in session.scalars(select(LeaveDay).order_by(LeaveDay.day))]
+    session.rollback()
+    return found
+
+
+def test_an_admin_adds_and_removes_leave_days_of_a_year(client, admin, session):
+    page = client.get("/staff/leave-days?tahun=2031")
+    assert page.status_code == 200 and "2031" in page.get_data(as_text=True)
+    added = post(client, "/staff/leave-days",
+                 {"day": "2031-03-21", "name": "Cuti bersama Nyepi"})  # fmt: skip
+    assert added.status_code == 303 and added.headers["Location"].endswith("tahun=2031")
+    assert _days(session) == [(dt.date(2031, 3, 21), "Cuti bersama Nyepi")]
+    listed = client.get("/staff/leave-days?tahun=2031").get_data(as_text=True)
+    assert "Cuti bersama Nyepi" in listed
+    assert "Cuti bersama Nyepi" not in client.get("/staff/leave-days?tahun=2030").get_data(
+        as_text=True
+    )  # another year's list does not show it
+
+    twice = post(client, "/staff/leave-days", {"day": "2031-03-21", "name": "Lagi"})
+    assert twice.status_code == 409
+    assert "sudah" in twice.get_data(as_text=True)
+    assert _days(session) == [(dt.date(2031, 3, 21), "Cuti bersama Nyepi")]
+
+    leave_id = session.scalars(select(LeaveDay.id)).one()
+    session.rollback()
+    removed = post(client, f"/staff/leave-days/{leave_id}/delete", {})
+    assert removed.status_code == 303
+    assert _days(session) == []
+    gone = post(client, f"/staff/leave-days/{leave_id}/delete", {})  # a second click
+    assert gone.status_code == 303
+    assert [r.target for r in audit_rows(session, "leave_day_added")] == ["2031-03-21"]
+    assert [r.target for r in audit_rows(session, "leave_day_removed")] == ["2031-03-21"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"day": "", "name": "Cuti"}, "day"),
+        ({"day": "31-03-2031", "name": "Cuti"}, "day"),
+        ({"day": "1999-12-31", "name": "Cuti"}, "day"),
+        ({"day": "2031-03-21", "name": ""}, "name"),
+        ({"day": "2031-03-21", "name": "Cuti\nbersama"}, "name"),
+    ],
+)
+def test_a_refused_leave_day_changes_nothing(client, admin, session, data, field):
+    answer = post(client, "/staff/leave-days", data)
+    assert answer.status_code == 400
+    body = answer.get_data(as_text=True)
+    assert "Hari cuti bersama tidak ditambahkan" in body and f'id="{field}-error"' in body
+    assert _days(session) == [] and audit_rows(session, "leave_day_added") == []
+    ok = post(client, "/staff/leave-days", {"day": "2031-03-21", "name": "Cuti"})
+    assert ok.status_code == 303  # control
+
+
+def test_a_post_without_its_csrf_token_is_refused(client, admin, session):
+    answer = client.post("/staff/leave-days", data={"day": "2031-03-21", "name": "Cuti"})
+    assert answer.status_code == 400
+    changed = client.post("/staff/services/kk", data=KK)
+    assert changed.status_code == 400
+    assert _days(session) == [] and audit_rows(session, "service_changed") == []
+
+
+def _next_working_day(day: dt.date) -> dt.date:
+    return workdays.add_working_days(day, 1)
+
+
+def test_a_leave_day_added_on_one_app_reaches_another_on_the_same_database(
+    app, app_config, client, admin, session
+):  # fmt: skip
+    """Two apps stand for two workers (or hosts) on one database. The second registers a
+    request after the first added a leave day inside its service time: a unit that writes
+    reads the leave days again, whatever the interval, so its expected date moves a working
+    day later. Control: an app without the hook that reads them keeps the old date."""
+    username = admin.username
+    kk = session.scalars(select(Service).where(Service.code == "kk")).one()
+    target, kk_id = kk.target_days, kk.id
+    session.rollback()
+    other = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 3600})
+    stale = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 3600})
+    stale.extensions["siapambil.db"]["on_unit"].clear()  # no propagation: the days of its start
+    today = utcnow().astimezone(ZoneInfo("Asia/Jakarta")).date()
+    leave_day = _next_working_day(today)
+
+    added = post(client, "/staff/leave-days", {"day": leave_day.isoformat(), "name": "Cuti"})
+    assert added.status_code == 303
+
+    def register(on: Any, nik: str) -> dt.date:
+        desk = on.test_client()
+        assert sign_in(desk, username).status_code == 303
+        taken = post(desk, "/staff/intake", {
+            "service": str(kk_id), "applicant_name": "Siti Rahmawati",
+            "nik": nik, "handover": "pickup", "channel": "sms"}, "/staff/intake")  # fmt: skip
+        assert taken.status_code == 303, taken.get_data(as_text=True)
+        receipt = taken.headers["Location"].split("/r/")[1].split("/")[0]
+        found = session.scalars(select(Request).where(Request.receipt == receipt)).one()
+        created_at, expected_on = found.created_at, found.expected_on
+        session.rollback()  # the test's session is a writer: end its transaction at once
+        day = created_at.astimezone(ZoneInfo("Asia/Jakarta")).date()
+        assert day == today  # the same local day as the leave day was chosen for
+        return expected_on
+
+    without = frozenset()
+    with_leave = frozenset({leave_day})
+    workdays.set_leave_days(without)
+    old_date = workdays.add_working_days(today, target)
+    workdays.set_leave_days(with_leave)
+    new_date = workdays.add_working_days(today, target)
+    assert new_date > old_date
+    workdays.set_leave_days(without)  # what every app of this process knew before the change
+
+    try:
+        assert register(other, "3673015212900003") == new_date
+        # Control: its own process would hold the days it read at its start.
+        workdays.set_leave_days(stale.extensions["siapambil.calendar"].days)
+        assert register(stale, "3673015212900004") == old_date
+    finally:
+        for made in (other, stale):
+            made.extensions["siapambil.db"]["engine"].dispose()
+
+
+def test_a_worker_reads_the_days_again_only_once_its_interval_passed(app, session):
+    engine = app.extensions["siapambil.db"]["engine"]
+    calendar = leave.Calendar(every=5.0)
+    assert leave.refresh(engine, calendar, at=100.0) and calendar.days == frozenset()
+    session.add(LeaveDay(day=dt.date(2031, 3, 21), name="Cuti"))
+    session.commit()
+    leave.refresh(engine, calendar, at=104.9)
+    assert calendar.days == frozenset()  # within the interval: the days it had
+    assert workdays.leave_days() == frozenset()
+    leave.refresh(engine, calendar, at=105.0)
+    assert calendar.days == {dt.date(2031, 3, 21)}
+    assert workdays.is_holiday(dt.date(2031, 3, 21))
+    # A unit that writes reads them at once, within the interval too.
+    session.add(LeaveDay(day=dt.date(2031, 3, 24), name="Cuti"))
+    session.commit()
+    leave.refresh(engine, calendar, at=106.0)
+    assert dt.date(2031, 3, 24) not in calendar.days  # a reading unit: not yet
+    leave.refresh(engine, calendar, at=106.0, force=True)
+    assert dt.date(2031, 3, 24) in calendar.days and workdays.is_holiday(dt.date(2031, 3, 24))
+
+
+def test_an_admin_changes_an_office_s_zone_and_name(client, admin, session):
+    page = client.get("/staff/offices/36.73").get_data(as_text=True)
+    assert 'name="timezone"' in page
+    data = {"name": "Dinas Dukcapil Kota Serang", "kind": "dinas",
+            "timezone": "Asia/Makassar", "address": "Jl. Jenderal Sudirman No. 5"}  # fmt: skip
+    saved = post(client, "/staff/offices/36.73/details", data)
+    assert saved.status_code == 303
+    session.expire_all()
+    office = session.scalars(select(Office).where(Office.code == "36.73")).one()
+    assert (office.timezone, office.address) == ("Asia/Makassar", data["address"])
+    session.rollback()
+    [row] = audit_rows(session, "office_details")
+    assert row.details["timezone"] == {"from": "Asia/Jakarta", "to": "Asia/Makassar"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("timezone", "Europe/Berlin"), ("kind", "kantor"), ("name", ""), ("address", "a\x00")],
+)
+def test_a_refused_office_form_changes_nothing(client, admin, session, field, value):
+    data = {"name": "Dinas", "kind": "dinas", "timezone": "Asia/Makassar", "address": ""}
+    answer = post(client, "/staff/offices/36.73/details", {**data, field: value})
+    assert answer.status_code == 400
+    body = answer.get_data(as_text=True)
+    assert "Kantor tidak disimpan" in body and f'id="{field}-error"' in body
+    session.expire_all()
+    office = session.scalars(select(Office).where(Office.code == "36.73")).one()
+    assert office.timezone == "Asia/Jakarta"
+    session.rollback()
+    assert session.scalar(select(func.count()).where(AuditEntry.action == "office_details")) == 0
+    session.rollback()
+
+
+def test_supervisors_see_the_contacts_but_not_the_office_s_details(
+    client, make_account
+):  # fmt: skip
+    account = make_account("supervisor")
+    assert sign_in(client, account.username).status_code == 303
+    page = client.get("/staff/offices/36.73").get_data(as_text=True)
+    assert 'name="phone"' in page and 'name="timezone"' not in page
+
+
+def test_console_forms_work_over_https_without_a_referer(app, client, make_account):
+    """Behind the TLS proxy every request is HTTPS; the pages' Referrer-Policy (no-referrer)
+    means browsers send no Referer. A form with its token is taken; control: without it, not."""
+    account = make_account("admin")
+    https = "https://cek.example.go.id"
+    page = client.get("/staff/login", base_url=https)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    data = {"username": account.username, "password": "kopi-tubruk-pagi-7"}
+    refused = client.post("/staff/login", data=data, base_url=https)
+    assert refused.status_code == 400  # control: no token
+    taken = client.post("/staff/login", data={**data, "csrf_token": token}, base_url=https)
+    assert taken.status_code == 303, taken.get_data(as_text=True)[:300]

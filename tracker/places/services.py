@@ -1,0 +1,52 @@
+"""The services offered, as admins keep them: names, the legal target in working days and
+what to bring.
+
+A change applies from then on and rewrites no history. A request's expected date is worked
+out from the target once, at intake (``tracker.intake.operations.register``), and stored on
+the request: requests already registered keep theirs. The statistics' share within target
+is counted with the target of the day each document was finished: the daily roll-up stores
+it per day (``tracker.statistics.figures``), and only the last days it rolls again are
+counted afresh. What changes at once for requests already registered is what their status
+page says of the service (its name, its target and what to bring).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
+from tracker.models import Service
+
+EDITABLE = ("name_id", "name_en", "target_days", "bring_id", "bring_en")
+
+
+def listed(session: Session) -> list[Service]:
+    return list(session.scalars(select(Service).order_by(Service.name_id)))
+
+
+def find(session: Session, code: str) -> Service | None:
+    return session.scalars(select(Service).where(Service.code == code)).first()
+
+
+def change(
+    session: Session, now: dt.datetime, actor: Actor, service: Service, values: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Set the ``EDITABLE`` values given; one audit row names each field changed, from and
+    to. Nothing changed: no row. Returns what changed."""
+    changed = {
+        name: {"from": getattr(service, name), "to": value}
+        for name, value in values.items()
+        if name in EDITABLE and getattr(service, name) != value
+    }
+    if not changed:
+        return changed
+    for name, change_ in changed.items():
+        setattr(service, name, change_["to"])
+    session.flush()
+    audit.record(session, "service_changed", actor=actor, at=now, target=service.code, **changed)
+    return changed
