@@ -91,6 +91,7 @@ def samples(make_request: Any, make_account: Any) -> dict[str, str]:
         "message_id": "1",
         "closure_id": "1",
         "leave_id": "1",
+        "subscription_id": "1",
         "service_code": "kk",
         "username": make_account("operator").username,
         "name": "no-such-key",

@@ -27,6 +27,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.status import Status
+from tracker.webhooks import subscriptions
 
 OPERATOR, SUPERVISOR, ADMIN = "operator", "supervisor", "admin"
 RANK = {OPERATOR: 0, SUPERVISOR: 1, ADMIN: 2}
@@ -210,6 +211,21 @@ ENDPOINTS = [
         SUPERVISOR,
         form=(("name", "kunci-baru"), ("scope", "read"), ("offices", "{office_id}")),
     ),
+    Endpoint("webhooks", "GET", "/staff/webhooks", SUPERVISOR, refusal="hidden"),
+    Endpoint("rotate a webhook", "POST", "/staff/webhooks/{subscription_id}/rotate", SUPERVISOR),
+    Endpoint("remove a webhook", "POST", "/staff/webhooks/{subscription_id}/remove", SUPERVISOR),
+    Endpoint(  # a supervisor's subscription is always their own office's (no office asked)
+        "add a webhook",
+        "POST",
+        "/staff/webhooks",
+        SUPERVISOR,
+        scoped=False,
+        form=(
+            ("url", "https://siak.example.go.id/hook"),
+            ("events", "request.status_changed"),
+            ("office", "{office_id}"),
+        ),
+    ),  # fmt: skip
     Endpoint("retry", "POST", "/staff/outbox/{dead_id}/retry", SUPERVISOR),
     Endpoint("account off", "POST", "/staff/accounts/{colleague}/off", SUPERVISOR),
     Endpoint(
@@ -266,9 +282,15 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
             make_request.session, utcnow(), Actor("test"), name=f"kunci-{office}",
             offices=[processing.office], scope=KeyScope.READ,
         )  # fmt: skip
+        hook, _secret = subscriptions.add(
+            make_request.session, utcnow(), Actor("test"), office=processing.office,
+            url=f"https://{office.replace('.', '-')}.example.go.id/hook",
+            events=["request.status_changed"],
+        )  # fmt: skip
         make_request.session.commit()
         found[office] = {
             "api_key": key.name,
+            "subscription_id": hook.id,
             "receipt": processing.receipt,
             "spare": spare.receipt,
             "spare_version": spare.version,
@@ -306,6 +328,7 @@ def snapshot(session: Any) -> tuple:
         "SELECT coalesce(sum(last), 0) FROM pickup_series",
         "SELECT count(*), coalesce(sum(attempts), 0) FROM outbox WHERE status = 'dead'",
         "SELECT count(*), count(revoked_at) FROM api_keys",
+        "SELECT count(*), count(removed_at), max(secret) FROM webhook_subscriptions",
         "SELECT count(*), max(name), max(address), max(timezone) FROM offices",
         "SELECT count(*), coalesce(sum(target_days), 0), max(name_en) FROM services",
         "SELECT count(*), max(day) FROM leave_days",
@@ -340,6 +363,7 @@ def links(target: dict[str, Any]) -> list[str]:
         f"/staff/accounts/{target['colleague']}/",
         f"/staff/outbox/{target['dead_id']}/",
         f"/staff/api-keys/{target['api_key']}/revoke",
+        f"/staff/webhooks/{target['subscription_id']}/rotate",
     ]
 
 

@@ -39,6 +39,9 @@ def add_webhook() -> tuple[str, int] | str:
     if not form.validate_on_submit():
         return _page(form), 400
     chosen = form.office.data if scope.is_admin(current_user) else None
+    if chosen is not None and chosen not in {choice.value for choice in form.office.choices}:
+        form.office.errors = [_("Not a valid choice.")]
+        return _page(form), 400
     office_id = chosen or current_user.office_id
     session = get_session()
     office = session.get(Office, office_id) if office_id else None
