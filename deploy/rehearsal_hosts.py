@@ -71,6 +71,7 @@ class Hosts:
 
     # The network -----------------------------------------------------------------------
     def build_network(self) -> None:
+        remove_network()  # what a run killed with SIGKILL could not remove
         run(["ip", "link", "add", BRIDGE, "type", "bridge"])
         run(["ip", "link", "set", BRIDGE, "up"])
         for host, number in HOSTS.items():
@@ -91,12 +92,7 @@ class Hosts:
             stop = ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D"]
             stop += [str(self.work / "pg" / "data"), "-m", "immediate", "-w", "stop"]
             subprocess.run(stop, check=False, capture_output=True)
-        for host in HOSTS:
-            for pid in _netns_pids(host):
-                _signal(pid, signal.SIGKILL)
-            subprocess.run(["ip", "netns", "del", f"sar-{host}"], check=False, capture_output=True)
-            subprocess.run(["ip", "link", "del", f"sar-{host}-h"], check=False, capture_output=True)
-        subprocess.run(["ip", "link", "del", BRIDGE], check=False, capture_output=True)
+        remove_network()
 
     # Processes ---------------------------------------------------------------------------
     def start(self, name: str, host: str, command: list[str], **env: str) -> None:
@@ -317,6 +313,16 @@ def _kill_group(process: subprocess.Popen[bytes], first: int = signal.SIGKILL) -
         except ProcessLookupError:
             pass
     process.poll()
+
+
+def remove_network() -> None:
+    """Kill what still runs in the rehearsal's namespaces, then remove them and the bridge."""
+    for host in HOSTS:
+        for pid in _netns_pids(host):
+            _signal(pid, signal.SIGKILL)
+        subprocess.run(["ip", "netns", "del", f"sar-{host}"], check=False, capture_output=True)
+        subprocess.run(["ip", "link", "del", f"sar-{host}-h"], check=False, capture_output=True)
+    subprocess.run(["ip", "link", "del", BRIDGE], check=False, capture_output=True)
 
 
 def _netns_pids(host: str) -> list[int]:
