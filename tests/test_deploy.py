@@ -61,6 +61,7 @@ def test_every_alert_leads_to_a_runbook_section_and_every_section_has_one() -> N
         "dead-letters",
         "a-stale-scheduler",
         "a-growing-outbox",
+        "redis-unreachable",
         "a-broken-audit-chain",
     }
     named = {rule["annotations"]["runbook"].removeprefix("docs/runbook.md#") for rule in rules}

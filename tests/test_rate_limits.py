@@ -176,3 +176,34 @@ def test_two_server_processes_share_one_look_up_budget_through_redis(
         assert answers == [400] * BUDGET + [429] * (BUDGET + 2)
     else:
         assert answers == [400] * (2 * BUDGET) + [429] * 2
+
+
+def storage_errors() -> float:
+    from tracker.watch.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value("siapambil_rate_limit_storage_errors_total") or 0.0
+
+
+@pytest.mark.redis
+def test_the_look_up_limit_fails_open_and_counts_it_while_redis_refuses(
+    app_config, redis_url
+) -> None:
+    """Redis refusing connections (a closed port): every look-up is served and each is
+    counted in the metric. The control, on the real Redis, is limited after the budget and
+    counts no storage error."""
+    prefix = f"siapambil-test-{uuid.uuid4().hex}"
+    limited = {"RATELIMIT_ENABLED": True, "LOOKUP_RATE_LIMIT": f"{BUDGET} per hour",
+               "RATELIMIT_KEY_PREFIX": prefix}  # fmt: skip
+    refused = made(app_config, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+                   **limited)  # fmt: skip
+    real = made(app_config, RATELIMIT_STORAGE_URI=redis_url, **limited)
+    try:
+        before = storage_errors()
+        assert statuses(refused.test_client(), BUDGET + 3) == [400] * (BUDGET + 3)
+        assert storage_errors() - before == BUDGET + 3
+        assert statuses(real.test_client(), BUDGET + 1) == [400] * BUDGET + [429]
+        assert storage_errors() - before == BUDGET + 3
+    finally:
+        remove_keys(redis_url, prefix)
+        for app in (refused, real):
+            app.extensions["siapambil.db"]["engine"].dispose()

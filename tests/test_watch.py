@@ -30,6 +30,7 @@ from tracker.models import Channel, JobLease, Office, utcnow
 from tracker.outbox import operations as outbox
 from tracker.status import Status
 from tracker.watch import health, logs
+from tracker.watch.metrics import REGISTRY
 from tracker.watch.views import WATCH
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"  # port 1: refused at once
@@ -74,11 +75,16 @@ def test_healthz_answers_with_the_database_and_redis_gone_and_sets_no_cookie(
     )
     client = app.test_client()
     client.set_cookie("siapambil_session", signed_in.value)  # a staff session, kept fresh
-    assert client.get("/cek?no=7KQ2-M9XA-4RTC").status_code == 500  # control: Redis is gone
+    gone = REGISTRY.get_sample_value("siapambil_rate_limit_storage_errors_total") or 0.0
+    # Control: Redis is gone, and a look-up tries it (the limit fails open and counts it).
+    assert client.get("/cek?no=7KQ2-M9XA-4RTC").status_code == 400
+    gone += 1
+    assert REGISTRY.get_sample_value("siapambil_rate_limit_storage_errors_total") == gone
     assert "Set-Cookie" in client.get("/?lang=en").headers  # control: a page sets cookies
     break_database(app)
     answer = client.get("/healthz?lang=en")
     assert answer.status_code == 200
+    assert REGISTRY.get_sample_value("siapambil_rate_limit_storage_errors_total") == gone
     assert answer.get_json() == {"status": "ok"}
     assert "Set-Cookie" not in answer.headers  # no session refreshed, no language kept
     for path, sessionless in (("/healthz", True), ("/metrics", True), ("/", False)):

@@ -63,6 +63,11 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "",  # deployments sharing one Redis keep their counts apart
+    # When the counts' storage cannot be reached, the limits fail open: the request is
+    # served, uncounted, and siapambil_rate_limit_storage_errors_total counts it. A short
+    # timeout keeps a vanished Redis host from holding every request.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     "LOOKUP_RATE_LIMIT": "30 per minute; 300 per hour",
     "API_KEY_RATE_LIMIT": "600 per minute",  # per API key, across every /api/v1 route
     "PICKUP_WINDOW_DAYS": 10,

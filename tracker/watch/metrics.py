@@ -16,6 +16,7 @@ count in workers, nothing stale after a restart.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # and counting them would cost a scan of the whole table at every scrape.
 WAITING = (OutboxStatus.HELD, OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DEAD)
 LOOKUP_OUTCOMES = ("found", "not_found", "mistyped", "limited")
+LIMITER_LOGGER = "flask-limiter"
 
 # The process's own metrics; never the global registry, so that what a scrape shows is
 # exactly what is declared here.
@@ -71,6 +73,12 @@ TRANSITIONS = Counter(
     ["to"],
     registry=REGISTRY,
 )
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "siapambil_rate_limit_storage_errors",
+    "Requests served without their rate limits counted, the limits' storage (Redis) being "
+    "unreachable: the limits fail open.",
+    registry=REGISTRY,
+)
 JOB_RUNS = Counter(
     "siapambil_job_runs", "Job runs that held the lease, by job.", ["job"], registry=REGISTRY
 )
@@ -88,6 +96,23 @@ JOB_DURATION = Histogram(
 
 def count_lookup(outcome: str) -> None:
     LOOKUPS.labels(outcome=outcome).inc()
+
+
+class CountStorageErrors(logging.Filter):
+    """Counts the errors Flask-Limiter swallows (``RATELIMIT_SWALLOW_ERRORS``): it logs each
+    with its exception when its storage fails, and serves the request unlimited."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.levelno >= logging.ERROR:
+            RATE_LIMIT_STORAGE_ERRORS.inc()
+        return True
+
+
+def count_rate_limit_storage_errors() -> None:
+    """Install the counting filter on Flask-Limiter's logger, once per process."""
+    limiter_log = logging.getLogger(LIMITER_LOGGER)
+    if not any(isinstance(f, CountStorageErrors) for f in limiter_log.filters):
+        limiter_log.addFilter(CountStorageErrors())
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:

@@ -104,6 +104,7 @@ def install(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
     metrics.listen_for_moves()
+    metrics.count_rate_limit_storage_errors()
 
 
 def probe_engine(app: Flask) -> Engine:
