@@ -21,6 +21,8 @@ What it measures, in one run:
    two, and a warning says when they differ by more than 10% (the machine was not quiet:
    wrk and the servers share its CPUs, so anything else running skews the ratios).
    Goals: ``json`` at least 0.8x and ``page`` at least 0.6x the requests/s of ``bare``.
+   Beside requests/s, each target's server CPU time per answer (gunicorn's master and
+   workers, from /proc) is printed: a figure that a busy machine disturbs far less.
 
 Run from the repository root, with the virtualenv active::
 
@@ -57,7 +59,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +131,9 @@ class WrkResult:
     p99_ms: float
     non_2xx_3xx: int
     socket_errors: int
+    # CPU time (user + system) of gunicorn's master and workers per answer: a figure that a
+    # busy machine disturbs far less than requests/s
+    server_cpu_ms: float = 0.0
 
     @property
     def error_share(self) -> float:
@@ -239,6 +244,18 @@ def wait_until_up(server: Server, path: str) -> None:
     raise BenchError(
         f"{server.url} did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {server.log}"
     )
+
+
+def cpu_seconds(master: int) -> float:
+    """CPU time (user + system) of a gunicorn master and its workers so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0.0
+    for pid in [master, *map(int, children)]:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def probe(base: str, prefix: str, receipts: list[str]) -> None:
@@ -482,9 +499,12 @@ def measure(
         probe(server.url, target.prefix, receipts)
         if settings.warmup:
             run_wrk(server.url, inputs, target.prefix, settings, settings.warmup)
+        cpu = cpu_seconds(server.process.pid)
         output = run_wrk(server.url, inputs, target.prefix, settings, settings.duration)
+        cpu = cpu_seconds(server.process.pid) - cpu
     (workdir / f"wrk-{target.name}.txt").write_text(output)
     result = parse_wrk(output)
+    result = replace(result, server_cpu_ms=cpu * 1000 / max(result.requests, 1))
     if result.error_share > MAX_ERROR_SHARE:
         raise BenchError(
             f"{target.name}: {result.non_2xx_3xx} non-2xx/3xx answers and "
@@ -520,7 +540,7 @@ def print_table(results: dict[str, WrkResult]) -> None:
     bare = reference(results)
     print(
         f"\n{'target':<34} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-        f"{'x bare':>7} {'errors':>7}"
+        f"{'x bare':>7} {'errors':>7} {'cpu ms':>7}"
     )
     for target in TARGETS:
         r = results[target.name]
@@ -528,7 +548,7 @@ def print_table(results: dict[str, WrkResult]) -> None:
         print(
             f"{label:<34} {r.requests_per_second:>8,.0f} {r.p50_ms:>7.2f} {r.p90_ms:>7.2f} "
             f"{r.p99_ms:>7.2f} {r.requests_per_second / bare:>7.2f} "
-            f"{r.non_2xx_3xx + r.socket_errors:>7}"
+            f"{r.non_2xx_3xx + r.socket_errors:>7} {r.server_cpu_ms:>7.3f}"
         )
 
 
@@ -576,15 +596,15 @@ def print_markdown(results: dict[str, WrkResult], store: Store, rows: int) -> No
     """The figures as a Markdown table, for the README."""
     bare = reference(results)
     print(f"\nOn {store.kind}, {rows:,} requests (the bare endpoint: the mean of its two runs):\n")
-    print("| target | requests/s | p50 | p99 | of bare | goal |")
-    print("|---|---|---|---|---|---|")
+    print("| target | requests/s | p50 | p99 | of bare | goal | server CPU per answer |")
+    print("|---|---|---|---|---|---|---|")
     for target in TARGETS:
         r = results[target.name]
         goal = f"{target.goal}×" if target.goal else ""
         print(
             f"| {target.name}: {target.description} | {r.requests_per_second:,.0f} | "
             f"{r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | {r.requests_per_second / bare:.2f}× "
-            f"| {goal} |"
+            f"| {goal} | {r.server_cpu_ms:.3f} ms |"
         )
 
 
