@@ -247,14 +247,18 @@ def wait_until_up(server: Server, path: str) -> None:
 
 
 def cpu_seconds(master: int) -> float:
-    """CPU time (user + system) of a gunicorn master and its workers so far, from /proc."""
+    """CPU time (user + system) of a gunicorn master and its workers so far, from /proc:
+    the live workers' own, and the master's waited-for children's (workers that
+    ``max_requests`` replaced)."""
     ticks = os.sysconf("SC_CLK_TCK")
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     total = 0.0
     for pid in [master, *map(int, children)]:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        total += sum(map(int, fields[11:13])) / ticks  # utime, stime
+        if pid == master:
+            total += sum(map(int, fields[13:15])) / ticks  # cutime, cstime
     return total
 
 
