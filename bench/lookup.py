@@ -1,16 +1,19 @@
-"""Benchmark of the public look-up against a bare Flask + sqlite3 baseline, on SQLite.
+"""Benchmark of the public look-up against a bare Flask endpoint, on SQLite or PostgreSQL.
 
 What it measures, in one run:
 
-1. Fill: a fresh SQLite database with ``--requests`` synthetic requests (default one million),
-   made with ``flask --app wsgi init-db`` and ``flask --app wsgi demo --requests N --seed 1``;
-   the wall-clock time of the ``demo`` command is printed (goal: one million in under 2 min).
+1. Fill: a fresh database with ``--requests`` synthetic requests (default one million), made
+   with ``flask --app wsgi init-db`` and ``flask --app wsgi demo --requests N --seed 1``; the
+   wall-clock time and peak memory (max RSS) of the ``demo`` command are printed (goals: one
+   million in under 2 min on SQLite, in under 500 MB on PostgreSQL). With ``--database
+   postgresql`` the database is one of the benchmark's own on the server of
+   ``--postgres-url`` (created, filled, and dropped at the end unless ``--keep``).
 2. Throughput and latency, with ``wrk --latency`` over loopback, of three targets each served
    by gunicorn (``--workers`` sync workers, default 2), every request for a random one of
    ``--sample`` receipt numbers drawn from the table:
 
-   - ``bare``: ``/bare/<receipt>`` of bench/bare_app.py (bare Flask + stdlib sqlite3, one
-     indexed row as JSON), on the same database file;
+   - ``bare``: ``/bare/<receipt>`` of bench/bare_app.py (bare Flask + stdlib sqlite3, or
+     psycopg in autocommit on PostgreSQL: one indexed row as JSON), on the same database;
    - ``json``: the product's ``/api/v1/requests/<receipt>``;
    - ``page``: the product's status page ``/s/<receipt>``.
 
@@ -18,12 +21,17 @@ What it measures, in one run:
    two, and a warning says when they differ by more than 10% (the machine was not quiet:
    wrk and the servers share its CPUs, so anything else running skews the ratios).
    Goals: ``json`` at least 0.8x and ``page`` at least 0.6x the requests/s of ``bare``.
+   Beside requests/s, each target's server CPU time per answer (gunicorn's master and
+   workers, from /proc) is printed: a figure that a busy machine disturbs far less.
 
 Run from the repository root, with the virtualenv active::
 
     python bench/lookup.py                      # one million requests, 15 s per target
     python bench/lookup.py --keep               # reuse bench/results/lookup/bench.sqlite
     python bench/lookup.py --requests 50000 --duration 5
+    python bench/lookup.py --database postgresql --keep   # database siapambil_bench_lookup
+
+The last lines printed are a Markdown table of the figures, ready for the README.
 
 Raw wrk outputs, gunicorn logs and ``results.json`` are written to the work dir (default
 bench/results/lookup/, which git ignores). The exit status is 0 whether or not the goals
@@ -41,6 +49,7 @@ import os
 import platform
 import random
 import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -50,7 +59,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +72,8 @@ WRK = "/usr/bin/wrk"
 HOST = "127.0.0.1"
 FILL_GOAL_SECONDS = 120.0
 FILL_GOAL_REQUESTS = 1_000_000
+FILL_GOAL_MB = 500
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/siapambil_bench_lookup"
 MAX_ERROR_SHARE = 0.01
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -84,7 +95,7 @@ class Target:
 
 
 TARGETS = (
-    Target("bare", "bare Flask + sqlite3 JSON", "bench.bare_app:app", "/bare/"),
+    Target("bare", "bare Flask + driver, one indexed row as JSON", "bench.bare_app:app", "/bare/"),
     Target("json", "product JSON look-up", "wsgi:app", "/api/v1/requests/", goal=0.8),
     Target("page", "product status page", "wsgi:app", "/s/", goal=0.6),
     Target("bare2", "bare again, to see the machine stayed quiet", "bench.bare_app:app", "/bare/"),
@@ -120,6 +131,9 @@ class WrkResult:
     p99_ms: float
     non_2xx_3xx: int
     socket_errors: int
+    # CPU time (user + system) of gunicorn's master and workers per answer: a figure that a
+    # busy machine disturbs far less than requests/s
+    server_cpu_ms: float = 0.0
 
     @property
     def error_share(self) -> float:
@@ -137,28 +151,19 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def app_env(db: Path) -> dict[str, str]:
-    return child_env(
-        DATABASE_URL=f"sqlite:///{db}",
-        RATELIMIT_ENABLED="0",
-        SECRET_KEY="bench",
-        ENV="production",
-        BARE_APP_DB=str(db),
-    )
-
-
-def run_flask(db: Path, *args: str) -> float:
-    """Run ``flask --app wsgi ARGS`` against the database; its wall-clock time in seconds."""
+def run_flask(store: Store, *args: str) -> tuple[float, float]:
+    """Run ``flask --app wsgi ARGS`` against the store: its wall-clock seconds and the peak
+    memory (max RSS, MB) of the largest command run so far."""
     command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
-    print(f"$ DATABASE_URL=sqlite:///{db} flask --app wsgi {' '.join(args)}", flush=True)
+    print(f"$ DATABASE_URL={store.url} flask --app wsgi {' '.join(args)}", flush=True)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=app_env(db), text=True, capture_output=True)
+    done = subprocess.run(command, cwd=ROOT, env=store.env(), text=True, capture_output=True)
     took = time.perf_counter() - started
     for line in [line for line in done.stdout.splitlines() if line.strip()][:1]:
         print(f"  {line}")
     if done.returncode != 0:
         raise BenchError(f"flask {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return took
+    return took, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def free_port() -> int:
@@ -189,7 +194,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, db: Path, workers: int, log: Path) -> Iterator[Server]:
+def gunicorn(app: str, store: Store, workers: int, log: Path) -> Iterator[Server]:
     """A gunicorn serving ``app`` on a free loopback port, stopped on leaving the block."""
     port = free_port()
     command = [
@@ -210,7 +215,7 @@ def gunicorn(app: str, db: Path, workers: int, log: Path) -> Iterator[Server]:
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=app_env(db),
+        env=store.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -241,6 +246,22 @@ def wait_until_up(server: Server, path: str) -> None:
     )
 
 
+def cpu_seconds(master: int) -> float:
+    """CPU time (user + system) of a gunicorn master and its workers so far, from /proc:
+    the live workers' own, and the master's waited-for children's (workers that
+    ``max_requests`` replaced)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0.0
+    for pid in [master, *map(int, children)]:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += sum(map(int, fields[11:13])) / ticks  # utime, stime
+        if pid == master:
+            total += sum(map(int, fields[13:15])) / ticks  # cutime, cstime
+    return total
+
+
 def probe(base: str, prefix: str, receipts: list[str]) -> None:
     """Every probed receipt must answer 200, with a body: the run measures found requests."""
     for receipt in receipts[:PROBES]:
@@ -257,49 +278,125 @@ def probe(base: str, prefix: str, receipts: list[str]) -> None:
 # Data
 
 
-def prepare_database(db: Path, count: int, keep: bool) -> float | None:
-    """A database with ``count`` synthetic requests; the demo fill's seconds, None if reused."""
-    if keep and db.exists():
-        print(f"Reusing {db} (--keep): the fill is not timed.")
+@dataclass(frozen=True)
+class Fill:
+    seconds: float
+    peak_mb: float
+
+
+class Store:
+    """Where the benchmark's requests are: a SQLite file, or a PostgreSQL database of its own."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+
+    def env(self) -> dict[str, str]:
+        return child_env(DATABASE_URL=self.url, RATELIMIT_ENABLED="0", SECRET_KEY="bench",
+                         ENV="production", BARE_APP_DB=str(self.path))  # fmt: skip
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def create(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def drop(self) -> None:
+        """Nothing to do: the file stays in the work dir for ``--keep``."""
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with contextlib.closing(sqlite3.connect(self.path)) as conn:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+    def warm(self) -> None:
+        """Read the database file once, so that the first target measured does not pay for
+        pages the later ones find in the OS cache."""
+        with self.path.open("rb") as file:
+            while file.read(1 << 20):
+                pass
+
+
+class PostgresStore(Store):
+    kind = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        if "+psycopg" not in url.split("://", 1)[0]:
+            raise BenchError(f"--postgres-url must be postgresql+psycopg://...: {url}")
+        self.url = url
+        self.dsn = url.replace("+psycopg", "", 1)
+        self.name = self.dsn.rsplit("/", 1)[1].split("?", 1)[0]
+        self.path = Path(self.name)
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.name) or self.name in ("postgres", "test"):
+            raise BenchError(f"{self.name!r} is not a database the benchmark may make and drop")
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        del env["BARE_APP_DB"]
+        return {**env, "BARE_APP_DSN": self.dsn}
+
+    def _admin(self, sql: str) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.dsn.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+
+    def exists(self) -> bool:
+        return bool(self._admin(f"SELECT 1 FROM pg_database WHERE datname = '{self.name}'"))
+
+    def create(self) -> None:
+        self.drop()
+        self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.dsn) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def warm(self) -> None:
+        """Read the table and its receipt index once, into the server's and the OS's caches."""
+        self.rows("SELECT count(*), count(DISTINCT receipt) FROM requests")
+
+
+def prepare_database(store: Store, count: int, keep: bool) -> Fill | None:
+    """A database with ``count`` synthetic requests; the demo fill's figures, None if reused."""
+    if keep and store.exists():
+        print(f"Reusing {store.url} (--keep): the fill is not measured.")
         return None
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    run_flask(db, "init-db")
-    took = run_flask(db, "demo", "--requests", str(count), "--seed", "1")
+    store.create()
+    run_flask(store, "init-db")
+    took, peak = run_flask(store, "demo", "--requests", str(count), "--seed", "1")
     print(
         f"Demo fill: {count:,} requests in {took:.1f} s wall clock "
-        f"({count / took:,.0f} requests/s).",
+        f"({count / took:,.0f} requests/s), peak memory {peak:,.0f} MB.",
         flush=True,
     )
-    return took
+    return Fill(took, peak)
 
 
-def warm_page_cache(db: Path) -> None:
-    """Read the database file once, so that the first target measured does not pay for pages
-    the later ones find in the OS cache."""
-    with db.open("rb") as file:
-        while file.read(1 << 20):
-            pass
+def count_requests(store: Store) -> int:
+    return store.rows("SELECT count(*) FROM requests")[0][0]
 
 
-def count_requests(db: Path) -> int:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return conn.execute("SELECT count(*) FROM requests").fetchone()[0]
-
-
-def sample_receipts(db: Path, size: int, seed: int) -> list[str]:
+def sample_receipts(store: Store, size: int, seed: int) -> list[str]:
     """``size`` receipt numbers of rows picked at random (repeatably) across the table."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        low, high = conn.execute("SELECT min(id), max(id) FROM requests").fetchone()
-        if low is None:
-            raise BenchError(f"{db} has no requests")
-        ids = random.Random(seed).sample(range(low, high + 1), min(size, high - low + 1))
-        found: list[str] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(f"SELECT receipt FROM requests WHERE id IN ({marks})", chunk)
-            found.extend(receipt for (receipt,) in rows)
+    low, high = store.rows("SELECT min(id), max(id) FROM requests")[0]
+    if low is None:
+        raise BenchError(f"{store.url} has no requests")
+    ids = random.Random(seed).sample(range(low, high + 1), min(size, high - low + 1))
+    found: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join(["%s"] * len(chunk))
+        rows = store.rows(f"SELECT receipt FROM requests WHERE id IN ({marks})", tuple(chunk))
+        found.extend(receipt for (receipt,) in rows)
     random.Random(seed).shuffle(found)
     return found
 
@@ -391,7 +488,7 @@ def run_wrk(url: str, inputs: WrkInputs, prefix: str, settings: WrkSettings, dur
 
 def measure(
     target: Target,
-    db: Path,
+    store: Store,
     receipts: list[str],
     inputs: WrkInputs,
     settings: WrkSettings,
@@ -401,14 +498,17 @@ def measure(
     """Serve the target, check it, warm it up and run wrk; the raw output is kept."""
     log = workdir / f"gunicorn-{target.name}.log"
     log.unlink(missing_ok=True)
-    with gunicorn(target.app, db, workers, log) as server:
+    with gunicorn(target.app, store, workers, log) as server:
         wait_until_up(server, target.prefix + receipts[0])
         probe(server.url, target.prefix, receipts)
         if settings.warmup:
             run_wrk(server.url, inputs, target.prefix, settings, settings.warmup)
+        cpu = cpu_seconds(server.process.pid)
         output = run_wrk(server.url, inputs, target.prefix, settings, settings.duration)
+        cpu = cpu_seconds(server.process.pid) - cpu
     (workdir / f"wrk-{target.name}.txt").write_text(output)
     result = parse_wrk(output)
+    result = replace(result, server_cpu_ms=cpu * 1000 / max(result.requests, 1))
     if result.error_share > MAX_ERROR_SHARE:
         raise BenchError(
             f"{target.name}: {result.non_2xx_3xx} non-2xx/3xx answers and "
@@ -444,7 +544,7 @@ def print_table(results: dict[str, WrkResult]) -> None:
     bare = reference(results)
     print(
         f"\n{'target':<34} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-        f"{'x bare':>7} {'errors':>7}"
+        f"{'x bare':>7} {'errors':>7} {'cpu ms':>7}"
     )
     for target in TARGETS:
         r = results[target.name]
@@ -452,11 +552,13 @@ def print_table(results: dict[str, WrkResult]) -> None:
         print(
             f"{label:<34} {r.requests_per_second:>8,.0f} {r.p50_ms:>7.2f} {r.p90_ms:>7.2f} "
             f"{r.p99_ms:>7.2f} {r.requests_per_second / bare:>7.2f} "
-            f"{r.non_2xx_3xx + r.socket_errors:>7}"
+            f"{r.non_2xx_3xx + r.socket_errors:>7} {r.server_cpu_ms:>7.3f}"
         )
 
 
-def judge(results: dict[str, WrkResult], fill: float | None, count: int) -> dict[str, bool]:
+def judge(
+    results: dict[str, WrkResult], fill: Fill | None, store: Store, count: int
+) -> dict[str, bool]:
     """Print PASS/FAIL per goal and return them."""
     bare = reference(results)
     verdicts: dict[str, bool] = {}
@@ -478,17 +580,36 @@ def judge(results: dict[str, WrkResult], fill: float | None, count: int) -> dict
             f"{ratio:.2f}x bare (goal >= {target.goal}x)"
         )
     if fill is not None and count == FILL_GOAL_REQUESTS:
-        verdicts["fill"] = fill < FILL_GOAL_SECONDS
+        verdicts["fill"] = fill.seconds < FILL_GOAL_SECONDS
+        if store.kind == "postgresql":
+            verdicts["fill"] = fill.peak_mb < FILL_GOAL_MB
         print(
             f"  {'PASS' if verdicts['fill'] else 'FAIL'}  demo fill of {count:,}: "
-            f"{fill:.1f} s (goal < {FILL_GOAL_SECONDS:.0f} s)"
+            f"{fill.seconds:.1f} s, {fill.peak_mb:,.0f} MB (goal < {FILL_GOAL_SECONDS:.0f} s on "
+            f"SQLite, < {FILL_GOAL_MB} MB on PostgreSQL)"
         )
     else:
         print(
-            f"  ----  demo fill: goal < {FILL_GOAL_SECONDS:.0f} s for "
-            f"{FILL_GOAL_REQUESTS:,} requests, not judged in this run"
+            f"  ----  demo fill: goal < {FILL_GOAL_SECONDS:.0f} s (SQLite) and < {FILL_GOAL_MB} MB "
+            f"(PostgreSQL) for {FILL_GOAL_REQUESTS:,} requests, not judged in this run"
         )
     return verdicts
+
+
+def print_markdown(results: dict[str, WrkResult], store: Store, rows: int) -> None:
+    """The figures as a Markdown table, for the README."""
+    bare = reference(results)
+    print(f"\nOn {store.kind}, {rows:,} requests (the bare endpoint: the mean of its two runs):\n")
+    print("| target | requests/s | p50 | p99 | of bare | goal | server CPU per answer |")
+    print("|---|---|---|---|---|---|---|")
+    for target in TARGETS:
+        r = results[target.name]
+        goal = f"{target.goal}×" if target.goal else ""
+        print(
+            f"| {target.name}: {target.description} | {r.requests_per_second:,.0f} | "
+            f"{r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | {r.requests_per_second / bare:.2f}× "
+            f"| {goal} | {r.server_cpu_ms:.3f} ms |"
+        )
 
 
 def save(workdir: Path, report: dict[str, Any]) -> Path:
@@ -523,7 +644,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the database, wrk inputs and outputs go",
     )
     parser.add_argument(
-        "--keep", action="store_true", help="reuse the work dir's database if it exists"
+        "--keep",
+        action="store_true",
+        help="reuse the database if it exists (and keep a PostgreSQL one at the end)",
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        default=POSTGRES_URL,
+        help="the benchmark's own PostgreSQL database (made and dropped; never a shared one)",
     )
     args = parser.parse_args(argv)
     if (
@@ -538,12 +667,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
-    db = args.workdir / DB_NAME
+    if args.database == "postgresql":
+        store: Store = PostgresStore(args.postgres_url)
+    else:
+        store = Store(args.workdir / DB_NAME)
+    try:
+        measure_all(args, store)
+    finally:
+        if not args.keep:
+            store.drop()
+
+
+def measure_all(args: argparse.Namespace, store: Store) -> None:
     settings = WrkSettings(args.threads, args.connections, args.duration, args.warmup, args.timeout)
-    fill = prepare_database(db, args.requests, args.keep)
-    warm_page_cache(db)
-    rows = count_requests(db)
-    receipts = sample_receipts(db, args.sample, args.seed)
+    fill = prepare_database(store, args.requests, args.keep)
+    store.warm()
+    rows = count_requests(store)
+    receipts = sample_receipts(store, args.sample, args.seed)
     inputs = write_wrk_inputs(args.workdir, receipts)
     cpus = len(os.sched_getaffinity(0))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -551,7 +691,7 @@ def run(args: argparse.Namespace) -> None:
         f"\nMachine: nproc={cpus}, {cpu_model()}, Python {platform.python_version()}, "
         f"load average {load}"
     )
-    print(f"Database: {db} ({rows:,} requests; {len(receipts):,} receipt numbers sampled)")
+    print(f"Database: {store.url} ({rows:,} requests; {len(receipts):,} receipt numbers sampled)")
     print(
         f"wrk: {' '.join(settings.args(settings.duration))} --latency, "
         f"{settings.warmup} s warm-up; gunicorn: {args.workers} sync workers on {HOST}"
@@ -561,18 +701,21 @@ def run(args: argparse.Namespace) -> None:
     for target in TARGETS:
         print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
         results[target.name] = measure(
-            target, db, receipts, inputs, settings, args.workers, args.workdir
+            target, store, receipts, inputs, settings, args.workers, args.workdir
         )
 
     print_table(results)
-    verdicts = judge(results, fill, args.requests)
+    verdicts = judge(results, fill, store, args.requests)
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"nproc": cpus, "cpu": cpu_model(), "python": platform.python_version()},
+        "load_average_before": os.getloadavg(),
         "database": {
-            "path": str(db),
+            "kind": store.kind,
+            "url": store.url,
             "requests": rows,
-            "fill_seconds": fill,
+            "fill_seconds": fill.seconds if fill else None,
+            "fill_peak_mb": fill.peak_mb if fill else None,
             "fill_requested": args.requests if fill is not None else None,
         },
         "wrk": asdict(settings),
@@ -588,6 +731,7 @@ def run(args: argparse.Namespace) -> None:
         "goals": verdicts,
     }
     print(f"\nRaw wrk outputs and results: {save(args.workdir, report)}")
+    print_markdown(results, store, rows)
 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
@@ -602,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as error:
         print(f"\nbench failed: {error}", file=sys.stderr)
         return 1
-    except (OSError, subprocess.SubprocessError, sqlite3.Error) as error:
+    except (OSError, subprocess.SubprocessError, sqlite3.Error, ImportError) as error:
         print(f"\nbench failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

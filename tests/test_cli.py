@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tracker import create_app
 from tracker.config import ConfigError, parse_bool
-from tracker.models import Request, StatusEvent
+from tracker.models import DailyFigure, Request, StatusEvent
 from tracker.status import Status
 
 GROUPED = r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
@@ -49,6 +49,18 @@ def test_demo_requests_have_histories_that_lead_to_their_status(runner, session)
     assert all(status == final for status, _version, final, _count in rows)
     ready = session.scalars(select(Request).where(Request.status == Status.READY)).all()
     assert ready and all(r.pickup_number and r.window_ends > r.window_starts for r in ready)
+
+
+@pytest.mark.parametrize(("flag", "rolled"), [("--no-statistics", False), ("--statistics", True)])
+def test_demo_leaves_the_roll_up_out_when_asked(runner, session, flag, rolled) -> None:
+    """A benchmark's fill leaves its past to the deadlines job (the default above 100,000
+    requests); ``--statistics`` rolls it up at once."""
+    result = runner.invoke(args=["demo", "--requests", "300", "--seed", "5", flag])
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(func.count()).select_from(Request)) == 300
+    figures = session.scalar(select(func.count()).select_from(DailyFigure))
+    assert (figures > 0) is rolled
+    assert ("not rolled up" in result.output) is not rolled
 
 
 def test_production_refuses_to_start_without_a_secret_key(database_url) -> None:

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
 from tracker.audit.trail import Actor
 from tracker.config import DEFAULTS
-from tracker.db import make_engine
+from tracker.db import get_engine, get_read_engine, make_engine
 from tracker.models import Base, Request, utcnow
-from tracker.requests import operations
+from tracker.requests import operations, public
 from tracker.status import Status
 
 
@@ -96,3 +98,55 @@ def test_the_lookup_uses_the_receipt_index(app) -> None:
                 text("EXPLAIN SELECT id FROM requests WHERE receipt = 'X'")
             ).all()
             assert "uq_requests_receipt" in str(plan)
+
+
+def round_trips(engine, trace: Path, action) -> tuple[int, str]:
+    """How many times ``action`` waited on the server: each simple ``Query`` and each
+    extended-protocol ``Sync`` the client sends (libpq's trace of the pooled connection)."""
+    engine.dispose()
+    connection = engine.raw_connection()  # the pool's only connection from here on
+    pgconn = connection.dbapi_connection.pgconn
+    with trace.open("w") as out:
+        pgconn.trace(out.fileno())
+        connection.close()
+        action()
+        pgconn.untrace()
+    sent = [line for line in trace.read_text().splitlines() if "\tF\t" in f"\t{line}"]
+    return sum(1 for line in sent if "\tQuery\t" in line or "\tSync" in line), "\n".join(sent)
+
+
+def test_a_lookup_on_postgresql_is_one_round_trip_per_query(app, make_request, tmp_path) -> None:
+    """The look-up's engine is autocommit without a ping per checkout: a request in processing
+    (its row with history, then its office's recent figures) costs two round trips, where the
+    app's transactional engine with pre-ping costs four per query (ping, BEGIN, SELECT,
+    ROLLBACK)."""
+    if get_engine(app).dialect.name == "sqlite":
+        pytest.skip("round trips to a server: PostgreSQL only")
+    receipt = make_request(Status.PROCESSING).receipt
+    now = utcnow()
+    with app.app_context():
+        reads, writes = get_read_engine(), get_engine()
+    assert reads is not writes
+
+    count, sent = round_trips(
+        reads, tmp_path / "reads.trace", lambda: public.find(reads, receipt, now)
+    )
+    assert count == 2, sent
+    assert "BEGIN" not in sent and "ROLLBACK" not in sent
+    # Control: the same look-up on the writers' engine.
+    count, sent = round_trips(
+        writes, tmp_path / "writes.trace", lambda: public.find(writes, receipt, now)
+    )
+    assert count == 8, sent
+    assert "BEGIN" in sent and "ROLLBACK" in sent
+
+
+def test_the_lookup_engine_is_the_app_engine_on_sqlite(app) -> None:
+    """SQLite has no round trips to save: one engine, one pool, the same pragmas."""
+    with app.app_context():
+        if get_engine().dialect.name != "sqlite":
+            assert get_read_engine() is not get_engine()
+            assert get_read_engine().pool._pre_ping is False
+            assert get_engine().pool._pre_ping is True
+        else:
+            assert get_read_engine() is get_engine()

@@ -239,3 +239,42 @@ def test_readyz_turns_503_within_two_seconds_of_the_database_going_away_and_back
         assert time.monotonic() - back < 10, "not ready 10 s after the database came back"
         time.sleep(0.05)
     app.extensions["siapambil.db"]["engine"].dispose()
+
+
+def test_lookups_survive_a_database_restart_without_a_ping_per_checkout(private_postgres) -> None:
+    """The look-up's pool pings nothing on checkout: after a restart its first query finds a
+    dead connection, drops the pool and asks again, so the citizen gets an answer at once,
+    where a bare pool without ping fails that first query."""
+    import psycopg
+    from sqlalchemy import create_engine
+
+    from tracker.db import get_read_engine
+
+    url, stop, start = private_postgres
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": url,
+                      "RATELIMIT_ENABLED": False})  # fmt: skip
+    client = app.test_client()
+    unknown = f"/api/v1/requests/{receipts.generate()}"
+    bare = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+
+    def ask_bare() -> None:
+        connection = bare.raw_connection()
+        try:
+            connection.cursor().execute("SELECT 1")
+        finally:
+            connection.close()
+
+    assert client.get(unknown).status_code == 404  # the pool holds a connection now
+    ask_bare()
+    stop()
+    start()
+    assert client.get(unknown).status_code == 404  # answered at once, no 500
+    with pytest.raises(psycopg.OperationalError):  # control: the dead connection, unnoticed
+        ask_bare()
+    bare.dispose()
+    with app.app_context():
+        get_read_engine().dispose()
+    app.extensions["siapambil.db"]["engine"].dispose()

@@ -15,12 +15,18 @@ reading unit for a writer (``get_session(write=True)``) is a mistake in the view
 SQLite is set up so that concurrent writers wait rather than fail: WAL, a busy timeout,
 foreign keys, and write transactions that start with ``BEGIN IMMEDIATE`` (a read
 transaction that later writes fails at once with SQLITE_BUSY, ignoring the timeout).
+
+**The public look-up reads outside any unit of work.** On PostgreSQL it has an engine of its
+own (``get_read_engine``): autocommit, so each of its queries is one round trip (no
+``BEGIN``, no ``ROLLBACK``), and no ping per checkout; instead ``PreparedQuery`` notices a
+connection that a server restart broke, drops the pool and asks once more. On SQLite the
+read engine is the app's engine.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
@@ -50,6 +56,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def make_read_engine(url: str) -> Engine:
+    """The look-up's engine: the app's own on SQLite; on a server, autocommit and no ping per
+    checkout (``PreparedQuery.fetch`` recovers from a restart instead)."""
+    if url.startswith("sqlite"):
+        return make_engine(url)
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+
+
 def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -72,9 +86,11 @@ def _setup_sqlite(engine: Engine) -> None:
 def init_app(app: Flask) -> None:
     """Make the app's engine and session factories; finish the unit of work of every request
     and close its session after every context."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    url = app.config["DATABASE_URL"]
+    engine = make_engine(url)
     app.extensions["siapambil.db"] = {
         "engine": engine,
+        "reads": engine if engine.dialect.name == "sqlite" else make_read_engine(url),
         "reader": sessionmaker(bind=engine, expire_on_commit=False),
         "writer": sessionmaker(
             bind=engine.execution_options(sqlite_writer=True), expire_on_commit=False
@@ -123,6 +139,11 @@ def in_unit(view: View) -> View:
 
 def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["siapambil.db"]["engine"]
+
+
+def get_read_engine(app: Flask | None = None) -> Engine:
+    """The engine of reads that need no transaction (the public look-up)."""
+    return (app or current_app).extensions["siapambil.db"]["reads"]
 
 
 def writes(view: View) -> View:
@@ -223,18 +244,19 @@ class PreparedQuery:
         return self._prepared[dialect.name]
 
     def fetch(self, engine: Engine, **params: Any) -> list[Any]:
-        """The rows as the driver gives them (``convert`` reads them)."""
+        """The rows as the driver gives them (``convert`` reads them). A connection that the
+        server dropped (a restart) empties the pool, and the query is asked once more on a
+        new connection: it only reads, so asking twice is safe."""
         sql, order, _processors = self._prepare(engine.dialect)
         arguments = tuple(params[name] for name in order) if order is not None else params
-        connection = engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute(sql, arguments)
-            rows = cursor.fetchall()
-            cursor.close()
-        finally:
-            connection.close()  # back to the pool, rolled back
-        return rows
+            return _fetch_all(engine, sql, arguments)
+        except _Dropped:
+            engine.dispose()  # every pooled connection predates the restart
+        try:
+            return _fetch_all(engine, sql, arguments)
+        except _Dropped as dropped:
+            raise dropped.__cause__ from None  # type: ignore[misc]
 
     def convert(self, engine: Engine, raw: Any, only: frozenset[str] | None = None) -> Any:
         """One row as a named tuple; with ``only``, the other columns are left as they came."""
@@ -247,17 +269,41 @@ class PreparedQuery:
         )
 
 
+class _Dropped(Exception):
+    """The server dropped the connection under a query (its cause is the driver's error)."""
+
+
+def _fetch_all(engine: Engine, sql: str, arguments: Any) -> list[Any]:
+    """Run one statement on a pooled connection; a dropped connection is invalidated and
+    raised as ``_Dropped``."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            return cursor.fetchall()
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor):
+                raise
+            connection.invalidate(error)
+            raise _Dropped() from error
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool (rolled back, where a transaction was begun)
+
+
 def bulk_insert(session: Session, table: Table, columns: list[str], rows: list[tuple]) -> None:
-    """Insert many rows (tuples in the order of ``columns``) in the session's transaction
-    through the driver's ``executemany``, with SQLAlchemy's bind processors applied to the
-    columns that have one. SQLAlchemy's own ``executemany`` builds each row's parameters
-    through its compiler, which costs more than SQLite's insert itself when a command adds
-    millions of rows (``demo --requests``)."""
+    """Insert many rows (tuples in the order of ``columns``) in the session's transaction,
+    with SQLAlchemy's bind processors applied to the columns that have one: by PostgreSQL's
+    ``COPY`` (streamed, one round trip), elsewhere by the driver's ``executemany``.
+    SQLAlchemy's own ``executemany`` builds each row's parameters through its compiler,
+    which costs more than the insert itself when a command adds millions of rows
+    (``demo --requests``)."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=columns)
     processors = [
         (index, process)
         for index, name in enumerate(columns)
@@ -270,6 +316,10 @@ def bulk_insert(session: Session, table: Table, columns: list[str], rows: list[t
             values[index] = process(values[index])
         return tuple(values)
 
+    if dialect.name == "postgresql":
+        _copy(connection.connection.dbapi_connection, table, columns, map(bound, rows))
+        return
+    compiled = table.insert().compile(dialect=dialect, column_keys=columns)
     params: list[Any] = list(map(bound, rows))
     if dialect.positional:
         position = {name: index for index, name in enumerate(columns)}
@@ -279,3 +329,15 @@ def bulk_insert(session: Session, table: Table, columns: list[str], rows: list[t
     else:
         params = [dict(zip(columns, values, strict=True)) for values in params]
     connection.exec_driver_sql(compiled.string, params)
+
+
+def _copy(dbapi_connection: Any, table: Table, columns: list[str], rows: Iterable[tuple]) -> None:
+    """``COPY table (columns) FROM STDIN`` with psycopg, row by row."""
+    from psycopg import sql  # only on PostgreSQL
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)

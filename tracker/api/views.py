@@ -33,7 +33,7 @@ from tracker.api.forms import ChangesQuery, make_cursor
 from tracker.api.guard import key_rate, keyed
 from tracker.audit.trail import Actor
 from tracker.board import queries as boards
-from tracker.db import discard, get_engine, get_session, unit_of_work
+from tracker.db import discard, get_read_engine, get_session, unit_of_work
 from tracker.errors import (
     BodyInvalid,
     ConflictError,
@@ -240,7 +240,7 @@ def _error_body(error: DomainError) -> dict:
 @lookup_rate
 @declare()
 def request_status(receipt: str) -> Response:
-    found = public.lookup(get_engine(), receipt, utcnow())
+    found = public.lookup(get_read_engine(), receipt, utcnow())
     return jsonify(serialisers.public_status(found))
 
 

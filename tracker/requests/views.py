@@ -21,7 +21,7 @@ from wtforms.validators import Length, Optional
 
 from tracker import receipts
 from tracker.audit.trail import Actor
-from tracker.db import get_engine, get_session
+from tracker.db import get_read_engine, get_session
 from tracker.errors import ReceiptError, ReceiptMistyped
 from tracker.extensions import csrf, lookup_rate
 from tracker.models import utcnow
@@ -130,7 +130,7 @@ def _citizen() -> Actor:
 def pickup_calendar(receipt: str) -> Response:
     """The pickup window as a calendar entry; 404 while the document has no window."""
     try:
-        found = public.lookup(get_engine(), receipt, utcnow())
+        found = public.lookup(get_read_engine(), receipt, utcnow())
     except ReceiptError:
         abort(404)
     if found.window_starts is None or found.window_ends is None or not found.status.is_collectable:
@@ -161,7 +161,7 @@ def qr(receipt: str) -> Response:
 
 def _status_or_error(typed: str, template: str) -> tuple[str, int] | str:
     try:
-        found = public.lookup(get_engine(), typed, utcnow())
+        found = public.lookup(get_read_engine(), typed, utcnow())
     except ReceiptError as error:
         return render_template(
             "lookup/index.html", error=explain(error), typed=typed[:40], code=error.code

@@ -126,6 +126,8 @@ def _count(
         .join(Service, Service.id == Request.service_id)
         .where(e.at >= _midnight(first, tz), e.at < _midnight(until, tz))
         .where(Request.office_id.in_(offices), counted)
+        # streamed (a server-side cursor on PostgreSQL): a full roll-up reads millions of rows
+        .execution_options(yield_per=10_000)
     )
     days: dict[tuple[int, int, dt.date], _Tally] = defaultdict(_Tally)
     spans: dict[tuple[dt.date, dt.date], int] = {}  # working days between two dates, once each
