@@ -86,19 +86,17 @@ class Visitor(HttpUser):
     def lookup_json(self) -> None:
         number, known = self.receipt()
         kind = "lookup json" if known else "lookup json unknown"
-        with self.client.get(
-            f"/api/v1/requests/{number}", name=kind, catch_response=True
-        ) as answer:
-            if answer.status_code != (200 if known else 404):
-                answer.failure(f"answered {answer.status_code}")
-            else:
-                answer.success()
+        self.look_up(f"/api/v1/requests/{number}", kind, known)
 
     @task(45)
     def lookup_page(self) -> None:
         number, known = self.receipt()
         kind = "status page" if known else "status page unknown"
-        with self.client.get(f"/s/{number}", name=kind, catch_response=True) as answer:
+        self.look_up(f"/s/{number}", kind, known)
+
+    def look_up(self, path: str, kind: str, known: bool) -> None:
+        """A look-up succeeds when a known receipt is found and an unknown one is not."""
+        with self.client.get(path, name=kind, catch_response=True) as answer:
             if answer.status_code != (200 if known else 404):
                 answer.failure(f"answered {answer.status_code}")
             else:

@@ -214,15 +214,20 @@ def private_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def migrated_app(url: str) -> Any:
+    """An app over the private cluster's database, migrated to head."""
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": url,
+                       "RATELIMIT_ENABLED": False})  # fmt: skip
+
+
 def test_readyz_turns_503_within_two_seconds_of_the_database_going_away_and_back(
     private_postgres, tmp_path
 ) -> None:
     url, stop, start = private_postgres
-    engine = make_engine(url)
-    schema.upgrade(engine)
-    engine.dispose()
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": url,
-                      "RATELIMIT_ENABLED": False})  # fmt: skip
+    app = migrated_app(url)
     client = app.test_client()
     assert client.get("/readyz").status_code == 200
     stop()
@@ -251,11 +256,7 @@ def test_lookups_survive_a_database_restart_without_a_ping_per_checkout(private_
     from tracker.db import get_read_engine
 
     url, stop, start = private_postgres
-    engine = make_engine(url)
-    schema.upgrade(engine)
-    engine.dispose()
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": url,
-                      "RATELIMIT_ENABLED": False})  # fmt: skip
+    app = migrated_app(url)
     client = app.test_client()
     unknown = f"/api/v1/requests/{receipts.generate()}"
     bare = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
