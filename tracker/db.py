@@ -33,10 +33,12 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine, Select, Table, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: libpq's connect_timeout, unless the URL sets one
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -53,7 +55,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _setup_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(url, **_server_connect(url, kwargs))
+
+
+def _server_connect(url: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A server that takes a connection but never answers (a hung host, a half-open route)
+    is given up after ``CONNECT_TIMEOUT_SECONDS`` rather than the system's minutes, unless
+    the URL sets its own ``connect_timeout``."""
+    if "connect_timeout" in make_url(url).query:
+        return kwargs
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
+    return {**kwargs, "connect_args": connect_args}
 
 
 def make_read_engine(url: str) -> Engine:
@@ -61,7 +73,9 @@ def make_read_engine(url: str) -> Engine:
     checkout (``PreparedQuery.fetch`` recovers from a restart instead)."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+    return create_engine(
+        url, **_server_connect(url, {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False})
+    )
 
 
 def _setup_sqlite(engine: Engine) -> None:
