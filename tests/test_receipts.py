@@ -74,3 +74,13 @@ def test_a_wrong_check_character_is_a_typo() -> None:
     with pytest.raises(ReceiptMistyped) as caught:
         receipts.parse(wrong)
     assert caught.value.details["reason"] == "check"
+
+
+def test_numbers_drawn_from_one_read_of_the_random_source_are_valid_and_distinct() -> None:
+    bits = receipts.random_bits(20_000)
+    assert len(bits) == 20_000 and max(bits) < 2**56
+    drawn = [receipts.generate(b) for b in bits]
+    assert len(set(drawn)) == 20_000
+    assert all(receipts.is_valid(n) for n in drawn)
+    # The same bits give the same number: the number is made from them, not drawn again.
+    assert receipts.generate(bits[0]) == drawn[0]

@@ -11,8 +11,10 @@ hold one number.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -288,6 +290,12 @@ class _Maker:
         self._paused: dict[tuple[dt.date, dt.date], int] = {}
         self._windows: dict[tuple[int, dt.datetime, int], Window] = {}
         self._clocks: dict[ZoneInfo, _OfficeClock] = {}
+        self._receipt_bits: list[int] = []
+
+    def receipt(self) -> str:
+        if not self._receipt_bits:
+            self._receipt_bits = receipts.random_bits(4096)
+        return receipts.generate(self._receipt_bits.pop())
 
     def clock(self, zone: ZoneInfo) -> _OfficeClock:
         if zone not in self._clocks:
@@ -372,7 +380,7 @@ class _Maker:
         email = email if rng.random() < 0.4 else None
         row = (
             request_id,
-            receipts.generate(),
+            self.receipt(),
             office.id,
             service.id,
             name,
@@ -457,17 +465,18 @@ def add_requests(
     samples: dict[Status, list[str]] = {s: [] for s in Status}
     rows: list[tuple] = []
     events: list[tuple] = []
-    for status in wanted:
-        row, evs = maker.request(next_id, status)
-        next_id += 1
-        rows.append(row)
-        events.extend(evs)
-        if len(samples[status]) < 3:
-            samples[status].append(row[1])
-        if len(rows) >= BATCH:
-            _write(session, rows, events)
-            rows, events = [], []
-    _write(session, rows, events)
+    with _writer(session, count) as write:
+        for status in wanted:
+            row, evs = maker.request(next_id, status)
+            next_id += 1
+            rows.append(row)
+            events.extend(evs)
+            if len(samples[status]) < 3:
+                samples[status].append(row[1])
+            if len(rows) >= BATCH:
+                write(rows, events)
+                rows, events = [], []
+        write(rows, events)
     _save_series(session, places.series)
     _advance_sequence(session)
     return samples
@@ -488,6 +497,28 @@ def sample_receipts(session: Session, per_status: int = 2) -> dict[Status, list[
 def _write(session: Session, rows: list[tuple], events: list[tuple]) -> None:
     bulk_insert(session, Request.__table__, REQUEST_COLUMNS, rows)
     bulk_insert(session, StatusEvent.__table__, EVENT_COLUMNS, events)
+
+
+# SQLite's page cache while a large fill writes (KiB, as ``PRAGMA cache_size`` takes a negative
+# number): the default 2 MB makes every insert into the random receipt and NIK indexes of a
+# million rows a read from the file.
+FILL_CACHE_KIB = 512 * 1024
+
+
+@contextlib.contextmanager
+def _writer(session: Session, count: int) -> Iterator[Callable[[list[tuple], list[tuple]], None]]:
+    """A ``write(rows, events)`` for ``add_requests``; on SQLite a large fill writes with a page
+    cache of ``FILL_CACHE_KIB``, put back as it was afterwards."""
+    connection = session.connection()
+    if count < 2 * BATCH or connection.dialect.name != "sqlite":
+        yield lambda rows, events: _write(session, rows, events)
+        return
+    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{FILL_CACHE_KIB}")
+    try:
+        yield lambda rows, events: _write(session, rows, events)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={cache}")
 
 
 def _save_series(session: Session, series: dict[str, _Series]) -> None:

@@ -49,7 +49,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
                 return None
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; use an aware UTC datetime")
-            return value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:26]  # no "+00:00"
+            if value.tzinfo is not dt.UTC:
+                value = value.astimezone(dt.UTC)
+            return value.isoformat(" ", "microseconds")[:26]  # no "+00:00"
 
         return process
 

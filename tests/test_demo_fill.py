@@ -1,0 +1,83 @@
+"""A large ``demo --requests`` fill: every request written, and on SQLite a page cache large
+enough for its random indexes while it writes, put back afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from tracker import demo, schema
+from tracker.db import make_engine
+from tracker.models import Request, StatusEvent
+from tracker.models.base import utcnow
+
+
+@pytest.fixture
+def sqlite_session(tmp_path: Path) -> Iterator[Session]:
+    """A session on a migrated SQLite file of its own (the cache is SQLite's)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'fill.sqlite'}")
+    schema.upgrade(engine)
+    with Session(engine.execution_options(sqlite_writer=True)) as session:
+        demo.load_places(session)
+        session.commit()
+        yield session
+    engine.dispose()
+
+
+def _cache_sizes_while_writing(session: Any, count: int) -> tuple[list[int], int, int]:
+    """The SQLite cache size seen by each insert of requests, and before and after the fill."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    seen: list[int] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO requests"):
+            seen.append(driver.execute("PRAGMA cache_size").fetchone()[0])
+
+    before_size = driver.execute("PRAGMA cache_size").fetchone()[0]
+    event.listen(connection, "before_cursor_execute", before)
+    try:
+        demo.add_requests(session, count, seed=4, now=utcnow())
+    finally:
+        event.remove(connection, "before_cursor_execute", before)
+    return seen, before_size, driver.execute("PRAGMA cache_size").fetchone()[0]
+
+
+def test_a_large_fill_writes_every_request_and_its_events(session, monkeypatch) -> None:
+    monkeypatch.setattr(demo, "BATCH", 40)
+    before = session.scalar(select(func.count()).select_from(Request))
+    samples = demo.add_requests(session, 200, seed=4, now=utcnow())
+    session.flush()
+    assert session.scalar(select(func.count()).select_from(Request)) == before + 200
+    written = session.scalars(select(Request.receipt).where(Request.id > 0)).all()
+    assert len(set(written)) == len(written)
+    assert any(samples.values())
+    without_events = session.scalar(
+        select(func.count())
+        .select_from(Request)
+        .where(~select(StatusEvent.id).where(StatusEvent.request_id == Request.id).exists())
+    )
+    assert without_events == 0
+    session.rollback()
+
+
+def test_a_large_sqlite_fill_writes_with_a_large_cache_and_puts_it_back(
+    sqlite_session, monkeypatch
+) -> None:
+    monkeypatch.setattr(demo, "BATCH", 40)
+    seen, before, after = _cache_sizes_while_writing(sqlite_session, 200)
+    assert len(seen) == 5
+    assert set(seen) == {-demo.FILL_CACHE_KIB}
+    assert after == before != -demo.FILL_CACHE_KIB
+
+
+def test_a_small_sqlite_fill_keeps_the_cache_it_had(sqlite_session, monkeypatch) -> None:
+    """The control: a fill of fewer than two batches leaves the cache alone."""
+    monkeypatch.setattr(demo, "BATCH", 40)
+    seen, before, after = _cache_sizes_while_writing(sqlite_session, 60)
+    assert seen and set(seen) == {before} and after == before
