@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import os
 import threading
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from sqlalchemy import select, text
 
 from tracker.audit.trail import Actor
 from tracker.config import DEFAULTS
-from tracker.db import get_engine, get_read_engine, make_engine
+from tracker.db import after_fork, get_engine, get_read_engine, make_engine
 from tracker.models import Base, Request, utcnow
 from tracker.requests import operations, public
 from tracker.status import Status
@@ -150,3 +152,47 @@ def test_the_lookup_engine_is_the_app_engine_on_sqlite(app) -> None:
             assert get_engine().pool._pre_ping is True
         else:
             assert get_read_engine() is get_engine()
+
+
+def _in_a_fork(engine, parent: object, forget: bool) -> tuple[bool, int]:
+    """What a forked child sees: whether its pool hands out the parent's driver connection,
+    and what its first query answers. ``forget`` calls ``after_fork`` first, as gunicorn's
+    ``post_fork`` hook does in each worker."""
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, and leave without running the parent's clean-up
+        try:
+            if forget:
+                after_fork()
+            with engine.connect() as connection:
+                seen = connection.connection.driver_connection is parent
+                value = connection.execute(text("SELECT 41 + 1")).scalar()
+            os.write(writing, json.dumps([seen, value]).encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        seen, value = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    return seen, value
+
+
+@pytest.mark.parametrize("forget", [True, False], ids=["after_fork", "control"])
+def test_a_forked_worker_opens_a_connection_of_its_own(database_url, forget: bool) -> None:
+    """gunicorn forks its workers from a master that loaded the app (``preload_app``), and
+    the app reads the database as it loads. After ``after_fork`` a worker's pool holds none
+    of the master's connections, which would otherwise be shared by two processes (the
+    control: without it the child is handed the parent's very connection)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            parent = connection.connection.driver_connection
+            connection.execute(text("SELECT 1"))
+        shared, value = _in_a_fork(engine, parent, forget)
+        assert value == 42
+        assert shared is not forget
+        with engine.connect() as connection:  # the parent's own connection still works
+            assert connection.connection.driver_connection is parent
+            assert connection.execute(text("SELECT 2")).scalar() == 2
+    finally:
+        engine.dispose()

@@ -25,6 +25,7 @@ read engine is the app's engine.
 
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,10 @@ class ReadOnlyUnit(RuntimeError):
     """A view that reads asked for a writing session: mark it ``@writes``."""
 
 
+# Every engine this process made, for ``after_fork``.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the URL, with the SQLite pragmas and begin handling where it applies."""
     if url.startswith("sqlite"):
@@ -53,9 +58,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         _setup_sqlite(engine)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **_server_connect(url, kwargs))
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **_server_connect(url, kwargs))
+    _ENGINES.add(engine)
+    return engine
+
+
+def after_fork() -> None:
+    """In a process forked from one that had already connected (gunicorn's workers, forked from
+    a master that loaded the app, which reads the leave days): the pools' connections are the
+    parent's. Forget them without closing them, which would end the parent's sessions, so that
+    the child opens its own (SQLAlchemy's advice for ``multiprocessing`` and ``os.fork``)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
 
 
 def _server_connect(url: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -73,9 +89,11 @@ def make_read_engine(url: str) -> Engine:
     checkout (``PreparedQuery.fetch`` recovers from a restart instead)."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    return create_engine(
+    engine = create_engine(
         url, **_server_connect(url, {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False})
     )
+    _ENGINES.add(engine)
+    return engine
 
 
 def _setup_sqlite(engine: Engine) -> None:
