@@ -82,7 +82,8 @@ WTFORMS_ENGLISH = [
     "Invalid input",
 ]
 HOURS_FIELD = re.compile(r"d\d_p\d_(opens|closes)")
-COMMON_ON = "lookup.index"  # the arguments every page reads (?lang=) are swept on one route
+COMMON_ON = "lookup.index"
+SHARDS = 4  # the arguments every page reads (?lang=) are swept on one route
 
 
 def dump(engine: Engine, audit_after: int = 0) -> dict[str, Any]:
@@ -327,15 +328,19 @@ def sweep(app: Flask, client: Any, make_request: Any, make_account: Any) -> Swee
     return found
 
 
-def test_the_sweep(app: Flask, sweep: Sweep, session: Any) -> None:
-    """Every route × every declared argument × every bad input: no 5xx, no changed table."""
-    for case in cases(app):
-        sweep.send(case)
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_the_sweep(app: Flask, sweep: Sweep, session: Any, shard: int) -> None:
+    """Every route × every declared argument × every bad input: no 5xx, no changed table.
+    The cases are dealt round into ``SHARDS`` shards, each on a database of its own, so that
+    the workers of ``pytest -n`` share them out."""
+    for number, case in enumerate(cases(app)):
+        if number % SHARDS == shard:
+            sweep.send(case)
     announce.publish(session, dt.datetime(2099, 6, 1, 2, 0, tzinfo=dt.UTC))
     session.commit()  # what the sweep stored, announced: the feed must still parse
     feed = sweep.client.get("/pengumuman.atom")
     assert feed.status_code == 200 and ET.fromstring(feed.data) is not None
     answer = sweep.client.post("/staff/logout", data={"csrf_token": sweep.token})
     assert answer.status_code == 303
-    print(f"sweep: {sweep.sent} requests")  # noqa: T201 - the figure the docstring quotes
+    print(f"sweep, shard {shard}: {sweep.sent} requests")  # noqa: T201 - the docstring's sums
     assert not sweep.problems, "\n".join(sweep.problems)

@@ -68,6 +68,10 @@ def declare(
 
             @wraps(view)
             def checked(*args: Any, **kwargs: Any) -> Any:
+                if not request.args and _nothing_is_valid(query):
+                    g.query = None  # made if the view reads it (most pages are asked bare)
+                    g.query_declared = query
+                    return view(*args, **kwargs)
                 parsed = query(request.args)
                 if not parsed.validate():
                     raise QueryError(parsed.errors_text())
@@ -80,9 +84,19 @@ def declare(
     return decorate
 
 
+@cache
+def _nothing_is_valid(kind: type[QueryForm]) -> bool:
+    """Whether a request without query arguments passes this form's checks: then such a
+    request skips making the form (and its translated labels) unless the view reads it."""
+    return kind(ImmutableMultiDict()).validate()
+
+
 def query(kind: type[Q]) -> Q:
     """The checked query arguments of this request's view."""
     parsed = g.query
+    if parsed is None:  # none were sent, and none is valid (``declare``): the declared form
+        parsed = g.query = g.query_declared(request.args)
+        parsed.validate()
     assert isinstance(parsed, kind)
     return parsed
 
