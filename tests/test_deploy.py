@@ -137,3 +137,20 @@ def test_the_audit_check_writes_an_intact_then_a_broken_chain(tmp_path: Path) ->
     engine.dispose()
     code, metrics = check()
     assert code == 1 and "siapambil_audit_chain_intact 0" in metrics
+
+
+def test_warming_compiles_every_template_and_loads_each_catalogue(app) -> None:
+    """What gunicorn's master does once before it forks (``when_ready``): every template is
+    compiled and each language's catalogue loaded, for every worker to inherit. The control:
+    a fresh app has not compiled them all. (The catalogues' cache belongs to the process's
+    one Babel, which other tests' apps may have filled already.)"""
+    from flask_babel import get_babel
+
+    from tracker import warm
+
+    names = app.jinja_env.list_templates()
+    assert len(app.jinja_env.cache) < len(names)
+    warm(app)
+    assert len(app.jinja_env.cache) == len(names)
+    cached = get_babel(app).instance.domain_instance.cache
+    assert {language for language, _domain in cached} == set(app.config["LANGUAGES"])

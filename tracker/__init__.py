@@ -53,6 +53,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def warm(app: Flask) -> None:
+    """Compile every template and load each language's catalogue now, not at a worker's first
+    page. gunicorn's master calls it once after loading the app (``gunicorn.conf.py``), and
+    every worker forked from it starts with them, again after each replacement."""
+    from flask_babel import get_translations
+
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
+    for language in app.config["LANGUAGES"]:
+        with app.test_request_context(f"/?lang={language}"):
+            get_translations()
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     app.session_interface = LazyCookieSessionInterface()
