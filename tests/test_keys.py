@@ -80,3 +80,34 @@ def test_the_log_tag_of_a_receipt_outlives_a_new_secret_key(app_config, caplog) 
     # Control: without a masking key of its own, the tag follows SECRET_KEY and changes.
     first = masked_tag(rotated(app_config), receipt, caplog)
     assert masked_tag(rotated(app_config, SECRET_KEY="new-secret"), receipt, caplog) != first
+
+
+def json_tag(app: Flask, receipt: str, caplog: Any) -> str:
+    """The tag that stands for ``receipt`` in the JSON request log (sent as the request id)."""
+    from tracker.watch.logs import LOGGER
+
+    logger = logging.getLogger(LOGGER)
+    caplog.clear()
+    logger.addHandler(caplog.handler)
+    try:
+        app.test_client().get("/healthz", headers={"X-Request-ID": receipt})
+    finally:
+        logger.removeHandler(caplog.handler)
+    line = caplog.records[-1].getMessage()
+    assert receipt not in line
+    return re.search(r"R:[0-9a-f]{6}", line).group(0)
+
+
+def test_the_json_log_tag_of_a_receipt_outlives_a_new_secret_key(app_config, caplog) -> None:
+    receipt = receipts.generate()
+    json_logs = {**app_config, "LOG_FORMAT": "json"}
+    before = json_tag(rotated(json_logs, LOG_MASKING_KEY="masking-key"), receipt, caplog)
+    after = rotated(
+        json_logs,
+        SECRET_KEY="new-secret",
+        SECRET_KEY_FALLBACKS=["test-secret"],
+        LOG_MASKING_KEY="masking-key",
+    )
+    assert json_tag(after, receipt, caplog) == before
+    # Control: another masking key gives another tag.
+    assert json_tag(rotated(json_logs, LOG_MASKING_KEY="other-key"), receipt, caplog) != before

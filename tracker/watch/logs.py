@@ -40,8 +40,11 @@ def install(app: Flask) -> logging.Logger | None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonLines())
         logger.addHandler(handler)
-    if not any(isinstance(f, ReceiptMaskingFilter) for f in logger.filters):
-        logger.addFilter(ReceiptMaskingFilter(app.config["SECRET_KEY"]))
+    # Keyed by LOG_MASKING_KEY, as the other logs are, so that a tag outlives a new SECRET_KEY;
+    # the latest app's filter replaces an earlier one (a process serves one app at a time).
+    for earlier in [f for f in logger.filters if isinstance(f, ReceiptMaskingFilter)]:
+        logger.removeFilter(earlier)
+    logger.addFilter(ReceiptMaskingFilter(app.config["LOG_MASKING_KEY"]))
     return logger
 
 
