@@ -425,3 +425,21 @@ def test_json_logs_write_one_masked_line_per_request(
 def test_a_log_format_that_cannot_be_read_stops_the_start(app_config) -> None:
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         create_app({**app_config, "LOG_FORMAT": "yaml"})
+
+
+def test_only_an_unreachable_database_is_a_503() -> None:
+    """A database that cannot be reached for now is a 503 (``errorpages.unreachable``); a
+    mistake in a query stays a 500."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from tracker.web.errorpages import unreachable
+
+    assert unreachable(psycopg.OperationalError("connection failed: Connection refused"))
+    assert unreachable(OperationalError("SELECT 1", {}, psycopg.OperationalError("gone")))
+    assert unreachable(OperationalError("x", {}, sqlite3.OperationalError("database is locked")))
+    assert not unreachable(OperationalError("x", {}, sqlite3.OperationalError("no such table")))
+    assert not unreachable(ProgrammingError("x", {}, psycopg.errors.UndefinedTable("requests")))
+    assert not unreachable(ValueError("a bug"))

@@ -279,3 +279,31 @@ def test_lookups_survive_a_database_restart_without_a_ping_per_checkout(private_
     with app.app_context():
         get_read_engine().dispose()
     app.extensions["siapambil.db"]["engine"].dispose()
+
+
+def test_a_database_that_is_away_gets_503_with_retry_after_not_500(private_postgres) -> None:
+    """While PostgreSQL is down, a page and an API call say the service is away for a moment
+    (503, ``Retry-After``, in the reader's language), not that something broke; once it is
+    back they answer as before. The control: the same addresses before the stop."""
+    url, stop, start = private_postgres
+    app = migrated_app(url)
+    client = app.test_client()
+    page, api = f"/s/{receipts.generate()}", f"/api/v1/requests/{receipts.generate()}"
+    assert client.get(page).status_code == 404 and client.get(api).status_code == 404
+    stop()
+    try:
+        answer = client.get(page)
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "5"
+        assert "Layanan belum dapat membuka datanya" in answer.get_data(as_text=True)
+        answer = client.get(api)
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+        assert answer.get_json()["error"]["code"] == "unavailable"
+    finally:
+        start()
+    assert client.get(page).status_code == 404 and client.get(api).status_code == 404
+    with app.app_context():
+        from tracker.db import get_read_engine
+
+        get_read_engine().dispose()
+    app.extensions["siapambil.db"]["engine"].dispose()

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from tracker.db import close_session
 from tracker.errors import DomainError
@@ -29,7 +30,9 @@ HTTP_CODES = {
     405: "method_not_allowed",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+RETRY_UNAVAILABLE_SECONDS = 5
 
 
 def register(app: Flask) -> None:
@@ -64,6 +67,7 @@ def _http_message(code: int) -> str:
         404: _("This page does not exist."),
         405: _("This page cannot be used this way."),
         429: rate_limited(),
+        503: _("The service cannot reach its records just now. Please try again in a minute."),
     }
     return messages.get(code, _("Something went wrong on our side. Please try again later."))
 
@@ -94,6 +98,8 @@ def handle_http_error(error: HTTPException) -> Answer:
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if code == 429:
         headers["Retry-After"] = "60"
+    if code == 503:
+        headers["Retry-After"] = str(RETRY_UNAVAILABLE_SECONDS)
     if (own := _own_answer(code, message, headers)) is not None:
         return own
     if _wants_json():
@@ -107,5 +113,25 @@ def handle_unexpected(error: Exception) -> Answer:
     close_session()
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    if unreachable(error):
+        current_app.logger.warning(
+            "the database is unreachable on %s %s: %s", request.method, request.path, error
+        )
+        return handle_http_error(ServiceUnavailable())
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
+
+
+def unreachable(error: Exception) -> bool:
+    """An error that says the database cannot be reached for now (a server restarting or gone,
+    a connection it cut, SQLite's lock held past the busy timeout), which a moment may mend:
+    a 503 with Retry-After, not a 500. A mistake in a query is not one of them."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig  # type: ignore[assignment]
+    # The driver's own error where no SQLAlchemy connection wrapped it (the look-up's pool).
+    kind = type(error)
+    if kind.__module__.startswith("psycopg") and kind.__name__ == "OperationalError":
+        return True  # psycopg's OperationalError: the connection, never the statement
+    return kind.__name__ == "OperationalError" and "database is locked" in str(error)
