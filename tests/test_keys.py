@@ -9,6 +9,7 @@ import logging
 import re
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.factories import sign_in
@@ -67,21 +68,6 @@ def masked_tag(app: Flask, receipt: str, caplog: Any) -> str:
     return re.search(r"R:[0-9a-f]{6}", line).group(0)
 
 
-def test_the_log_tag_of_a_receipt_outlives_a_new_secret_key(app_config, caplog) -> None:
-    receipt = receipts.generate()
-    before = masked_tag(rotated(app_config, LOG_MASKING_KEY="masking-key"), receipt, caplog)
-    after = rotated(
-        app_config,
-        SECRET_KEY="new-secret",
-        SECRET_KEY_FALLBACKS=["test-secret"],
-        LOG_MASKING_KEY="masking-key",
-    )
-    assert masked_tag(after, receipt, caplog) == before
-    # Control: without a masking key of its own, the tag follows SECRET_KEY and changes.
-    first = masked_tag(rotated(app_config), receipt, caplog)
-    assert masked_tag(rotated(app_config, SECRET_KEY="new-secret"), receipt, caplog) != first
-
-
 def json_tag(app: Flask, receipt: str, caplog: Any) -> str:
     """The tag that stands for ``receipt`` in the JSON request log (sent as the request id)."""
     from tracker.watch.logs import LOGGER
@@ -98,16 +84,25 @@ def json_tag(app: Flask, receipt: str, caplog: Any) -> str:
     return re.search(r"R:[0-9a-f]{6}", line).group(0)
 
 
-def test_the_json_log_tag_of_a_receipt_outlives_a_new_secret_key(app_config, caplog) -> None:
+@pytest.mark.parametrize(
+    ("tag", "settings"),
+    [(masked_tag, {}), (json_tag, {"LOG_FORMAT": "json"})],
+    ids=["text", "json"],
+)
+def test_the_log_tag_of_a_receipt_outlives_a_new_secret_key(
+    app_config, caplog, tag, settings
+) -> None:
+    """In the app's own log lines and in the JSON request log alike."""
     receipt = receipts.generate()
-    json_logs = {**app_config, "LOG_FORMAT": "json"}
-    before = json_tag(rotated(json_logs, LOG_MASKING_KEY="masking-key"), receipt, caplog)
+    config = {**app_config, **settings}
+    before = tag(rotated(config, LOG_MASKING_KEY="masking-key"), receipt, caplog)
     after = rotated(
-        json_logs,
+        config,
         SECRET_KEY="new-secret",
         SECRET_KEY_FALLBACKS=["test-secret"],
         LOG_MASKING_KEY="masking-key",
     )
-    assert json_tag(after, receipt, caplog) == before
-    # Control: another masking key gives another tag.
-    assert json_tag(rotated(json_logs, LOG_MASKING_KEY="other-key"), receipt, caplog) != before
+    assert tag(after, receipt, caplog) == before
+    # Control: without a masking key of its own, the tag follows SECRET_KEY and changes.
+    first = tag(rotated(config), receipt, caplog)
+    assert tag(rotated(config, SECRET_KEY="new-secret"), receipt, caplog) != first
