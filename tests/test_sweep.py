@@ -82,8 +82,8 @@ WTFORMS_ENGLISH = [
     "Invalid input",
 ]
 HOURS_FIELD = re.compile(r"d\d_p\d_(opens|closes)")
-COMMON_ON = "lookup.index"
-SHARDS = 4  # the arguments every page reads (?lang=) are swept on one route
+COMMON_ON = "lookup.index"  # the arguments every page reads (?lang=) are swept on one route
+SHARDS = 4  # the cases are dealt into this many tests, for the workers of pytest -n
 
 
 def dump(engine: Engine, audit_after: int = 0) -> dict[str, Any]:

@@ -439,6 +439,7 @@ def test_only_an_unreachable_database_is_a_503() -> None:
 
     assert unreachable(psycopg.OperationalError("connection failed: Connection refused"))
     assert unreachable(OperationalError("SELECT 1", {}, psycopg.OperationalError("gone")))
+    assert unreachable(psycopg.errors.AdminShutdown("terminating connection"))
     assert unreachable(OperationalError("x", {}, sqlite3.OperationalError("database is locked")))
     assert not unreachable(OperationalError("x", {}, sqlite3.OperationalError("no such table")))
     assert not unreachable(ProgrammingError("x", {}, psycopg.errors.UndefinedTable("requests")))

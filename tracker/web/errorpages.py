@@ -131,7 +131,11 @@ def unreachable(error: Exception) -> bool:
             return True
         error = error.orig  # type: ignore[assignment]
     # The driver's own error where no SQLAlchemy connection wrapped it (the look-up's pool).
-    kind = type(error)
-    if kind.__module__.startswith("psycopg") and kind.__name__ == "OperationalError":
-        return True  # psycopg's OperationalError: the connection, never the statement
-    return kind.__name__ == "OperationalError" and "database is locked" in str(error)
+    # psycopg's OperationalError and its kinds (the server shutting down, too many
+    # connections, a statement cancelled): the server's state, never the statement's text.
+    if any(
+        k.__name__ == "OperationalError" and k.__module__.startswith("psycopg")
+        for k in type(error).__mro__
+    ):
+        return True
+    return type(error).__name__ == "OperationalError" and "database is locked" in str(error)
