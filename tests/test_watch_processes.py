@@ -103,6 +103,11 @@ def gunicorn(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, Any
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_status(url + "/healthz", 200, 30, process)
+        # The master forks its workers from the loaded app a moment apart: wait for both.
+        deadline = time.monotonic() + 10
+        while len(live_workers(process.pid)) < 2:
+            assert time.monotonic() < deadline, "the second worker did not start"
+            time.sleep(0.05)
         yield url, metrics_dir, process
     finally:
         process.terminate()
