@@ -89,11 +89,7 @@ def make_read_engine(url: str) -> Engine:
     checkout (``PreparedQuery.fetch`` recovers from a restart instead)."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    engine = create_engine(
-        url, **_server_connect(url, {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False})
-    )
-    _ENGINES.add(engine)
-    return engine
+    return make_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
 
 
 def _setup_sqlite(engine: Engine) -> None:

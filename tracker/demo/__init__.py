@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -465,7 +465,7 @@ def add_requests(
     samples: dict[Status, list[str]] = {s: [] for s in Status}
     rows: list[tuple] = []
     events: list[tuple] = []
-    with _writer(session, count) as write:
+    with _fill_cache(session, count):
         for status in wanted:
             row, evs = maker.request(next_id, status)
             next_id += 1
@@ -474,9 +474,9 @@ def add_requests(
             if len(samples[status]) < 3:
                 samples[status].append(row[1])
             if len(rows) >= BATCH:
-                write(rows, events)
+                _write(session, rows, events)
                 rows, events = [], []
-        write(rows, events)
+        _write(session, rows, events)
     _save_series(session, places.series)
     _advance_sequence(session)
     return samples
@@ -506,17 +506,17 @@ FILL_CACHE_KIB = 512 * 1024
 
 
 @contextlib.contextmanager
-def _writer(session: Session, count: int) -> Iterator[Callable[[list[tuple], list[tuple]], None]]:
-    """A ``write(rows, events)`` for ``add_requests``; on SQLite a large fill writes with a page
-    cache of ``FILL_CACHE_KIB``, put back as it was afterwards."""
+def _fill_cache(session: Session, count: int) -> Iterator[None]:
+    """On SQLite, a fill of two batches or more writes with a page cache of
+    ``FILL_CACHE_KIB``, put back as it was afterwards."""
     connection = session.connection()
     if count < 2 * BATCH or connection.dialect.name != "sqlite":
-        yield lambda rows, events: _write(session, rows, events)
+        yield
         return
     cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
     connection.exec_driver_sql(f"PRAGMA cache_size=-{FILL_CACHE_KIB}")
     try:
-        yield lambda rows, events: _write(session, rows, events)
+        yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={cache}")
 
