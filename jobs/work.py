@@ -18,8 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.announcements import operations as announcements
+from tracker.api import idempotency
 from tracker.audit import trail as audit
 from tracker.outbox import dispatch
+from tracker.outbox import operations as outbox
 from tracker.requests import lifecycle
 from tracker.statistics import figures as statistics
 
@@ -59,7 +61,15 @@ def deadlines(zone: str) -> Work:
 
 
 def retention(session: Any, config: dict[str, Any], now: dt.datetime) -> int:
-    return lifecycle.anonymise(session, config, now)
+    """The personal data of requests that ended ``RETENTION_DAYS`` ago (their count is the
+    result), of the replies to citizens' questions queued as long ago, and the API's kept
+    answers past their 24 hours."""
+    before = now - dt.timedelta(days=config["RETENTION_DAYS"])
+    anonymised = lifecycle.anonymise(session, config, now)
+    replies = outbox.scrub_replies(session, before)
+    answers = idempotency.forget(session, now)
+    log.info("retention: %d replies scrubbed, %d kept API answers forgotten", replies, answers)
+    return anonymised
 
 
 def announce(session: Any, _config: dict[str, Any], now: dt.datetime) -> int:

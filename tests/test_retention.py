@@ -9,24 +9,30 @@ import datetime as dt
 from typing import Any
 
 import time_machine
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, select, update
 
 from jobs.commands import jobs as jobs_cli
 from tests.factories import sign_in
+from tracker.api import keys
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM, Actor
 from tracker.config import DEFAULTS
 from tracker.models import (
     AnnouncementItem,
+    ApiIdempotency,
     Base,
     Channel,
     CollectorKind,
     DailyFigure,
+    KeyScope,
+    Office,
     OutboxMessage,
+    OutboxStatus,
     Request,
     StatusEvent,
     utcnow,
 )
+from tracker.outbox import operations as outbox
 from tracker.outbox import texts
 from tracker.requests import operations
 from tracker.requests.operations import Collector
@@ -190,3 +196,55 @@ def test_retention_leaves_nothing_of_an_old_finished_request_in_the_database(
     session.rollback()
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0 and "intact" in verified.output, verified.output
+
+
+def test_retention_scrubs_old_replies_and_forgets_kept_api_answers(app, session, runner) -> None:
+    """A reply to a citizen's own question belongs to no request, and an API answer kept
+    under an Idempotency-Key may name people: retention scrubs the replies sent, dead or
+    cancelled before ``RETENTION_DAYS`` and forgets the answers past their 24 hours. The
+    controls: a reply as old but still pending, a recent reply, an answer of the last day."""
+    office = session.scalar(select(Office).where(Office.code == "36.73"))
+    key, _token = keys.create(
+        session, START, Actor("tester"), name="bridge", offices=[office], scope=KeyScope.WRITE
+    )
+    later = START + dt.timedelta(days=app.config["RETENTION_DAYS"] + 1)
+    replies = {
+        "old-sent": (START, OutboxStatus.SENT, "081211110001"),
+        "old-pending": (START, OutboxStatus.PENDING, "081211110002"),
+        "recent-sent": (later - dt.timedelta(days=1), OutboxStatus.SENT, "081211110003"),
+    }
+    for name, (queued, status, phone) in replies.items():
+        assert outbox.queue_text(
+            session, kind="reply", channel=Channel.SMS, recipient=phone, body=f"Status {name}",
+            office_id=office.id, key=f"reply:sms:{name}", now=queued,
+        )  # fmt: skip
+        session.flush()
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key == f"reply:sms:{name}")
+            .values(status=status)
+        )
+    answers = {"old": later - dt.timedelta(hours=25), "fresh": later - dt.timedelta(hours=1)}
+    for name, kept_at in answers.items():
+        session.add(
+            ApiIdempotency(
+                api_key_id=key.id, key=name, request_hash="0" * 64, status_code=201,
+                response_body=f'{{"applicant": "Sulastri {name}"}}', created_at=kept_at,
+            )
+        )  # fmt: skip
+    session.commit()
+
+    with time_machine.travel(later, tick=True), app.app_context():
+        result = runner.invoke(jobs_cli, ["run-once", "retention"])
+    assert result.exit_code == 0, result.output
+
+    left = {
+        m.idempotency_key.rpartition(":")[2]: (m.recipient, m.body, m.status)
+        for m in session.scalars(select(OutboxMessage).where(OutboxMessage.event == "reply"))
+    }
+    assert left["old-sent"] == ("", "", OutboxStatus.SENT)
+    assert left["old-pending"] == ("081211110002", "Status old-pending", OutboxStatus.PENDING)
+    assert left["recent-sent"] == ("081211110003", "Status recent-sent", OutboxStatus.SENT)
+    kept = session.scalars(select(ApiIdempotency.key)).all()
+    assert kept == ["fresh"]
+    session.rollback()

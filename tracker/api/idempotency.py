@@ -6,7 +6,9 @@ and body): the same key with the same call gets the stored status and body back;
 key with another call is refused (``IdempotencyMismatch``). Successes and refusals alike are
 kept, so a retry sees what the first call saw; a 5xx is never kept. Answers are kept for
 24 hours (``KEPT``): the rows of the key older than that are deleted at each write
-(``expire``), and an older row is never replayed.
+(``expire``), those of every key by the daily retention job (``forget``: a bridge that
+writes no more keeps no answers, which may name people), and an older row is never
+replayed.
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ def expire(session: Session, api_key_id: int, now: dt.datetime) -> None:
         .where(ApiIdempotency.api_key_id == api_key_id, ApiIdempotency.created_at <= now - KEPT)
         .execution_options(synchronize_session=False)
     )
+
+
+def forget(session: Session, now: dt.datetime) -> int:
+    """Forget every key's answers older than 24 hours (the retention job)."""
+    result = session.execute(
+        delete(ApiIdempotency)
+        .where(ApiIdempotency.created_at <= now - KEPT)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def stored(

@@ -128,6 +128,7 @@ def queue(
             body="",
             status=HELD if held else PENDING,
             next_attempt_at=now,
+            created_at=now,
         )
     )
     return True
@@ -166,6 +167,7 @@ def queue_text(
             body=body,
             status=PENDING,
             next_attempt_at=now,
+            created_at=now,
             webhook_id=webhook_id,
         )
     )
@@ -304,6 +306,20 @@ def scrub(session: Session, request_ids: Collection[int]) -> None:
     recipient, texts and errors."""
     _bulk(session, "scrub", of_requests(request_ids), recipient="", body="", subject="",
           last_error="")  # fmt: skip
+
+
+def scrub_replies(session: Session, before: dt.datetime) -> int:
+    """Retention: the replies to citizens' own questions (they belong to no request) queued
+    before ``before`` and no longer in flight (sent, dead or cancelled) lose the sender's
+    number, their texts and errors; their state and dates stay."""
+    ids = select(OutboxMessage.id).where(
+        OutboxMessage.request_id.is_(None),
+        OutboxMessage.event == "reply",
+        OutboxMessage.created_at < before,
+        OutboxMessage.status.in_((SENT, DEAD, CANCELLED)),
+        OutboxMessage.recipient != "",
+    )
+    return _bulk(session, "scrub", ids, recipient="", body="", subject="", last_error="")
 
 
 def _change(message: OutboxMessage, name: str, to: OutboxStatus) -> None:
