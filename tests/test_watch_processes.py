@@ -294,9 +294,14 @@ def test_a_database_that_is_away_gets_503_with_retry_after_not_500(private_postg
     app = migrated_app(url)
     client = app.test_client()
     page, api = f"/s/{receipts.generate()}", f"/api/v1/requests/{receipts.generate()}"
+    open311 = f"/open311/v2/requests/{receipts.generate()}.json"
     assert client.get(page).status_code == 404 and client.get(api).status_code == 404
+    assert client.get(open311).status_code == 404
     stop()
     try:
+        answer = client.get(open311)  # the spec's own errors, as openapi.yaml says
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+        assert answer.get_json()[0]["code"] == 503
         answer = client.get(page)
         assert answer.status_code == 503
         assert answer.headers["Retry-After"] == "5"
@@ -307,6 +312,7 @@ def test_a_database_that_is_away_gets_503_with_retry_after_not_500(private_postg
     finally:
         start()
     assert client.get(page).status_code == 404 and client.get(api).status_code == 404
+    assert client.get(open311).status_code == 404
     with app.app_context():
         from tracker.db import get_read_engine
 
