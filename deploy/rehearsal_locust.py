@@ -18,9 +18,10 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from locust import HttpUser, constant_throughput, events, task
+from locust import HttpUser, events, task
 
 DATA = json.loads(Path(os.environ["REHEARSAL_DATA"]).read_text(encoding="utf-8"))
 OUT = Path(os.environ["REHEARSAL_DATA"]).parent
@@ -60,6 +61,23 @@ def hidden(html: str, name: str) -> str | None:
     return None
 
 
+def poisson_pace(rate: float) -> Callable[[HttpUser], float]:
+    """Each user's tasks arrive as a Poisson process of ``rate`` a second, as independent
+    citizens do, so that the load is the same in every phase and what changes is the fault.
+    A steady pace (locust's ``constant_throughput``) kept the users in step, as they started
+    and as a fault stalled them all alike: the load came as bursts of a dozen requests at
+    once, and each answer's time was mostly its wait behind the others. A user that fell
+    behind (a stall) catches up by one task at most, never by a burst of its own."""
+
+    def wait(user: HttpUser) -> float:
+        now = time.monotonic()
+        due = max(getattr(user, "due", now), now - 1 / rate) + random.expovariate(rate)
+        user.due = due  # type: ignore[attr-defined]
+        return max(0.0, due - now)
+
+    return wait
+
+
 def first_option(html: str, select: str) -> str | None:
     block = re.search(rf'<select[^>]*name="{select}"[^>]*>(.*?)</select>', html, re.S)
     values = re.findall(r'<option[^>]*value="([^"]+)"', block.group(1)) if block else []
@@ -69,9 +87,7 @@ def first_option(html: str, select: str) -> str | None:
 class Visitor(HttpUser):
     """Citizens, lobby boards and, now and then, the staff at the counter."""
 
-    # Each user asks at a steady pace (REHEARSAL_RATE tasks a second), so that the load is
-    # the same in every phase and what changes is the fault.
-    wait_time = constant_throughput(float(os.environ.get("REHEARSAL_RATE", "1.5")))
+    wait_time = poisson_pace(float(os.environ.get("REHEARSAL_RATE", "1.5")))
 
     def on_start(self) -> None:
         self.etags: dict[str, str] = {}
