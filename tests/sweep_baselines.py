@@ -181,6 +181,9 @@ BASELINES: dict[str, Baseline] = {
     "staff.point_hours": Baseline(POINT, HOURS),
     "staff.point_page": Baseline(POINT),
     "staff.point_location": Baseline(POINT, {"latitude": "-6.1203", "longitude": "106.1503"}),
+    "staff.point_details": Baseline(
+        POINT, {"name": "MPP Kota Serang", "kind": "mall", "address": "Jl. Veteran No. 2"}
+    ),
     "staff.office_page": Baseline({"office_code": "36.73"}),
     "staff.office_contact": Baseline(
         {"office_code": "36.73"},

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tests.factories import csrf_token, sign_in
 from tracker import create_app
-from tracker.models import AuditEntry, LeaveDay, Office, Request, Service, utcnow
+from tracker.models import AuditEntry, LeaveDay, Office, PickupPoint, Request, Service, utcnow
 from tracker.places import leave, workdays
 from tracker.status import Status
 
@@ -342,6 +342,52 @@ def test_a_refused_office_form_changes_nothing(client, admin, session, field, va
     assert office.timezone == "Asia/Jakarta"
     session.rollback()
     assert session.scalar(select(func.count()).where(AuditEntry.action == "office_details")) == 0
+    session.rollback()
+
+
+def test_an_admin_renames_a_pickup_point_and_citizens_read_the_new_name(
+    client, admin, session, make_request
+):
+    """The name, kind and address ``setup load`` sets, changed in the console: audited, and
+    read by the status page of a document waiting there. The control: the page before."""
+    waiting = make_request(Status.READY, point="srg-cipocok")
+    session.commit()
+    before = client.get(f"/s/{waiting.receipt}").get_data(as_text=True)
+    assert "Pojok Dukcapil Cipocok" not in before
+    page = client.get("/staff/points/srg-cipocok").get_data(as_text=True)
+    assert 'name="address"' in page and 'name="kind"' in page
+    data = {"name": "Pojok  Dukcapil Cipocok", "kind": "kecamatan",
+            "address": "Jl. Kenari No. 3, Cipocok Jaya"}  # fmt: skip
+    assert post(client, "/staff/points/srg-cipocok/details", data).status_code == 303
+    session.expire_all()
+    point = session.scalars(select(PickupPoint).where(PickupPoint.code == "srg-cipocok")).one()
+    assert (point.name, point.address) == ("Pojok Dukcapil Cipocok", data["address"])
+    session.rollback()
+    [row] = audit_rows(session, "point_details")
+    assert row.details["name"]["to"] == "Pojok Dukcapil Cipocok" and "kind" not in row.details
+    after = client.get(f"/s/{waiting.receipt}").get_data(as_text=True)
+    assert "Pojok Dukcapil Cipocok" in after and "Jl. Kenari No. 3" in after
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", " "), ("kind", "mobile"), ("address", ""), ("address", "a\x00")],
+)
+def test_a_refused_point_form_changes_nothing(client, admin, session, field, value):
+    data = {"name": "Pojok Dukcapil", "kind": "kecamatan", "address": "Jl. Kenari No. 3"}
+    answer = post(client, "/staff/points/srg-cipocok/details", {**data, field: value})
+    assert answer.status_code == 400
+    body = answer.get_data(as_text=True)
+    assert "Lokasi pengambilan tidak disimpan" in body and f'id="{field}-error"' in body
+    session.expire_all()
+    point = session.scalars(select(PickupPoint).where(PickupPoint.code == "srg-cipocok")).one()
+    assert (point.name, point.kind, point.address) == (
+        "Kantor Kecamatan Cipocok Jaya",
+        "kecamatan",
+        "Jl. Bhayangkara No. 12, Cipocok Jaya, Serang",
+    )
+    session.rollback()
+    assert session.scalar(select(func.count()).where(AuditEntry.action == "point_details")) == 0
     session.rollback()
 
 

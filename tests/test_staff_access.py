@@ -134,6 +134,13 @@ ENDPOINTS = [
         SUPERVISOR,
         form=(("latitude", "-6.12"), ("longitude", "106.15")),
     ),
+    Endpoint(
+        "point details",
+        "POST",
+        "/staff/points/{point}/details",
+        ADMIN,
+        form=(("name", "MPP Serang"), ("kind", "mall"), ("address", "Jl. Veteran")),
+    ),
     Endpoint("office", "GET", "/staff/offices/{office_code}", SUPERVISOR),
     Endpoint(
         "office contact",

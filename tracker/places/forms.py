@@ -21,7 +21,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 
 from tracker.intake.checks import normalise_phone
 from tracker.models.base import TIMEZONES
-from tracker.models.places import OfficeKind
+from tracker.models.places import OfficeKind, PointKind
 from tracker.web.edge import (
     FIRST_DAY,
     LAST_DAY,
@@ -259,6 +259,23 @@ class YearQuery(QueryForm):
     """``?tahun=2027``: the year whose leave days are shown (default: this year)."""
 
     tahun = IntegerField(_l("Year"), [Optional(), Bounded(FIRST_DAY.year, LAST_DAY.year)])
+
+
+POINT_KINDS = {
+    PointKind.OFFICE.value: _l("The office itself"),
+    PointKind.KECAMATAN.value: _l("Kecamatan (district)"),
+    PointKind.KELURAHAN.value: _l("Kelurahan or desa (village)"),
+    PointKind.MALL.value: _l("Mall kiosk"),
+}  # as the setup file's schema allows: a mobile service's point is a visit
+
+
+class PointForm(Form):
+    """What ``setup load`` sets of a pickup point besides its hours, counters and place on the
+    map: the name and address citizens read, and its kind."""
+
+    name = StringField(_l("Name"), [CleanText(), Visible(), Length(max=200)])
+    kind = SelectField(_l("Kind of point"), choices=options(POINT_KINDS.items()))
+    address = StringField(_l("Address"), [CleanText(), Visible(), Length(max=300)])
 
 
 class OfficeForm(Form):

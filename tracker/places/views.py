@@ -18,7 +18,7 @@ from tracker.accounts import scope
 from tracker.accounts.access import SUPERVISORS, acting, bp, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
-from tracker.models import Office, OfficeKind, PickupPoint, Role, utcnow
+from tracker.models import Office, OfficeKind, PickupPoint, PointKind, Role, utcnow
 from tracker.places import closures, pickup
 from tracker.places.forms import (
     PERIODS_PER_DAY,
@@ -28,6 +28,7 @@ from tracker.places.forms import (
     HoursForm,
     LocationForm,
     OfficeForm,
+    PointForm,
     VisitForm,
 )
 from tracker.web.arguments import declare
@@ -52,6 +53,8 @@ def _page(point: PickupPoint, **forms: object) -> str:
     forms.setdefault("closure", ClosureForm())
     forms.setdefault("counters", CountersForm(counters=", ".join(point.counters or [])))
     forms.setdefault("location", _location_form(point))
+    if scope.is_admin(current_user) and point.visit_starts is None:
+        forms.setdefault("details", PointForm(obj=point, formdata=None))
     return render_template("staff/point.html", point=point, periods=PERIODS_PER_DAY, **forms)
 
 
@@ -135,6 +138,33 @@ def point_location(code: str) -> Response | tuple[str, int]:
         return _page(point, location=form, error=error), 400
     point.latitude, point.longitude = form.coordinates()
     return _saved(point, "point_location", latitude=point.latitude, longitude=point.longitude)
+
+
+@bp.post("/points/<code>/details")
+@roles(Role.ADMIN)
+@declare(form=PointForm)
+def point_details(code: str) -> Response | tuple[str, int]:
+    """A point's name, kind and address, as ``setup load`` sets them (admins); a mobile
+    service's visit is named where it is added."""
+    point = find_point(code)
+    if point.visit_starts is not None:
+        abort(404)
+    form = PointForm()
+    if not form.validate_on_submit():
+        error = _("The pickup point was not saved: see the fields below.")
+        return _page(point, details=form, error=error), 400
+    typed = {
+        "name": " ".join(form.name.data.split()), "kind": PointKind(form.kind.data),
+        "address": " ".join(form.address.data.split()),
+    }  # fmt: skip
+    changed = {k: {"from": str(getattr(point, k)), "to": str(v)} for k, v in typed.items()
+               if getattr(point, k) != v}  # fmt: skip
+    for name in changed:
+        setattr(point, name, typed[name])
+    if not changed:
+        flash(_("Nothing was changed."))
+        return redirect(url_for("staff.point_page", code=point.code), 303)
+    return _saved(point, "point_details", **changed)
 
 
 @bp.post("/points/<code>/closures")
