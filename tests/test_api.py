@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from tracker import receipts
+from tracker.audit.trail import Actor
+from tracker.config import DEFAULTS
+from tracker.models import utcnow
+from tracker.places import closures
 from tracker.status import Status
 
 
@@ -54,3 +61,37 @@ def test_error_messages_follow_the_language(client) -> None:
     assert "12 characters" in english.get_json()["error"]["message"]
     indonesian = client.get("/api/v1/requests/AAAA")
     assert "12 karakter" in indonesian.get_json()["error"]["message"]
+
+
+def test_the_json_says_whom_to_ask_where_the_point_is_and_when_it_is_shut(
+    client, make_request, session
+) -> None:
+    """What the status page shows besides the status: the office's contacts, the point's
+    place on the map and its closures of the coming days. The control: before the closure
+    the list is empty."""
+    request = make_request(Status.READY, point="srg-dinas")
+    point = request.pickup_point
+    point.office.phone, point.office.whatsapp = "(0254) 200123", "0812 3456 7890"
+    point.latitude, point.longitude = -6.1203, 106.1503
+    session.commit()
+    address = f"/api/v1/requests/{request.receipt}"
+    body = client.get(address).get_json()
+    assert body["office"]["contact"]["phone"] == "(0254) 200123"
+    assert body["office"]["contact"]["whatsapp"] == "0812 3456 7890"
+    assert (body["pickup"]["point"]["latitude"], body["pickup"]["point"]["longitude"]) == (
+        -6.1203,
+        106.1503,
+    )
+    assert body["pickup"]["point"]["closures"] == []
+
+    today = utcnow().astimezone(ZoneInfo(point.office.timezone)).date()
+    shut = today + dt.timedelta(days=3)
+    closures.close(
+        session, point, shut, "Rapat kerja", actor=Actor("supervisor"), now=utcnow(),
+        config=DEFAULTS,
+    )  # fmt: skip
+    session.commit()
+    body = client.get(address).get_json()
+    assert body["pickup"]["point"]["closures"] == [
+        {"day": shut.isoformat(), "reason": "Rapat kerja"}
+    ]

@@ -65,12 +65,17 @@ def opening_hours(hours: Iterable[WeekdayHours]) -> list[dict[str, Any]]:
 
 
 def place(p: Place) -> dict[str, Any]:
+    """Where to collect: with the point's closures of the coming days (a citizen must not
+    come on one) and where it is on the map, when known."""
     return {
         "code": p.code,
         "name": p.name,
         "address": p.address,
         "counters": list(p.counters),
         "opening_hours": opening_hours(p.hours),
+        "closures": [{"day": iso(c.day), "reason": c.reason} for c in p.closures],
+        "latitude": p.latitude,
+        "longitude": p.longitude,
     }
 
 
@@ -92,7 +97,17 @@ def public_status(s: PublicStatus) -> dict[str, Any]:
             "target_working_days": s.target_days,
         },
         "applicant": {"masked_name": s.masked_name},
-        "office": {"code": s.office_code, "name": s.office_name, "timezone": s.timezone},
+        "office": {
+            "code": s.office_code,
+            "name": s.office_name,
+            "timezone": s.timezone,
+            "contact": {
+                "address": s.contact.address,
+                "phone": s.contact.phone,
+                "whatsapp": s.contact.whatsapp,
+                "email": s.contact.email,
+            },
+        },
         "submitted_at": iso(s.submitted_at),
         "expected_ready_on": iso(s.expected_on),
         "overdue": s.overdue,
