@@ -140,6 +140,16 @@ def point_location(code: str) -> Response | tuple[str, int]:
     return _saved(point, "point_location", latitude=point.latitude, longitude=point.longitude)
 
 
+def _apply(row: Office | PickupPoint, typed: dict[str, object]) -> dict[str, dict[str, str]]:
+    """Set the values typed that differ from the row's; each change as ``from`` and ``to``,
+    for the audit trail."""
+    changed = {k: {"from": str(getattr(row, k)), "to": str(v)} for k, v in typed.items()
+               if getattr(row, k) != v}  # fmt: skip
+    for name in changed:
+        setattr(row, name, typed[name])
+    return changed
+
+
 @bp.post("/points/<code>/details")
 @roles(Role.ADMIN)
 @declare(form=PointForm)
@@ -157,10 +167,7 @@ def point_details(code: str) -> Response | tuple[str, int]:
         "name": " ".join(form.name.data.split()), "kind": PointKind(form.kind.data),
         "address": " ".join(form.address.data.split()),
     }  # fmt: skip
-    changed = {k: {"from": str(getattr(point, k)), "to": str(v)} for k, v in typed.items()
-               if getattr(point, k) != v}  # fmt: skip
-    for name in changed:
-        setattr(point, name, typed[name])
+    changed = _apply(point, typed)
     if not changed:
         flash(_("Nothing was changed."))
         return redirect(url_for("staff.point_page", code=point.code), 303)
@@ -298,10 +305,7 @@ def office_details(office_code: str) -> Response | tuple[str, int]:
         "name": " ".join(form.name.data.split()), "kind": OfficeKind(form.kind.data),
         "timezone": form.timezone.data, "address": (form.address.data or "").strip(),
     }  # fmt: skip
-    changed = {k: {"from": str(getattr(office, k)), "to": str(v)} for k, v in typed.items()
-               if getattr(office, k) != v}  # fmt: skip
-    for name in changed:
-        setattr(office, name, typed[name])
+    changed = _apply(office, typed)
     if changed:
         audit.record(get_session(), "office_details", actor=acting(), at=utcnow(),
                      target=office.code, **changed)  # fmt: skip
