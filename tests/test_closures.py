@@ -1,6 +1,7 @@
 """Closures now and later: a closure added inside the windows of waiting documents lengthens
 them, replaces their calendar entries and tells each citizen who agreed; one outside every
-window, or a refused form, changes nothing. The coming closures are listed on the status
+window, or a refused form, changes nothing; a collective leave day added in the console or by
+``setup load`` does the same at every point. The coming closures are listed on the status
 page, the board and /pengumuman; the board says "Tutup" and when it opens next whenever the
 point is closed."""
 
@@ -11,13 +12,22 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from tests.factories import csrf_token, sign_in
 from tracker.announcements import operations as announce
-from tracker.models import AuditEntry, Channel, Closure, OutboxMessage, Request, utcnow
-from tracker.places import pickup
+from tracker.models import (
+    AuditEntry,
+    Channel,
+    Closure,
+    LeaveDay,
+    OutboxMessage,
+    Request,
+    utcnow,
+)
+from tracker.places import pickup, workdays
 from tracker.places.workdays import is_holiday
 from tracker.status import Status
 
@@ -222,3 +232,111 @@ def test_the_board_says_closed_and_when_it_opens_next(client, make_request, sess
     assert data["today"]["periods"] == []
     assert data["today"]["next_open"].startswith(next_day.isoformat())
     assert data["closures"][0] == {"date": day.isoformat(), "reason": "Rapat dinas"}
+
+
+@pytest.fixture
+def no_leave_days() -> Any:
+    """The test starts and ends with a calendar of national holidays only."""
+    workdays.set_leave_days(frozenset())
+    yield
+    workdays.set_leave_days(frozenset())
+
+
+def add_leave_day(client: Any, day: dt.date) -> Any:
+    token = csrf_token(client, "/staff/leave-days")
+    data = {"day": day.isoformat(), "name": "Cuti bersama", "csrf_token": token}
+    return client.post("/staff/leave-days", data=data)
+
+
+def common_day(*requests: Request) -> dt.date:
+    """A day on which every request's point is open within its window, after its first."""
+    shared = set.intersection(*(set(open_days(r)[1:]) for r in requests))
+    return min(shared)
+
+
+def windows(session: Any, *requests: Request) -> list[tuple]:
+    session.expire_all()
+    found = [(r.window_starts, r.window_ends, r.version) for r in requests]
+    session.commit()
+    return found
+
+
+def test_a_leave_day_inside_waiting_windows_lengthens_them_at_every_point(
+    client, make_account, make_request, session, no_leave_days
+) -> None:
+    """Cuti bersama shuts every office: a leave day added in the console lengthens the windows
+    of the documents waiting over it, at the points of every office, and tells who agreed, as
+    a closure does at one point. Control: a leave day after every window moves none, and
+    removing the day moves none back."""
+    told = waiting(make_request, session, consent=True)
+    elsewhere = make_request(Status.PROCESSING, office="36.02", nik="3602015212900003")
+    make_request.move(elsewhere, Status.READY, point="lbk-dinas")
+    session.commit()
+    announce.publish(session, utcnow())
+    session.commit()
+    day = common_day(told, elsewhere)
+    counts = [len(open_days(told)), len(open_days(elsewhere))]
+    before = windows(session, told, elsewhere)
+    after_all = max(r.window_ends for r in (told, elsewhere)).astimezone(JAKARTA).date()
+    later = after_all + dt.timedelta(days=1)
+    admin = make_account("admin")
+    assert sign_in(client, admin.username).status_code == 303
+
+    assert add_leave_day(client, later).status_code == 303  # control: after every window
+    assert windows(session, told, elsewhere) == before and moved_messages(session) == []
+
+    answer = add_leave_day(client, day)
+    assert answer.status_code == 303
+    flashed = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "2 dokumen yang menunggu" in flashed, flashed
+    moved = windows(session, told, elsewhere)
+    workdays.set_leave_days(frozenset({later, day}))  # what every worker counts from now
+    for (starts, ends, version), (starts2, ends2, version2), request, count in zip(
+        before, moved, (told, elsewhere), counts, strict=True
+    ):
+        assert starts2 == starts and ends2 > ends and version2 > version
+        assert day not in open_days(request) and len(open_days(request)) == count
+    messages = moved_messages(session)
+    assert [(m.request_id, m.channel) for m in messages] == [(told.id, Channel.SMS)]
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "window_moved")).all()
+    assert sorted(a.target for a in audit) == sorted([told.receipt, elsewhere.receipt])
+    added = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "leave_day_added").order_by(AuditEntry.id)
+    ).all()
+    assert [a.details["moved"] for a in added] == [0, 2]
+    leave_id = session.scalar(select(LeaveDay.id).where(LeaveDay.day == day))
+    session.commit()
+
+    token = csrf_token(client, "/staff/leave-days")
+    removed = client.post(f"/staff/leave-days/{leave_id}/delete", data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert windows(session, told, elsewhere) == moved  # nobody is told to come sooner
+
+
+def test_setup_load_of_a_new_leave_day_lengthens_waiting_windows_once(
+    runner, make_request, session, tmp_path, no_leave_days
+) -> None:
+    """A new leave day from ``setup load`` does what one added in the console does; loading
+    the same file again moves nothing more."""
+    told = waiting(make_request, session, consent=True)
+    announce.publish(session, utcnow())
+    session.commit()
+    day = common_day(told)
+    count = len(open_days(told))
+    before = windows(session, told)
+    path = tmp_path / "leave.yaml"
+    path.write_text(f'leave_days:\n  - {{day: "{day.isoformat()}", name: Cuti bersama}}\n')
+
+    first = runner.invoke(args=["setup", "load", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "1 dokumen yang menunggu" in first.output, first.output
+    moved = windows(session, told)
+    assert moved[0][0] == before[0][0] and moved[0][1] > before[0][1]
+    workdays.set_leave_days(frozenset({day}))
+    assert day not in open_days(told) and len(open_days(told)) == count
+    assert len(moved_messages(session)) == 1
+
+    again = runner.invoke(args=["setup", "load", str(path)])  # control: the day is on file
+    assert again.exit_code == 0, again.output
+    assert "dokumen yang menunggu" not in again.output
+    assert windows(session, told) == moved and len(moved_messages(session)) == 1

@@ -19,7 +19,7 @@ from tracker.places import leave, services
 from tracker.places.forms import LeaveDayForm, ServiceForm, YearQuery
 from tracker.web.arguments import declare, query
 from tracker.web.forms import ButtonForm
-from tracker.web.wording import explain
+from tracker.web.wording import explain, moved_windows
 
 
 @bp.get("/services")
@@ -91,12 +91,14 @@ def add_leave_day() -> Response | tuple[str, int]:
         year = form.day.data.year if form.day.data else utcnow().year
         return _leave_page(year, form, error=error), 400
     try:
-        made = leave.add(get_session(), utcnow(), acting(), form.day.data, form.name.data)
+        added = leave.add(get_session(), utcnow(), acting(), form.day.data, form.name.data)
     except LeaveDayError as refused:
         return _leave_page(form.day.data.year, form, error=explain(refused)), 409
     _read_again()
+    if added.moved:
+        flash(moved_windows(len(added.moved)))
     flash(_("Saved."))
-    return redirect(url_for("staff.leave_days_page", tahun=made.day.year), 303)
+    return redirect(url_for("staff.leave_days_page", tahun=added.leave.day.year), 303)
 
 
 @bp.post("/leave-days/<id:leave_id>/delete")

@@ -8,6 +8,10 @@ of open days and ends later; the request's version goes up with it, so its calen
 is replaced (a higher ``SEQUENCE``); and each citizen who agreed to messages is told
 (``window_moved``, in their language). All of it in the caller's unit of work, audited.
 Removing a closure leaves windows as they are: nobody is told to come back sooner.
+
+A collective leave day (cuti bersama) added in the console or by ``setup load`` shuts every
+point that day, so ``lengthen_for_leave_days`` does the same for the windows at every point;
+removing one, like removing a closure, moves nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.models import Closure, PickupPoint, Request
 from tracker.outbox import operations as outbox
-from tracker.places import pickup
+from tracker.places import pickup, workdays
 from tracker.requests.operations import flush_moves
 from tracker.status import Status
 
@@ -59,8 +63,53 @@ def close(
     was_open = bool(pickup.hours_on(point, day))
     closure = Closure(day=day, reason=reason.strip())
     point.closures.append(closure)
+    moved = _lengthen(session, point, day, waiting if was_open else [], counted, actor, now)
+    audit.record(
+        session, "closure_added", actor=actor, at=now, target=point.code,
+        day=day.isoformat(), moved=len(moved),
+    )  # fmt: skip
+    flush_moves(session)  # a document changed meanwhile is a ConflictError
+    return Closed(closure, moved)
+
+
+def lengthen_for_leave_days(
+    session: Session, days: list[dt.date], *, actor: Actor, now: dt.datetime
+) -> list[str]:
+    """Collective leave days being added (in the caller's unit, not yet counted by
+    ``workdays``) shut every point on them, as a closure shuts one: lengthen the windows of
+    the documents waiting at a point open that day, as ``close`` does. Days in order, each
+    counted with those before it; a mobile-service visit keeps its own hours. The receipts
+    whose windows moved, once each."""
     moved: list[str] = []
-    for request in waiting if was_open else []:
+    added: frozenset[dt.date] = frozenset()
+    for day in sorted(days):
+        with workdays.counting_also(added):
+            plans = []
+            for point in _points_waiting_near(session, day):
+                waiting = _waiting_over(session, point, day)
+                if waiting and pickup.hours_on(point, day):
+                    plans.append((point, waiting, {r.id: _open_days(point, r) for r in waiting}))
+        added |= {day}
+        with workdays.counting_also(added):
+            for point, waiting, counted in plans:
+                moved += _lengthen(session, point, day, waiting, counted, actor, now)
+    flush_moves(session)  # a document changed meanwhile is a ConflictError
+    return list(dict.fromkeys(moved))
+
+
+def _lengthen(
+    session: Session,
+    point: PickupPoint,
+    day: dt.date,
+    waiting: list[Request],
+    counted: dict[int, int],
+    actor: Actor,
+    now: dt.datetime,
+) -> list[str]:
+    """Work each waiting window out again from its start, now that ``day`` is shut, so that it
+    keeps its ``counted`` open days; tell who was told of the old one. The receipts moved."""
+    moved: list[str] = []
+    for request in waiting:
         assert request.window_starts is not None
         window = pickup.next_window(point, request.window_starts, counted[request.id])
         if (window.starts, window.ends) == (request.window_starts, request.window_ends):
@@ -74,12 +123,26 @@ def close(
             point=point.code, day=day.isoformat(), until=window.ends.isoformat(),
         )  # fmt: skip
         moved.append(request.receipt)
-    audit.record(
-        session, "closure_added", actor=actor, at=now, target=point.code,
-        day=day.isoformat(), moved=len(moved),
-    )  # fmt: skip
-    flush_moves(session)  # a document changed meanwhile is a ConflictError
-    return Closed(closure, moved)
+    return moved
+
+
+def _points_waiting_near(session: Session, day: dt.date) -> list[PickupPoint]:
+    """The points (not visits) holding waiting documents whose windows come within a day of
+    ``day`` in UTC: a superset of those whose windows take in ``day`` in the point's own
+    zone, which ``_waiting_over`` then finds."""
+    begins = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) - dt.timedelta(days=1)
+    ends = begins + dt.timedelta(days=3)
+    near = (
+        select(Request.pickup_point_id)
+        .where(
+            Request.status.in_(WAITING),
+            Request.window_starts < ends,
+            Request.window_ends > begins,
+        )
+        .distinct()
+    )
+    query = select(PickupPoint).where(PickupPoint.id.in_(near), PickupPoint.visit_starts.is_(None))
+    return list(session.scalars(query.order_by(PickupPoint.id)))
 
 
 def _waiting_over(session: Session, point: PickupPoint, day: dt.date) -> list[Request]:

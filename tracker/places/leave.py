@@ -28,7 +28,7 @@ from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.errors import LeaveDayError
 from tracker.models import LeaveDay
-from tracker.places import workdays
+from tracker.places import closures, workdays
 
 
 @dataclass
@@ -99,16 +99,27 @@ def listed(session: Session, year: int | None = None) -> list[LeaveDay]:
     return list(session.scalars(query))
 
 
-def add(session: Session, now: dt.datetime, actor: Actor, day: dt.date, name: str) -> LeaveDay:
-    """A new leave day; ``LeaveDayError(reason="taken")`` if the date is one already."""
+@dataclass(frozen=True)
+class Added:
+    """What adding a leave day did: the day, and the receipts whose windows it lengthened."""
+
+    leave: LeaveDay
+    moved: list[str]
+
+
+def add(session: Session, now: dt.datetime, actor: Actor, day: dt.date, name: str) -> Added:
+    """A new leave day, which lengthens the windows of the documents waiting over it at every
+    point (``closures.lengthen_for_leave_days``); ``LeaveDayError(reason="taken")`` if the
+    date is one already."""
     if session.scalar(select(LeaveDay.id).where(LeaveDay.day == day)) is not None:
         raise LeaveDayError(reason="taken", day=day.isoformat())
     leave = LeaveDay(day=day, name=name.strip())
     session.add(leave)
     session.flush()
+    moved = closures.lengthen_for_leave_days(session, [day], actor=actor, now=now)
     audit.record(session, "leave_day_added", actor=actor, at=now, target=day.isoformat(),
-                 name=leave.name)  # fmt: skip
-    return leave
+                 name=leave.name, moved=len(moved))  # fmt: skip
+    return Added(leave, moved)
 
 
 def remove(session: Session, now: dt.datetime, actor: Actor, leave_id: int) -> LeaveDay:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -33,6 +32,7 @@ from tracker.places.forms import (
 )
 from tracker.web.arguments import declare
 from tracker.web.forms import ButtonForm
+from tracker.web.wording import moved_windows
 
 
 def _hours_form(point: PickupPoint) -> HoursForm:
@@ -191,14 +191,7 @@ def add_closure(code: str) -> Response | tuple[str, int]:
         actor=acting(), now=now, config=current_app.config,
     )  # fmt: skip
     if closed.moved:
-        flash(
-            ngettext(
-                "The pickup window of %(num)d waiting document is now longer; its citizen is told.",
-                "The pickup windows of %(num)d waiting documents are now longer; their citizens "
-                "are told.",
-                len(closed.moved),
-            )
-        )
+        flash(moved_windows(len(closed.moved)))
     flash(_("Saved."))
     return redirect(url_for("staff.point_page", code=point.code), 303)
 

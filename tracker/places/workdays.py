@@ -11,6 +11,8 @@ worker on every host. A process that never calls it knows only the national holi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import holidays
@@ -32,6 +34,20 @@ def set_leave_days(days: frozenset[dt.date]) -> None:
 
 def leave_days() -> frozenset[dt.date]:
     return _leave_days
+
+
+@contextmanager
+def counting_also(days: frozenset[dt.date]) -> Iterator[None]:
+    """Within the block, count ``days`` as leave days too: days being added in this unit of
+    work, before they are on file for everyone (``tracker.places.closures``). The days known
+    before come back as the block ends, however it ends."""
+    global _leave_days
+    before = _leave_days
+    _leave_days = before | days
+    try:
+        yield
+    finally:
+        _leave_days = before
 
 
 def is_holiday(day: dt.date) -> bool:

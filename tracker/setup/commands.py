@@ -15,7 +15,7 @@ from tracker.db import unit_of_work
 from tracker.errors import SetupInvalid
 from tracker.models import utcnow
 from tracker.setup import load as setup
-from tracker.web.wording import explain
+from tracker.web.wording import explain, moved_windows
 
 setup_group = AppGroup("setup", help="Set up real offices from a file.")
 
@@ -53,6 +53,8 @@ def load_command(path: Path) -> None:
                 same=summary.same.get(kind, 0),
             )
         )
+    if summary.moved:
+        click.echo(moved_windows(len(summary.moved)))
     click.echo(
         _(
             "Running web workers and the scheduler count the leave days on file in what "

@@ -4,8 +4,9 @@
 them); ``check`` lists every problem with its path (``offices[0].points[1].hours.monday``);
 ``load`` refuses with ``SetupInvalid`` if there is any, else upserts by code: offices,
 services and pickup points are made or changed, a point's hours and counters replaced, leave
-days made or renamed by date. Nothing the file does not name is deleted. One audit row counts
-what was made and changed. ``refresh_calendar`` hands the leave days to
+days made or renamed by date; a new leave day lengthens the windows of the documents waiting
+over it, as one added in the console does. Nothing the file does not name is deleted. One
+audit row counts what was made and changed. ``refresh_calendar`` hands the leave days to
 ``tracker.places.workdays`` in this process; every other worker reads them again within
 ``LEAVE_DAYS_CHECK_SECONDS`` (``tracker.places.leave``).
 """
@@ -35,7 +36,7 @@ from tracker.models import (
     PointKind,
     Service,
 )
-from tracker.places import workdays
+from tracker.places import closures, workdays
 from tracker.setup.schema import SCHEMA, WEEKDAYS
 
 _validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
@@ -189,6 +190,7 @@ class Summary:
     made: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     same: dict[str, int] = field(default_factory=dict)
+    moved: list[str] = field(default_factory=list)  # windows lengthened by new leave days
 
     def count(self, kind: str, outcome: str) -> None:
         tally = getattr(self, outcome)
@@ -253,14 +255,17 @@ def load(
     for item in data.get("services", []):
         _upsert(session, summary, "services", services.get(item["code"]), Service, dict(item))
     leaves = {d.day: d for d in session.scalars(select(LeaveDay))}
+    new_days = []
     for item in data.get("leave_days", []):
         day = dt.date.fromisoformat(item["day"])
+        new_days += [] if day in leaves else [day]
         _upsert(session, summary, "leave_days", leaves.get(day), LeaveDay,
                 {"day": day, "name": item["name"]})  # fmt: skip
     session.flush()
+    summary.moved = closures.lengthen_for_leave_days(session, new_days, actor=actor, now=now)
     audit.record(
         session, "setup_loaded", actor=actor, at=now,
-        made=summary.made, changed=summary.changed, same=summary.same,
+        made=summary.made, changed=summary.changed, same=summary.same, moved=len(summary.moved),
     )  # fmt: skip
     return summary
 

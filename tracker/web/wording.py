@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tracker.errors import (
     AccountError,
@@ -203,6 +204,15 @@ def _mistyped(reason: str, length: int) -> str:
     return _(
         "This number looks mistyped: one of its characters does not fit. "
         "Check each character against your receipt."
+    )
+
+
+def moved_windows(count: int) -> str:
+    """What staff read when a closure or a leave day lengthened waiting documents' windows."""
+    return ngettext(
+        "The pickup window of %(num)d waiting document is now longer; its citizen is told.",
+        "The pickup windows of %(num)d waiting documents are now longer; their citizens are told.",
+        count,
     )
 
 
