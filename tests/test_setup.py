@@ -53,6 +53,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "https://cek.example.go.id",
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASHING": "CHEAPEST",  # argon2-cffi's profile for tests (see test_staff_auth)
         "BOARD_CACHE_SECONDS": 0,
     }
 

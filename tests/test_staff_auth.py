@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import CSRF, PASSWORD, csrf_token, sign_in
+from tracker import create_app
 from tracker.accounts import operations as accounts
+from tracker.config import ConfigError
 from tracker.models import AuditEntry, StaffAccount
 
 
@@ -204,3 +206,46 @@ def test_weak_passwords_are_refused(make_account, session):
             accounts.create(
                 session, username="weak", password=weak, office=office, role=Role.OPERATOR
             )
+
+
+def test_a_real_start_hashes_with_argon2s_default_profile_and_refuses_the_test_one(
+    app_config, session
+):
+    """The suite hashes with argon2-cffi's CHEAPEST profile to save time; an app started
+    without the setting hashes with the default (argon2id, 64 MiB, 3 passes), and an app
+    that is not a test refuses CHEAPEST, naming the setting."""
+    stored = accounts.hasher.hash(PASSWORD)
+    assert stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")  # control: the suite's profile
+    real = {key: value for key, value in app_config.items() if key != "PASSWORD_HASHING"}
+    try:
+        create_app(real).extensions["siapambil.db"]["engine"].dispose()
+        assert accounts.hasher.hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        with pytest.raises(ConfigError, match="PASSWORD_HASHING='CHEAPEST'"):
+            create_app({**real, "TESTING": False, "PASSWORD_HASHING": "CHEAPEST"})
+        with pytest.raises(ConfigError, match="PASSWORD_HASHING='md5'"):
+            create_app({**real, "PASSWORD_HASHING": "md5"})
+    finally:
+        accounts.use_profile(app_config["PASSWORD_HASHING"])
+
+
+def test_a_sign_in_stores_the_password_again_under_a_new_profile(
+    app_config, client, make_account, session
+):
+    """A deployment that changes PASSWORD_HASHING keeps every account: the old hash still
+    checks, and the sign-in stores the password under the new profile."""
+    account, control = make_account("operator"), make_account("operator")
+    kept = control.password_hash
+    assert account.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    session.commit()
+    # Control: a sign-in under the profile the hash was made with leaves it as it is.
+    assert sign_in(client, control.username).status_code == 303
+    other = create_app({**app_config, "PASSWORD_HASHING": "RFC_9106_LOW_MEMORY"})
+    try:
+        assert sign_in(other.test_client(), account.username).status_code == 303
+    finally:
+        other.extensions["siapambil.db"]["engine"].dispose()
+        accounts.use_profile(app_config["PASSWORD_HASHING"])
+    session.expire_all()
+    assert account.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert control.password_hash == kept
+    session.commit()

@@ -67,6 +67,9 @@ def warm(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from tracker.accounts import operations as accounts
+
+    accounts.use_profile(app.config["PASSWORD_HASHING"])
     db.init_app(app)
     app.session_interface = LazyCookieSessionInterface()
     babel.init_app(

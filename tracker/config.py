@@ -77,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_HOPS": 0,
     "SEND_FILE_MAX_AGE_DEFAULT": 3600,  # static files; everything else is no-store
     "STAFF_IDLE_MINUTES": 30,
+    # argon2id parameters of new password hashes: a profile of argon2-cffi (argon2.profiles).
+    "PASSWORD_HASHING": "RFC_9106_LOW_MEMORY",
     "LOGIN_CLIENT_LIMIT": "20 per 10 minutes",
     "LOGIN_ACCOUNT_LIMIT": "5 per 15 minutes",
     "SESSION_COOKIE_SECURE": False,
@@ -146,6 +148,7 @@ ENV_KEYS = (
     "PICKUP_WINDOW_DAYS",
     "PROXY_FIX_HOPS",
     "STAFF_IDLE_MINUTES",
+    "PASSWORD_HASHING",
     "LOGIN_CLIENT_LIMIT",
     "LOGIN_ACCOUNT_LIMIT",
     "SESSION_COOKIE_SECURE",
@@ -221,6 +224,7 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
     if config.get("LOG_FORMAT", "text") not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT={config['LOG_FORMAT']!r} is neither text nor json")
     check_inbound_limit(config.get("INBOUND_RATE_LIMIT", ""))
+    check_password_hashing(config.get("PASSWORD_HASHING", ""), testing=bool(config.get("TESTING")))
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(
@@ -265,6 +269,20 @@ def check_inbound_limit(raw: str) -> None:
             f"INBOUND_RATE_LIMIT={raw!r} cannot be read; write one limit, e.g. 10/hour or "
             "10 per hour"
         )
+
+
+# The argon2-cffi profiles a deployment may choose; CHEAPEST only in a test suite's app.
+PASSWORD_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "PRE_21_2")
+TESTING_PASSWORD_PROFILE = "CHEAPEST"
+
+
+def check_password_hashing(raw: str, *, testing: bool) -> None:
+    if raw in PASSWORD_PROFILES or (testing and raw == TESTING_PASSWORD_PROFILE):
+        return
+    raise ConfigError(
+        f"PASSWORD_HASHING={raw!r} is not a profile for passwords; use one of "
+        f"{', '.join(PASSWORD_PROFILES)} (the first is the default)"
+    )
 
 
 def check_quiet_hours(raw: str) -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,9 +28,24 @@ PRODUCT_WORDS = ["siapambil", "dukcapil", "disdukcapil", "ktp", "kependudukan"]
 EASY_TO_READ = "abcdefghjkmnpqrstuvwxyz23456789"
 ONE_TIME_GROUPS, ONE_TIME_GROUP = 4, 4
 
-hasher = PasswordHasher()
+hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)  # the default
+_profile = "RFC_9106_LOW_MEMORY"
 # Verified against when the username is unknown, so that both answers take as long.
 _UNKNOWN = hasher.hash("no account has this password")
+
+
+def use_profile(name: str) -> None:
+    """Hash new passwords with the argon2 profile ``name`` of ``argon2.profiles`` (the
+    ``PASSWORD_HASHING`` setting, checked in ``tracker.config``), as the app starts. Checking
+    a password reads its parameters from the hash it was stored with, and a sign-in stores it
+    again under the profile in use when they differ, so a new profile reaches each account as
+    its owner signs in."""
+    global hasher, _profile, _UNKNOWN
+    if name == _profile:
+        return
+    hasher = PasswordHasher.from_parameters(getattr(profiles, name))
+    _profile = name
+    _UNKNOWN = hasher.hash("no account has this password")
 
 
 def password_problem(
