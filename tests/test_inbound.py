@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from apprise.plugins.whatsapp import NotifyWhatsApp
 from limits.storage import storage_from_string
+from sqlalchemy import select
 
 from tests import test_rate_limits
 from tests.test_api_contract import fits
@@ -24,7 +25,7 @@ from tests.test_rate_limits import remove_keys
 from tracker import create_app, receipts
 from tracker.announcements import operations as announce
 from tracker.api import inbound, replies
-from tracker.models import Channel, OutboxStatus, utcnow
+from tracker.models import Channel, Office, OutboxStatus, utcnow
 from tracker.outbox import dispatch
 from tracker.status import Status
 
@@ -202,6 +203,33 @@ def test_sms_mistyped_unknown_and_english_answers(client, session, make_request)
     assert unsigned.status_code == 401 and len(outbox(session)) == 4
 
 
+def test_an_inbound_office_that_names_no_office_is_logged_and_the_first_office_answers(
+    app_config, session, caplog
+) -> None:
+    """A reply to a message that names no request belongs to INBOUND_OFFICE. A code that
+    names no office leaves no citizen unanswered: the first office answers, and the log names
+    the setting. Control: a code that names an office gets its replies."""
+    offices = dict(session.execute(select(Office.code, Office.id)).all())
+    first = session.scalar(select(Office.id).order_by(Office.id).limit(1))
+    session.commit()
+    for code, expected, sender in (("36.02", offices["36.02"], "+6281200000001"),
+                                   ("99.99", first, "+6281200000002")):  # fmt: skip
+        app = create_app({**app_config, "INBOUND_OFFICE": code})
+        try:
+            answer = post_sms(app.test_client(), "halo", sender=sender, id=code)
+            assert answer.get_json()["answered"] == 1
+        finally:
+            app.extensions["siapambil.db"]["engine"].dispose()
+        reply = outbox(session)[-1]
+        assert reply.recipient == sender and reply.office_id == expected
+    assert offices["36.02"] != first
+    named = [r for r in caplog.records if "INBOUND_OFFICE" in r.getMessage()]
+    assert [r.getMessage() for r in named] == [
+        "INBOUND_OFFICE='99.99' names no office: the first office answers instead"
+    ]
+    assert named[0].levelname == "ERROR"
+
+
 @pytest.mark.parametrize(
     "typed",
     ["CEK {g}", "cek {g}", "Cek#{c}", "CEK:{c}", "cek   {s}  ", "CEK # {g}", "{g}", "{c}", "{l}"],
@@ -250,6 +278,27 @@ def test_over_the_limit_one_polite_refusal_then_nothing(app_config, session, mak
         bodies = [m.body for m in outbox(session)]
         assert bodies[2] == replies.phrase("limited", "id") and len(bodies) == 4
         assert bodies[3].startswith("KTP-el: SEDANG DIPROSES")  # the other sender's
+    finally:
+        limited.extensions["siapambil.db"]["engine"].dispose()
+
+
+def test_a_message_sent_again_by_the_provider_is_counted_once(app_config, session, make_request):
+    """A gateway that was not sure the webhook arrived sends it again: the reply is queued once,
+    and the copies use none of the sender's allowance. Control: new messages do."""
+    limited = create_app({**app_config, "INBOUND_RATE_LIMIT": "2 per hour"})
+    try:
+        client = limited.test_client()
+        request = make_request(Status.PROCESSING)
+        with time_machine.travel(NOON_WIB, tick=False):
+            copies = [post_sms(client, f"CEK {request.receipt}", id="same").get_json()
+                      for _ in range(4)]  # fmt: skip
+            second = post_sms(client, f"CEK {request.receipt}", id="second").get_json()
+            third = post_sms(client, f"CEK {request.receipt}", id="third").get_json()
+        assert [c["answered"] for c in copies] == [1, 0, 0, 0]
+        assert second["answered"] == 1  # still within 2 per hour: the copies were not counted
+        bodies = [m.body for m in outbox(session)]
+        assert len(bodies) == 3 and bodies[1].startswith("KTP-el: SEDANG DIPROSES")
+        assert third["answered"] == 1 and bodies[2] == replies.phrase("limited", "id")
     finally:
         limited.extensions["siapambil.db"]["engine"].dispose()
 

@@ -142,11 +142,15 @@ def _answer_all(messages: list[replies.Inbound]) -> Response:
     answered = 0
     for message in messages:
         tag = sender_tag(config["LOG_MASKING_KEY"], message.sender)
-        allowance = allow(limit_storage(current_app), config, tag, now)
-        outcome = replies.answer(
-            get_session(), now, engine=get_engine(), message=message, allowance=allowance,
-            fallback_office=fallback, fix_days=config["FIX_WITHIN_DAYS"],
-        )  # fmt: skip
+        if replies.answered(get_session(), message):
+            # A webhook the provider sent again: answered once, and counted once.
+            outcome = "repeated"
+        else:
+            allowance = allow(limit_storage(current_app), config, tag, now)
+            outcome = replies.answer(
+                get_session(), now, engine=get_engine(), message=message, allowance=allowance,
+                fallback_office=fallback, fix_days=config["FIX_WITHIN_DAYS"],
+            )  # fmt: skip
         answered += outcome not in ("silent", "repeated", "no_office")
         log.info("inbound %s from S:%s: %s", message.channel.value, tag, outcome)
     return jsonify(received=len(messages), answered=answered)
@@ -154,12 +158,17 @@ def _answer_all(messages: list[replies.Inbound]) -> Response:
 
 def fallback_office() -> int | None:
     """Whose outbox answers a message that names no request: ``INBOUND_OFFICE``, else the
-    deployment's first office."""
+    deployment's first office. A code that names no office is logged as an error, and the
+    first office answers: a citizen is not left without a reply for a typing slip in the
+    settings."""
     code = current_app.config["INBOUND_OFFICE"]
-    chosen = select(Office.id).order_by(Office.id).limit(1)
+    session = get_session()
     if code:
-        chosen = select(Office.id).where(Office.code == code)
-    return get_session().scalar(chosen)
+        named = session.scalar(select(Office.id).where(Office.code == code))
+        if named is not None:
+            return named
+        log.error("INBOUND_OFFICE=%r names no office: the first office answers instead", code)
+    return session.scalar(select(Office.id).order_by(Office.id).limit(1))
 
 
 def sender_tag(key: str, sender: str) -> str:

@@ -115,6 +115,11 @@ def answer(
     return outcome if queued else "repeated"
 
 
+def answered(session: Session, message: Inbound) -> bool:
+    """Whether ``message`` has its reply queued already (a webhook the provider sent again)."""
+    return outbox.has_key(session, reply_key(message))
+
+
 def reply_key(message: Inbound) -> str:
     """The outbox key of the reply: one reply per message the provider sent (a webhook sent
     again is answered once); the provider's id is hashed, whatever characters it holds."""

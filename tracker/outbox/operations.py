@@ -134,6 +134,12 @@ def queue(
     return True
 
 
+def has_key(session: Session, key: str) -> bool:
+    """Whether a message with this idempotency key has been written."""
+    found = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+    return found is not None
+
+
 def queue_text(
     session: Session,
     *,
@@ -153,7 +159,7 @@ def queue_text(
     queued twice is sent once."""
     if KINDS[kind].consent or KINDS[kind].rendered:
         raise ValueError(f"a {kind!r} message is about a request: queue it with queue()")
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+    if has_key(session, key):
         return False
     session.add(
         OutboxMessage(
