@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+import qrcode
+import qrcode.constants
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.qr import decode_svg
 from tracker import receipts
 from tracker.errors import ReceiptMistyped
 
@@ -84,3 +89,35 @@ def test_numbers_drawn_from_one_read_of_the_random_source_are_valid_and_distinct
     assert all(receipts.is_valid(n) for n in drawn)
     # The same bits give the same number: the number is made from them, not drawn again.
     assert receipts.generate(bits[0]) == drawn[0]
+
+
+def test_the_inline_qr_draws_exactly_the_dark_modules_and_reads_back() -> None:
+    """The status page's QR is drawn as runs of dark modules: every dark module of qrcode's
+    matrix is covered and no light one, for addresses of several lengths; and it decodes.
+    Control: another number's matrix is not what was drawn."""
+    for base in ("https://cek.example.go.id", "http://127.0.0.1:5000", "https://a.id"):
+        url = receipts.status_url(base, receipts.generate())
+        svg = receipts.qr_inline(url)
+        qr = qrcode.QRCode(
+            version=receipts._VERSIONS[len(url)],
+            error_correction=qrcode.constants.ERROR_CORRECT_M,
+            border=4,
+            mask_pattern=receipts.QR_INLINE_MASK,
+        )
+        qr.add_data(url)
+        qr.make(fit=False)
+        matrix = qr.get_matrix()
+        dark = {(x, y) for y, row in enumerate(matrix) for x, cell in enumerate(row) if cell}
+        drawn = set()
+        for x1, y1, x2, y2 in re.findall(r"M(\d+),(\d+)H(\d+)V(\d+)H\d+z", svg):
+            assert int(y2) == int(y1) + 1  # one row a run
+            drawn |= {(x, int(y1)) for x in range(int(x1), int(x2))}
+        assert drawn == dark, url
+        other = qrcode.QRCode(version=qr.version, border=4, mask_pattern=qr.mask_pattern,
+                              error_correction=qrcode.constants.ERROR_CORRECT_M)  # fmt: skip
+        other.add_data(receipts.status_url(base, receipts.generate()))
+        other.make(fit=False)
+        assert drawn != {
+            (x, y) for y, row in enumerate(other.get_matrix()) for x, cell in enumerate(row) if cell
+        }
+        assert decode_svg(svg.encode()) == url

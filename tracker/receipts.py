@@ -14,7 +14,6 @@ import re
 import secrets
 from functools import lru_cache
 from io import BytesIO
-from itertools import groupby
 
 import qrcode
 import qrcode.exceptions
@@ -121,6 +120,7 @@ def qr_svg(url: str) -> bytes:
 
 QR_INLINE_MASK = 0  # any of the eight masks reads; choosing the best one costs 7 ms a code
 _VERSIONS: dict[int, int] = {}  # the QR version that an address of each length fits in
+_DARK_RUN = re.compile(rb"\x01+")  # dark modules side by side in a row of the matrix
 
 
 @lru_cache(maxsize=4096)
@@ -147,16 +147,13 @@ def qr_inline(url: str) -> str:
         qr.make(fit=True)
     _VERSIONS.setdefault(len(url), qr.version)
     matrix = qr.get_matrix()
-    runs = []
-    for y, row in enumerate(matrix):
-        x = 0
-        for dark, cells in groupby(row):
-            width = sum(1 for _ in cells)
-            if dark:
-                runs.append(f"M{x},{y}H{x + width}V{y + 1}H{x}z")
-            x += width
+    runs = "".join(
+        f"M{run.start()},{y}H{run.end()}V{y + 1}H{run.start()}z"
+        for y, row in enumerate(matrix)
+        for run in _DARK_RUN.finditer(bytes(row))  # a row of booleans as bytes 0 and 1
+    )
     size = len(matrix)
     return (
         f'<svg class="qr" aria-hidden="true" focusable="false" viewBox="0 0 {size} {size}" '
-        f'xmlns="http://www.w3.org/2000/svg"><path d="{"".join(runs)}" fill="#000"/></svg>'
+        f'xmlns="http://www.w3.org/2000/svg"><path d="{runs}" fill="#000"/></svg>'
     )
