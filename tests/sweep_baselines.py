@@ -184,6 +184,19 @@ BASELINES: dict[str, Baseline] = {
     "staff.point_details": Baseline(
         POINT, {"name": "MPP Kota Serang", "kind": "mall", "address": "Jl. Veteran No. 2"}
     ),
+    "staff.new_point_page": Baseline(),
+    "staff.add_point": Baseline(
+        form={
+            "office": "36.73",
+            "code": "{new_point_code}",
+            "name": "Kantor Kecamatan Walantaka",
+            "kind": "kecamatan",
+            "address": "Jl. Raya Walantaka",
+            "counters": "Loket Adminduk",
+            "number_prefix": "W",
+        },  # fmt: skip
+        uses=("new_point_code",),
+    ),
     "staff.office_page": Baseline({"office_code": "36.73"}),
     "staff.office_contact": Baseline(
         {"office_code": "36.73"},
@@ -259,6 +272,7 @@ class Targets:
             "webhook_id": self._webhook,
             "bearer": self._bearer,
             "new_leave_day": self._new_leave_day,
+            "new_point_code": self._new_point_code,
             "leave_id": self._leave_day,
         }
 
@@ -338,6 +352,10 @@ class Targets:
         point.closures.append(closure)
         session.commit()
         return {"closure_id": closure.id}
+
+    def _new_point_code(self) -> dict[str, Any]:
+        self.opened += 1
+        return {"new_point_code": f"baru-{self.opened}"}
 
     def _new_leave_day(self) -> dict[str, Any]:
         self.opened += 1

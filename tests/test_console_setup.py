@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests.factories import csrf_token, sign_in
 from tracker import create_app
+from tracker.errors import NoOpeningHours
 from tracker.models import AuditEntry, LeaveDay, Office, PickupPoint, Request, Service, utcnow
 from tracker.places import leave, workdays
 from tracker.status import Status
@@ -413,3 +414,90 @@ def test_console_forms_work_over_https_without_a_referer(app, client, make_accou
     assert refused.status_code == 400  # control: no token
     taken = client.post("/staff/login", data={**data, "csrf_token": token}, base_url=https)
     assert taken.status_code == 303, taken.get_data(as_text=True)[:300]
+
+
+NEW_POINT = {
+    "office": "36.73", "code": "srg-walantaka", "name": "Kantor  Kecamatan Walantaka",
+    "kind": "kecamatan", "address": "Jl. Raya Walantaka No. 1", "counters": "Loket 1, Loket 2",
+    "number_prefix": "w",
+}  # fmt: skip
+
+
+def points_of(session: Any) -> list[str]:
+    session.expire_all()
+    codes = list(session.scalars(select(PickupPoint.code).order_by(PickupPoint.id)))
+    session.rollback()
+    return codes
+
+
+def test_an_admin_adds_a_pickup_point_that_takes_documents_once_it_has_hours(
+    client, admin, session, make_request
+):
+    """A new point, as ``setup load`` makes one, added in the console: audited, listed, and
+    offered for ready documents once it has opening hours. Before it has them no document can
+    wait there (the control), after them one does, and its status page names the point."""
+    assert "/staff/new-point" in client.get("/staff/points").get_data(as_text=True)
+    assert 'name="number_prefix"' in client.get("/staff/new-point").get_data(as_text=True)
+    answer = post(client, "/staff/new-point", NEW_POINT, "/staff/new-point")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/staff/points/srg-walantaka")
+    session.expire_all()
+    point = session.scalars(select(PickupPoint).where(PickupPoint.code == "srg-walantaka")).one()
+    made = (point.office.code, point.name, point.kind.value, point.counters, point.number_prefix)
+    assert made == ("36.73", "Kantor Kecamatan Walantaka", "kecamatan", ["Loket 1", "Loket 2"],
+                    "W")  # fmt: skip
+    assert point.hours == [] and not point.is_main
+    session.rollback()
+    [row] = audit_rows(session, "point_added")
+    assert row.target == "srg-walantaka" and row.details["office"] == "36.73"
+    assert client.get("/board/srg-walantaka").status_code == 200
+
+    waiting = make_request(Status.PROCESSING)
+    with pytest.raises(NoOpeningHours):
+        make_request.move(waiting, Status.READY, point="srg-walantaka")
+    make_request.session.rollback()
+
+    hours = {f"d{d}_p0_{edge}": t for d in range(7) for edge, t in (("opens", "08:00"),
+             ("closes", "15:00"))}  # fmt: skip
+    assert post(client, "/staff/points/srg-walantaka/hours", hours).status_code == 303
+    session.expire_all()
+    waiting = session.get(Request, waiting.id)
+    make_request.move(waiting, Status.READY, point="srg-walantaka")
+    session.commit()
+    assert waiting.pickup_number.startswith("W-")
+    status = client.get(f"/s/{waiting.receipt}").get_data(as_text=True)
+    assert "Kantor Kecamatan Walantaka" in status and "Jl. Raya Walantaka No. 1" in status
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("code", "Kode Baru!", 400),
+        ("code", "srg-dinas", 409),  # another point's
+        ("office", "99.99", 400),
+        ("name", " ", 400),
+        ("kind", "mobile", 400),
+        ("number_prefix", "A1", 400),
+        ("counters", "a\x00", 400),
+    ],
+)
+def test_a_refused_new_point_changes_nothing(client, admin, session, field, value, code):
+    before = points_of(session)
+    answer = post(client, "/staff/new-point", {**NEW_POINT, field: value}, "/staff/new-point")
+    assert answer.status_code == code
+    body = answer.get_data(as_text=True)
+    assert f'id="{field}-error"' in body
+    assert points_of(session) == before and audit_rows(session, "point_added") == []
+    # Control: the same form, every field right, adds the point.
+    assert post(client, "/staff/new-point", NEW_POINT, "/staff/new-point").status_code == 303
+    assert points_of(session) == [*before, "srg-walantaka"]
+
+
+def test_only_an_admin_adds_a_pickup_point(client, make_account, session):
+    supervisor = make_account("supervisor")
+    assert sign_in(client, supervisor.username).status_code == 303
+    assert client.get("/staff/new-point").status_code == 403
+    assert "/staff/new-point" not in client.get("/staff/points").get_data(as_text=True)
+    before = points_of(session)
+    assert post(client, "/staff/new-point", NEW_POINT).status_code == 403
+    assert points_of(session) == before

@@ -141,6 +141,23 @@ ENDPOINTS = [
         ADMIN,
         form=(("name", "MPP Serang"), ("kind", "mall"), ("address", "Jl. Veteran")),
     ),
+    Endpoint("new point page", "GET", "/staff/new-point", ADMIN, scoped=False),
+    Endpoint(
+        "add a point",
+        "POST",
+        "/staff/new-point",
+        ADMIN,
+        scoped=False,  # an admin's, for any office
+        form=(
+            ("office", "{office_code}"),
+            ("code", "baru-walantaka"),
+            ("name", "Kantor Kecamatan Walantaka"),
+            ("kind", "kecamatan"),
+            ("address", "Jl. Raya Walantaka"),
+            ("counters", "Loket Adminduk"),
+            ("number_prefix", "W"),
+        ),
+    ),  # fmt: skip
     Endpoint("office", "GET", "/staff/offices/{office_code}", SUPERVISOR),
     Endpoint(
         "office contact",

@@ -1,6 +1,7 @@
 """The supervisors' forms for pickup points (closures, counters, visits, opening hours and
 where the point is) and for their office's contacts; the admins' forms for services, the
-collective leave days and an office's name, kind, time zone and address."""
+collective leave days, an office's name, kind, time zone and address, and a new pickup
+point."""
 
 from __future__ import annotations
 
@@ -276,6 +277,34 @@ class PointForm(Form):
     name = StringField(_l("Name"), [CleanText(), Visible(), Length(max=200)])
     kind = SelectField(_l("Kind of point"), choices=options(POINT_KINDS.items()))
     address = StringField(_l("Address"), [CleanText(), Visible(), Length(max=300)])
+
+
+POINT_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")  # in the board's address: /board/CODE
+NUMBER_PREFIX = re.compile(r"^[A-Z]{1,2}$")
+
+
+class NewPointForm(PointForm, CountersForm):
+    """A new pickup point of an office, as ``setup load`` makes one (admins): its code (in the
+    board's address), name, kind, address, counters and the prefix of its pickup numbers. Its
+    opening hours are set on its own page next."""
+
+    office = SelectField(_l("Office"), validators=[Required()])
+    code = StringField(_l("Code"), [CleanText(), Visible(), Length(max=40)])
+    number_prefix = StringField(
+        _l("Prefix of pickup numbers"), [CleanText(), Visible(), Length(max=2)], default="A"
+    )
+
+    def validate_code(self, field: StringField) -> None:
+        field.data = field.data.strip().lower()
+        if not POINT_CODE.match(field.data):
+            raise ValidationError(
+                _l("A code is 2 to 40 small letters, digits, dots, dashes or underscores.")
+            )
+
+    def validate_number_prefix(self, field: StringField) -> None:
+        field.data = field.data.strip().upper()
+        if not NUMBER_PREFIX.match(field.data):
+            raise ValidationError(_l("One or two letters, as in A-017."))
 
 
 class OfficeForm(Form):

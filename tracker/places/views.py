@@ -26,6 +26,7 @@ from tracker.places.forms import (
     CountersForm,
     HoursForm,
     LocationForm,
+    NewPointForm,
     OfficeForm,
     PointForm,
     VisitForm,
@@ -72,13 +73,63 @@ def _listed(now: dt.datetime) -> list[PickupPoint]:
     return [p for p in found if p.visit_ends is None or p.visit_ends > now]
 
 
+def _new_point_form(*, posted: bool = True) -> NewPointForm:
+    form = NewPointForm() if posted else NewPointForm(formdata=None)
+    form.office.choices = [(o.code, f"{o.name} ({o.code})") for o in _offices()]
+    return form
+
+
+def _points_page(**forms: object) -> str:
+    """The points the account sees, and the form for a mobile-service visit."""
+    forms.setdefault("visit", VisitForm(formdata=None))
+    return render_template(
+        "staff/points.html", points=_listed(utcnow()), offices=_offices(), **forms
+    )
+
+
 @bp.get("/points")
 @roles(*SUPERVISORS)
 @declare()
 def points() -> str:
-    return render_template(
-        "staff/points.html", points=_listed(utcnow()), visit=VisitForm(), offices=_offices()
-    )
+    return _points_page()
+
+
+@bp.get("/new-point")
+@roles(Role.ADMIN)
+@declare()
+def new_point_page() -> str:
+    return render_template("staff/new_point.html", form=_new_point_form(posted=False))
+
+
+@bp.post("/new-point")
+@roles(Role.ADMIN)
+@declare(form=NewPointForm)
+def add_point() -> Response | tuple[str, int]:
+    """A new pickup point of any office, as ``setup load`` makes one (admins); it is offered
+    for ready documents once it has opening hours, set on its page next."""
+    db = get_session()
+    form = _new_point_form()
+    if not form.validate_on_submit():
+        error = _("The pickup point was not added: see the fields below.")
+        return render_template("staff/new_point.html", form=form, error=error), 400
+    if db.scalar(select(PickupPoint.id).where(PickupPoint.code == form.code.data)) is not None:
+        form.code.errors = [_("Another pickup point has the code %(code)s.", code=form.code.data)]
+        return render_template("staff/new_point.html", form=form, error=form.code.errors[0]), 409
+    office = db.scalars(select(Office).where(Office.code == form.office.data)).one()
+    point = PickupPoint(
+        code=form.code.data, office=office, name=" ".join(form.name.data.split()),
+        kind=PointKind(form.kind.data), address=" ".join(form.address.data.split()),
+        counters=form.names(), number_prefix=form.number_prefix.data, is_main=False,
+    )  # fmt: skip
+    db.add(point)
+    db.flush()
+    audit.record(
+        db, "point_added", actor=acting(), at=utcnow(), target=point.code, office=office.code,
+        name=point.name, kind=point.kind.value, address=point.address, counters=point.counters,
+        number_prefix=point.number_prefix,
+    )  # fmt: skip
+    flash(_("Saved. Set its opening hours below: no document waits there until it has them."))
+    return redirect(url_for("staff.point_page", code=point.code), 303)
 
 
 @bp.get("/points/<code>")
@@ -227,9 +278,7 @@ def add_visit() -> Response | tuple[str, int]:
     error = _(
         "A visit needs a place, an address, and a time in the future that ends after it starts."
     )
-    return render_template(
-        "staff/points.html", points=_listed(utcnow()), visit=form, error=error, offices=_offices()
-    ), 400
+    return _points_page(visit=form, error=error), 400
 
 
 def _find_office(code: str) -> Office:
