@@ -17,6 +17,7 @@ Root only (``ip netns``, ``runuser``). It exits non-zero when a check fails.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -32,6 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rehearsal_report as report  # noqa: E402 (beside this file, not a package)
 from rehearsal_hosts import RECEIVERS, ROOT, VENV, Hosts, ip, ns  # noqa: E402
+
+LOCK = Path("/run/lock" if Path("/run/lock").is_dir() else tempfile.gettempdir()) / (
+    "siapambil-rehearsal.lock"
+)
 
 
 def say(text: str) -> None:
@@ -185,6 +190,15 @@ def main(argv: list[str]) -> int:
     args = parse_arguments(argv)
     if os.geteuid() != 0:
         print("The rehearsal needs root (ip netns, runuser).", file=sys.stderr)
+        return 2
+    # One rehearsal at a time: the hosts' names (sar-*) are fixed, and a run begins by removing
+    # what a killed run left. The lock goes with the process, however it ends.
+    lock = LOCK.open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"Another rehearsal is running on this machine ({LOCK}); wait for it to end.",
+              file=sys.stderr)  # fmt: skip
         return 2
     work = Path(tempfile.mkdtemp(prefix="siapambil-rehearsal-"))
     work.chmod(0o755)

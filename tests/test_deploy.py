@@ -154,3 +154,36 @@ def test_warming_compiles_every_template_and_loads_each_catalogue(app) -> None:
     assert len(app.jinja_env.cache) == len(names)
     cached = get_babel(app).instance.domain_instance.cache
     assert {language for language, _domain in cached} == set(app.config["LANGUAGES"])
+
+
+def namespaces() -> set[str]:
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
+    return {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
+
+
+def test_a_second_rehearsal_is_refused_while_one_runs() -> None:
+    """The rehearsal's hosts have fixed names and a run starts by removing what a killed run
+    left, so a second run at once would pull the network from under the first: it is refused
+    while another holds the lock, and builds nothing. Control: once the lock is free, it can
+    be taken."""
+    import fcntl
+
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        missing("root and iproute2 (the rehearsal)")
+    sys.path.insert(0, str(DEPLOY))
+    try:
+        import rehearsal
+    finally:
+        sys.path.remove(str(DEPLOY))
+    before = namespaces()
+    with rehearsal.LOCK.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        refused = subprocess.run(
+            [sys.executable, str(DEPLOY / "rehearsal.py"), "--short"],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )  # fmt: skip
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Another rehearsal is running" in refused.stderr
+    assert namespaces() == before  # nothing built, nothing removed
+    with rehearsal.LOCK.open("w") as free:
+        fcntl.flock(free, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run still held it
