@@ -184,6 +184,18 @@ BASELINES: dict[str, Baseline] = {
     "staff.point_details": Baseline(
         POINT, {"name": "MPP Kota Serang", "kind": "mall", "address": "Jl. Veteran No. 2"}
     ),
+    "staff.new_service_page": Baseline(),
+    "staff.add_service": Baseline(
+        form={
+            "code": "{new_service_code}",
+            "name_id": "Aktivasi IKD",
+            "name_en": "Digital ID activation",
+            "target_days": "1",
+            "bring_id": "KTP-el",
+            "bring_en": "The KTP-el",
+        },  # fmt: skip
+        uses=("new_service_code",),
+    ),
     "staff.new_point_page": Baseline(),
     "staff.add_point": Baseline(
         form={
@@ -273,6 +285,7 @@ class Targets:
             "bearer": self._bearer,
             "new_leave_day": self._new_leave_day,
             "new_point_code": self._new_point_code,
+            "new_service_code": self._new_service_code,
             "leave_id": self._leave_day,
         }
 
@@ -356,6 +369,10 @@ class Targets:
     def _new_point_code(self) -> dict[str, Any]:
         self.opened += 1
         return {"new_point_code": f"baru-{self.opened}"}
+
+    def _new_service_code(self) -> dict[str, Any]:
+        self.opened += 1
+        return {"new_service_code": f"baru-{self.opened}"}
 
     def _new_leave_day(self) -> dict[str, Any]:
         self.opened += 1

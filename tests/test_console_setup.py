@@ -501,3 +501,69 @@ def test_only_an_admin_adds_a_pickup_point(client, make_account, session):
     before = points_of(session)
     assert post(client, "/staff/new-point", NEW_POINT).status_code == 403
     assert points_of(session) == before
+
+
+IKD = {
+    "code": "IKD", "name_id": "Aktivasi  IKD", "name_en": "Digital ID activation",
+    "target_days": "1", "bring_id": "KTP-el dan ponsel.", "bring_en": "The KTP-el and a phone.",
+}  # fmt: skip
+
+
+def service_codes(session: Any) -> list[str]:
+    session.expire_all()
+    codes = sorted(session.scalars(select(Service.code)))
+    session.rollback()
+    return codes
+
+
+def test_an_admin_adds_a_service_that_intake_offers_from_then_on(
+    client, admin, session, make_request
+):
+    """A new service, as ``setup load`` makes one, added in the console: audited, offered at
+    intake, and a request for it is given its target. Control: intake did not offer it
+    before."""
+    assert "Aktivasi IKD" not in client.get("/staff/intake").get_data(as_text=True)
+    assert "/staff/new-service" in client.get("/staff/services").get_data(as_text=True)
+    answer = post(client, "/staff/new-service", IKD, "/staff/new-service")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/staff/services")
+    assert service_row(session, "ikd") == (
+        "Aktivasi IKD", "Digital ID activation", 1, IKD["bring_id"], IKD["bring_en"],
+    )  # fmt: skip
+    [row] = audit_rows(session, "service_added")
+    assert row.target == "ikd" and row.details["target_days"] == 1
+    assert "Aktivasi IKD" in client.get("/staff/intake").get_data(as_text=True)
+    made = make_request(Status.SUBMITTED, service="ikd")
+    local_day = made.created_at.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    assert made.expected_on == workdays.add_working_days(local_day, 1)
+    status = client.get(f"/s/{made.receipt}").get_data(as_text=True)
+    assert "Aktivasi IKD" in status  # what to bring shows once the document is ready
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("code", "ikd baru", 400),
+        ("code", "kk", 409),  # another service's
+        ("name_id", " ", 400),
+        ("target_days", "0", 400),
+        ("bring_en", "a\x00", 400),
+    ],
+)
+def test_a_refused_new_service_changes_nothing(client, admin, session, field, value, code):
+    before = service_codes(session)
+    answer = post(client, "/staff/new-service", {**IKD, field: value}, "/staff/new-service")
+    assert answer.status_code == code
+    assert f'id="{field}-error"' in answer.get_data(as_text=True)
+    assert service_codes(session) == before and audit_rows(session, "service_added") == []
+    # Control: the same form, every field right, adds the service.
+    assert post(client, "/staff/new-service", IKD, "/staff/new-service").status_code == 303
+    assert service_codes(session) == sorted([*before, "ikd"])
+
+
+def test_only_an_admin_adds_a_service(client, make_account, session):
+    supervisor = make_account("supervisor")
+    assert sign_in(client, supervisor.username).status_code == 303
+    assert client.get("/staff/new-service").status_code == 403
+    before = service_codes(session)
+    assert post(client, "/staff/new-service", IKD).status_code == 403
+    assert service_codes(session) == before

@@ -183,6 +183,22 @@ ENDPOINTS = [
         ),
     ),  # fmt: skip
     Endpoint("services", "GET", "/staff/services", ADMIN, scoped=False),
+    Endpoint("new service page", "GET", "/staff/new-service", ADMIN, scoped=False),
+    Endpoint(
+        "add a service",
+        "POST",
+        "/staff/new-service",
+        ADMIN,
+        scoped=False,
+        form=(
+            ("code", "ikd"),
+            ("name_id", "Aktivasi IKD"),
+            ("name_en", "Digital ID activation"),
+            ("target_days", "1"),
+            ("bring_id", "KTP-el"),
+            ("bring_en", "The KTP-el"),
+        ),
+    ),  # fmt: skip
     Endpoint("service", "GET", "/staff/services/{service_code}", ADMIN, scoped=False),
     Endpoint(
         "change a service",

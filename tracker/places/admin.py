@@ -16,7 +16,7 @@ from tracker.db import get_session
 from tracker.errors import LeaveDayError
 from tracker.models import Role, Service, utcnow
 from tracker.places import leave, services
-from tracker.places.forms import LeaveDayForm, ServiceForm, YearQuery
+from tracker.places.forms import LeaveDayForm, NewServiceForm, ServiceForm, YearQuery
 from tracker.web.arguments import declare, query
 from tracker.web.forms import ButtonForm
 from tracker.web.wording import explain, moved_windows
@@ -27,6 +27,30 @@ from tracker.web.wording import explain, moved_windows
 @declare()
 def services_page() -> str:
     return render_template("staff/services.html", services=services.listed(get_session()))
+
+
+@bp.get("/new-service")
+@roles(Role.ADMIN)
+@declare()
+def new_service_page() -> str:
+    return render_template("staff/new_service.html", form=NewServiceForm(formdata=None))
+
+
+@bp.post("/new-service")
+@roles(Role.ADMIN)
+@declare(form=NewServiceForm)
+def add_service() -> Response | tuple[str, int]:
+    """A new service, as ``setup load`` makes one (admins): offered at intake from now on."""
+    form = NewServiceForm()
+    if not form.validate_on_submit():
+        error = _("The service was not added: see the fields below.")
+        return render_template("staff/new_service.html", form=form, error=error), 400
+    if services.find(get_session(), form.code.data) is not None:
+        form.code.errors = [_("Another service has the code %(code)s.", code=form.code.data)]
+        return render_template("staff/new_service.html", form=form, error=form.code.errors[0]), 409
+    services.add(get_session(), utcnow(), acting(), form.code.data, form.values())
+    flash(_("Saved."))
+    return redirect(url_for("staff.services_page"), 303)
 
 
 def _service(code: str) -> Service:

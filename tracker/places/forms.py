@@ -1,7 +1,7 @@
 """The supervisors' forms for pickup points (closures, counters, visits, opening hours and
 where the point is) and for their office's contacts; the admins' forms for services, the
 collective leave days, an office's name, kind, time zone and address, and a new pickup
-point."""
+point or service."""
 
 from __future__ import annotations
 
@@ -249,6 +249,23 @@ class ServiceForm(Form):
             "bring_id": (self.bring_id.data or "").strip(),
             "bring_en": (self.bring_en.data or "").strip(),
         }
+
+
+SERVICE_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+
+class NewServiceForm(ServiceForm):
+    """A new service, as ``setup load`` makes one (admins): its code, names, legal target and
+    what to bring."""
+
+    code = StringField(_l("Code"), [CleanText(), Visible(), Length(max=32)])
+
+    def validate_code(self, field: StringField) -> None:
+        field.data = field.data.strip().lower()
+        if not SERVICE_CODE.match(field.data):
+            raise ValidationError(
+                _l("A code is 2 to 32 small letters, digits, dots, dashes or underscores.")
+            )
 
 
 class LeaveDayForm(Form):

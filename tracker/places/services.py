@@ -33,6 +33,21 @@ def find(session: Session, code: str) -> Service | None:
     return session.scalars(select(Service).where(Service.code == code)).first()
 
 
+def add(
+    session: Session, now: dt.datetime, actor: Actor, code: str, values: dict[str, Any]
+) -> Service:
+    """A new service with the ``EDITABLE`` values; one audit row names them. The caller has
+    checked that no service has ``code``."""
+    service = Service(code=code, **{name: values[name] for name in EDITABLE})
+    session.add(service)
+    session.flush()
+    audit.record(
+        session, "service_added", actor=actor, at=now, target=code,
+        **{name: values[name] for name in EDITABLE},
+    )  # fmt: skip
+    return service
+
+
 def change(
     session: Session, now: dt.datetime, actor: Actor, service: Service, values: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
