@@ -231,6 +231,7 @@ BASELINES: dict[str, Baseline] = {
             "target_days": "4",
             "bring_id": "KK lama",
             "bring_en": "The old card",
+            "offered": "y",
         },
     ),  # fmt: skip
     "staff.leave_days_page": Baseline(),

@@ -61,6 +61,7 @@ KK = {
     "target_days": "7",
     "bring_id": "Formulir F-1.01 dan surat pengantar RT/RW.",
     "bring_en": "Form F-1.01 and a letter from the RT/RW.",
+    "offered": "y",
 }
 
 
@@ -567,3 +568,35 @@ def test_only_an_admin_adds_a_service(client, make_account, session):
     before = service_codes(session)
     assert post(client, "/staff/new-service", IKD).status_code == 403
     assert service_codes(session) == before
+
+
+def test_a_service_no_longer_offered_leaves_intake_and_keeps_its_requests(
+    client, admin, session, make_request
+):
+    """An admin stops offering a service: the console's intake no longer lists it and the API
+    refuses it naming the field, while its requests keep their pages. Offered again, both
+    take it (the control)."""
+    from tests.test_api_keys import bearer, make_key
+    from tests.test_api_writes import REGISTER, new
+    from tracker.models import KeyScope
+
+    kept = make_request(Status.PROCESSING, service="kk")
+    session.commit()
+    token = make_key(session, "bridge", scope=KeyScope.WRITE)
+    assert "Kartu Keluarga" in client.get("/staff/intake").get_data(as_text=True)
+    off = {key: value for key, value in KK.items() if key != "offered"}
+    assert post(client, "/staff/services/kk", off, "/staff/services/kk").status_code == 303
+    [row] = audit_rows(session, "service_changed")
+    assert row.details["offered"] == {"from": True, "to": False}
+    assert "Kartu Keluarga" not in client.get("/staff/intake").get_data(as_text=True)
+    assert "tidak dilayani lagi" in client.get("/staff/services").get_data(as_text=True)
+    refused = client.post(REGISTER, json=new(service="kk"), headers=bearer(token))
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["field"] == "service"
+    assert "tidak dilayani lagi" in refused.get_json()["error"]["message"]
+    assert "Kartu Keluarga" in client.get(f"/s/{kept.receipt}").get_data(as_text=True)
+
+    assert post(client, "/staff/services/kk", KK, "/staff/services/kk").status_code == 303
+    assert "Kartu Keluarga" in client.get("/staff/intake").get_data(as_text=True)
+    taken = client.post(REGISTER, json=new(service="kk"), headers=bearer(token))
+    assert taken.status_code == 201, taken.get_data(as_text=True)

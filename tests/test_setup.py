@@ -155,6 +155,7 @@ def test_a_changed_file_updates_hours_and_targets(runner, session, tmp_path) -> 
     data["offices"][0]["points"][0]["hours"]["friday"] = "07:30-11:00"
     data["offices"][0]["points"][0]["counters"] = ["Loket A"]
     data["services"][0]["target_days"] = 7
+    data["services"][1]["offered"] = False
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(data, allow_unicode=True))
     answer = load(runner, session, changed)
@@ -173,6 +174,10 @@ def test_a_changed_file_updates_hours_and_targets(runner, session, tmp_path) -> 
         (dt.time(8), dt.time(11))
     ]
     assert session.scalars(select(Service).where(Service.code == "kk")).one().target_days == 3
+    # The second service is no longer offered; the first, whose entry does not say, still is.
+    first, second = (data["services"][i]["code"] for i in (0, 1))
+    offered = dict(session.execute(select(Service.code, Service.offered)).all())
+    assert (offered[first], offered[second]) == (True, False)
 
 
 def test_a_bad_file_is_refused_naming_each_problem_and_changes_nothing(

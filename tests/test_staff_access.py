@@ -212,6 +212,7 @@ ENDPOINTS = [
             ("target_days", "4"),
             ("bring_id", "KK lama"),
             ("bring_en", "The old card"),
+            ("offered", "y"),
         ),
     ),  # fmt: skip
     Endpoint("leave days", "GET", "/staff/leave-days?tahun=2031", ADMIN, scoped=False),

@@ -54,6 +54,8 @@ def register(
     service = session.scalars(select(Service).where(Service.code == body["service"])).first()
     if service is None:
         raise FieldRefused(field="service", rule="unknown")
+    if not service.offered:
+        raise FieldRefused(field="service", rule="not_offered")
     name = " ".join(body["applicant_name"].split())
     if not name or len(name) > NAME_LENGTH or not NAME.fullmatch(name):
         raise FieldRefused(field="applicant_name", rule="name")

@@ -39,7 +39,8 @@ def _form(office: Office, now: dt.datetime) -> IntakeForm:
     db = get_session()
     form = IntakeForm()
     english = str(get_locale()) == "en"
-    services = db.scalars(select(Service).order_by(Service.name_en if english else Service.name_id))
+    offered = select(Service).where(Service.offered)
+    services = db.scalars(offered.order_by(Service.name_en if english else Service.name_id))
     names = ((s.id, s.name_en if english else s.name_id) for s in services)
     form.service.choices = options([("", _("Choose the service")), *names])
     points = pickup.choices(db, office.id, now)

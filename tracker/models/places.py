@@ -6,7 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import TIMEZONES, Base, UTCDateTime, text_enum
@@ -124,6 +136,8 @@ class Service(Base):
     target_days: Mapped[int] = mapped_column(Integer)
     bring_id: Mapped[str] = mapped_column(Text, default="")
     bring_en: Mapped[str] = mapped_column(Text, default="")
+    # False: no longer offered at intake (console or API); its requests and figures stay.
+    offered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class LeaveDay(Base):

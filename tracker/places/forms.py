@@ -11,6 +11,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -239,16 +240,20 @@ class ServiceForm(Form):
         _l("What to bring (English)"),
         [CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
     )
+    offered = BooleanField(_l("Offered at intake"), default=True)
 
     def values(self) -> dict[str, object]:
         """What was typed, trimmed, by the service's column names."""
-        return {
+        typed: dict[str, object] = {
             "name_id": " ".join(self.name_id.data.split()),
             "name_en": " ".join(self.name_en.data.split()),
             "target_days": self.target_days.data,
             "bring_id": (self.bring_id.data or "").strip(),
             "bring_en": (self.bring_en.data or "").strip(),
         }
+        if "offered" in self._fields:
+            typed["offered"] = bool(self.offered.data)
+        return typed
 
 
 SERVICE_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -259,6 +264,7 @@ class NewServiceForm(ServiceForm):
     what to bring."""
 
     code = StringField(_l("Code"), [CleanText(), Visible(), Length(max=32)])
+    offered = None  # a new service is offered at intake
 
     def validate_code(self, field: StringField) -> None:
         field.data = field.data.strip().lower()

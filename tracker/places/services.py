@@ -1,5 +1,6 @@
-"""The services offered, as admins keep them: names, the legal target in working days and
-what to bring.
+"""The services offered, as admins keep them: names, the legal target in working days, what
+to bring, and whether intake still offers one (a service no longer offered keeps its requests,
+their pages and its figures; intake, in the console and through the API, refuses it).
 
 A change applies from then on and rewrites no history. A request's expected date is worked
 out from the target once, at intake (``tracker.intake.operations.register``), and stored on
@@ -22,7 +23,7 @@ from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.models import Service
 
-EDITABLE = ("name_id", "name_en", "target_days", "bring_id", "bring_en")
+EDITABLE = ("name_id", "name_en", "target_days", "bring_id", "bring_en", "offered")
 
 
 def listed(session: Session) -> list[Service]:
@@ -36,15 +37,13 @@ def find(session: Session, code: str) -> Service | None:
 def add(
     session: Session, now: dt.datetime, actor: Actor, code: str, values: dict[str, Any]
 ) -> Service:
-    """A new service with the ``EDITABLE`` values; one audit row names them. The caller has
-    checked that no service has ``code``."""
-    service = Service(code=code, **{name: values[name] for name in EDITABLE})
+    """A new service with the ``EDITABLE`` values given (offered at intake unless they say
+    not); one audit row names them. The caller has checked that no service has ``code``."""
+    given = {name: value for name, value in values.items() if name in EDITABLE}
+    service = Service(code=code, **given)
     session.add(service)
     session.flush()
-    audit.record(
-        session, "service_added", actor=actor, at=now, target=code,
-        **{name: values[name] for name in EDITABLE},
-    )  # fmt: skip
+    audit.record(session, "service_added", actor=actor, at=now, target=code, **given)
     return service
 
 

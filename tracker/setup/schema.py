@@ -91,6 +91,7 @@ SERVICE: dict[str, Any] = {
         "target_days": {"type": "integer", "minimum": 1, "maximum": 90},
         "bring_id": _text,
         "bring_en": _text,
+        "offered": {"type": "boolean"},
     },
 }
 

@@ -279,6 +279,7 @@ def _field_rule(rule: str) -> str:
     """Why a field of an API write is refused, by the intake's and the moves' own rules."""
     rules = {
         "unknown": _("No service has this code."),
+        "not_offered": _("This service is no longer offered."),
         "name": _(
             "“%(field)s” may hold only Latin letters, spaces and an apostrophe "
             "(as in Ma'ruf), at most %(max)d characters: no digits or other symbols "
