@@ -128,7 +128,7 @@ def listed(session: Session, office_id: int, role: str) -> set[str]:
 
 
 # The lists only admins see (whole-deployment settings): every other role is refused them.
-ADMINS_ONLY = {"/staff/leave-days", "/staff/services"}
+ADMINS_ONLY = {"/staff/leave-days", "/staff/services", "/staff/new-point", "/staff/new-service"}
 
 
 def lists_and_searches(app: Flask) -> list[tuple[str, str, bool]]:
