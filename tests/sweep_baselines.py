@@ -285,8 +285,8 @@ class Targets:
             "webhook_id": self._webhook,
             "bearer": self._bearer,
             "new_leave_day": self._new_leave_day,
-            "new_point_code": self._new_point_code,
-            "new_service_code": self._new_service_code,
+            "new_point_code": lambda: self._new_code("new_point_code"),
+            "new_service_code": lambda: self._new_code("new_service_code"),
             "leave_id": self._leave_day,
         }
 
@@ -367,13 +367,10 @@ class Targets:
         session.commit()
         return {"closure_id": closure.id}
 
-    def _new_point_code(self) -> dict[str, Any]:
+    def _new_code(self, key: str) -> dict[str, Any]:
+        """A code no point or service has yet (each accepted form uses one)."""
         self.opened += 1
-        return {"new_point_code": f"baru-{self.opened}"}
-
-    def _new_service_code(self) -> dict[str, Any]:
-        self.opened += 1
-        return {"new_service_code": f"baru-{self.opened}"}
+        return {key: f"baru-{self.opened}"}
 
     def _new_leave_day(self) -> dict[str, Any]:
         self.opened += 1
