@@ -4,8 +4,10 @@ Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-28 12:15:00.000000
 
-One column, true for every service on file (added in batch mode, so SQLite rebuilds the
-table).
+One column, true for every service on file. Added and dropped in place (``ALTER TABLE``,
+which SQLite has done for a column with a constant default, and since 3.35 for dropping
+one), not in batch mode: a rebuilt ``services`` table would have to be dropped while every
+request refers to it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("services", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("offered", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    op.add_column(
+        "services", sa.Column("offered", sa.Boolean(), server_default=sa.true(), nullable=False)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("services", schema=None) as batch_op:
-        batch_op.drop_column("offered")
+    op.drop_column("services", "offered")
