@@ -258,7 +258,8 @@ def load(
     new_days = []
     for item in data.get("leave_days", []):
         day = dt.date.fromisoformat(item["day"])
-        new_days += [] if day in leaves else [day]
+        if day not in leaves:
+            new_days.append(day)
         _upsert(session, summary, "leave_days", leaves.get(day), LeaveDay,
                 {"day": day, "name": item["name"]})  # fmt: skip
     session.flush()
