@@ -115,7 +115,7 @@ def add_point() -> Response | tuple[str, int]:
     if db.scalar(select(PickupPoint.id).where(PickupPoint.code == form.code.data)) is not None:
         form.code.errors = [_("Another pickup point has the code %(code)s.", code=form.code.data)]
         return render_template("staff/new_point.html", form=form, error=form.code.errors[0]), 409
-    office = db.scalars(select(Office).where(Office.code == form.office.data)).one()
+    office = _find_office(form.office.data)  # one of the form's choices: the offices seen
     point = PickupPoint(
         code=form.code.data, office=office, name=" ".join(form.name.data.split()),
         kind=PointKind(form.kind.data), address=" ".join(form.address.data.split()),
