@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.factories import csrf_token, sign_in
 from tracker import create_app
-from tracker.errors import NoOpeningHours
-from tracker.models import AuditEntry, LeaveDay, Office, PickupPoint, Request, Service, utcnow
-from tracker.places import leave, workdays
+from tracker.audit.trail import Actor
+from tracker.errors import CodeTaken, NoOpeningHours
+from tracker.models import (
+    AuditEntry,
+    LeaveDay,
+    Office,
+    PickupPoint,
+    PointKind,
+    Request,
+    Service,
+    utcnow,
+)
+from tracker.places import leave, pickup, services, workdays
 from tracker.status import Status
 
 
@@ -600,3 +612,80 @@ def test_a_service_no_longer_offered_leaves_intake_and_keeps_its_requests(
     assert "Kartu Keluarga" in client.get("/staff/intake").get_data(as_text=True)
     taken = client.post(REGISTER, json=new(service="kk"), headers=bearer(token))
     assert taken.status_code == 201, taken.get_data(as_text=True)
+
+
+def _add(kind: str, session: Any, code: str) -> Any:
+    now, actor = utcnow(), Actor("admin1")
+    if kind == "service":
+        values = {"name_id": "Layanan Baru", "name_en": "New service", "target_days": 5}
+        return services.add(session, now, actor, code, values)
+    office = session.scalars(select(Office).where(Office.code == "36.73")).one()
+    return pickup.add_point(
+        session, now, actor, office, code=code, name="Titik Baru", kind=PointKind.KECAMATAN,
+        address="Jl. Baru 1", counters=["Loket 1"], number_prefix="B",
+    )  # fmt: skip
+
+
+def _waiting_on_a_lock(app: Any) -> bool:
+    """Whether another PostgreSQL backend of the test database waits on a lock (a row or
+    an index entry another transaction holds)."""
+    with app.extensions["siapambil.db"]["writer"]() as watcher:
+        waiting = watcher.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        )
+        watcher.rollback()
+    return bool(waiting)
+
+
+@pytest.mark.parametrize("kind", ["service", "point"])
+def test_two_admins_adding_one_code_at_once_get_a_refusal_not_an_error(app, kind):
+    """The second of two admins adding one code at the same moment passes the look-up before
+    the first commits; on PostgreSQL its insert then waits on the unique index (seen in
+    ``pg_stat_activity``) and fails there. That failure is ``CodeTaken`` (the form's "another
+    one has this code", 409), not a database error (a 500), and the second admin's unit can
+    still write. On SQLite the second writer waits for the first at its first statement and
+    its look-up finds the code: the same answer."""
+    writer = app.extensions["siapambil.db"]["writer"]
+    first = writer()
+    _add(kind, first, "kode-baru")  # flushed, not committed: the unique index entry is held
+    outcome: list[Any] = []
+
+    def second_admin() -> None:
+        with writer() as second:
+            try:
+                _add(kind, second, "kode-baru")
+                outcome.append("added")
+            except BaseException as error:  # noqa: BLE001 - the outcome is the assertion
+                outcome.append(error)
+            # the unit is still usable after the refusal: another code goes in
+            _add(kind, second, "kode-lain")
+            second.commit()
+
+    thread = threading.Thread(target=second_admin)
+    thread.start()
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        deadline = time.monotonic() + 10
+        while not _waiting_on_a_lock(app) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_on_a_lock(app), "the second insert never waited on the first"
+    else:
+        time.sleep(0.3)
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    [error] = outcome
+    assert isinstance(error, CodeTaken), error
+    assert error.details == {"kind": kind, "taken": "kode-baru"}
+    with writer() as check:
+        model = Service if kind == "service" else PickupPoint
+        codes = set(check.scalars(select(model.code).where(model.code.like("kode-%"))))
+        assert codes == {"kode-baru", "kode-lain"}
+        added = check.scalars(
+            select(AuditEntry.target).where(
+                AuditEntry.action == f"{kind}_added", AuditEntry.target.like("kode-%")
+            )
+        ).all()
+        assert sorted(added) == ["kode-baru", "kode-lain"]  # the refused one left no row

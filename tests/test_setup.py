@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +239,57 @@ def test_a_leave_day_closes_offices_like_a_public_holiday(app, runner, session, 
     later = create_app(app_config)
     later.extensions["siapambil.db"]["engine"].dispose()
     assert dt.date(2026, 12, 24) in workdays.leave_days()
+
+
+def test_a_service_added_in_the_console_during_a_load_stops_it_cleanly(app, runner, session):
+    """An admin adds service ``ktp-el`` in the console while ``setup load`` of a file that
+    adds it runs. On PostgreSQL the load's insert waits on the admin's (seen in
+    ``pg_stat_activity``) and then fails on the unique index: the command says the file was
+    not loaded and why, exits 1 without a traceback, and nothing of the file is stored. On
+    SQLite the load waits for the admin's transaction at its first statement, then finds the
+    service and changes it to the file's values: loaded."""
+    writer = app.extensions["siapambil.db"]["writer"]
+    admin = writer()
+    admin.add(Service(code="ktp-el", name_id="KTP", name_en="ID card", target_days=9))
+    admin.flush()
+    outcome: list[Any] = []
+    thread = threading.Thread(target=lambda: outcome.append(load(runner, session)))
+    thread.start()
+    on_postgres = app.config["DATABASE_URL"].startswith("postgresql")
+    if on_postgres:
+        deadline = time.monotonic() + 10
+        while not _waiting_on_a_lock(writer) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_on_a_lock(writer), "the load never waited on the admin's insert"
+    else:
+        time.sleep(0.3)
+    admin.commit()
+    admin.close()
+    thread.join(timeout=60)
+    [result] = outcome
+    session.expire_all()
+    if on_postgres:
+        assert result.exit_code == 1, result.output
+        assert "tidak dimuat; tidak ada yang diubah" in result.output  # in Bahasa Indonesia
+        assert "muat lagi" in result.output and "Traceback" not in result.output
+        assert session.scalars(select(Service.code)).all() == ["ktp-el"]  # the admin's only
+        assert session.scalar(select(func.count()).select_from(Office)) == 0
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    else:
+        assert result.exit_code == 0, result.output
+        assert (
+            session.scalars(select(Service.target_days).where(Service.code == "ktp-el")).one() == 3
+        )
+        assert session.scalar(select(func.count()).select_from(Office)) > 0
+
+
+def _waiting_on_a_lock(writer: Any) -> bool:
+    """Whether a backend of the test database waits on a lock another transaction holds."""
+    with writer() as watcher:
+        query = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        waiting = watcher.scalar(text(query))
+        watcher.rollback()
+    return bool(waiting)

@@ -123,6 +123,15 @@ class ConflictError(DomainError):
     status = 409
 
 
+class CodeTaken(DomainError):
+    """A new service or pickup point with a code that another one has (``kind``: "service"
+    or "point"), found before the insert or, when two admins add the same code at once, by
+    the unique index."""
+
+    code = "code_taken"
+    status = 409
+
+
 class BackupError(DomainError):
     """A backup or a restore that cannot be done; ``reason`` says why: ``no_key``,
     ``short_key``, ``not_a_backup``, ``wrong_key``, ``tampered``, ``holds_data``, ``kind``,

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from tracker.accounts.access import acting, bp, roles
 from tracker.db import get_session
-from tracker.errors import LeaveDayError
+from tracker.errors import CodeTaken, LeaveDayError
 from tracker.models import Role, Service, utcnow
 from tracker.places import leave, services
 from tracker.places.forms import LeaveDayForm, NewServiceForm, ServiceForm, YearQuery
@@ -45,10 +45,11 @@ def add_service() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         error = _("The service was not added: see the fields below.")
         return render_template("staff/new_service.html", form=form, error=error), 400
-    if services.find(get_session(), form.code.data) is not None:
+    try:
+        services.add(get_session(), utcnow(), acting(), form.code.data, form.values())
+    except CodeTaken:
         form.code.errors = [_("Another service has the code %(code)s.", code=form.code.data)]
         return render_template("staff/new_service.html", form=form, error=form.code.errors[0]), 409
-    services.add(get_session(), utcnow(), acting(), form.code.data, form.values())
     flash(_("Saved."))
     return redirect(url_for("staff.services_page"), 303)
 

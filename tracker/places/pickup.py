@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.errors import NoOpeningHours
+from tracker.audit import trail as audit
+from tracker.audit.trail import Actor
+from tracker.errors import CodeTaken, NoOpeningHours
 from tracker.models import Office, OpeningHours, PickupPoint, PickupSeries, PointKind, Request
 from tracker.places.workdays import is_holiday
 from tracker.status import Status
@@ -221,6 +224,41 @@ def main_point(session: Session, office_id: int) -> PickupPoint | None:
     return session.scalars(
         select(PickupPoint).where(PickupPoint.office_id == office_id, PickupPoint.is_main)
     ).first()
+
+
+def add_point(
+    session: Session,
+    now: dt.datetime,
+    actor: Actor,
+    office: Office,
+    *,
+    code: str,
+    name: str,
+    kind: PointKind,
+    address: str,
+    counters: list[str],
+    number_prefix: str,
+) -> PickupPoint:
+    """A new pickup point of ``office`` (not its main one), without opening hours yet: no
+    document is placed there until it has some. One audit row names it. ``CodeTaken`` if
+    another point has ``code``, also one added by another admin at the same moment (the
+    insert runs in a savepoint, so the caller's unit stays usable)."""
+    if session.scalar(select(PickupPoint.id).where(PickupPoint.code == code)) is not None:
+        raise CodeTaken(kind="point", taken=code)
+    point = PickupPoint(  # by the office's id: a relationship would add it outside the savepoint
+        code=code, office_id=office.id, name=name, kind=kind, address=address, counters=counters,
+        number_prefix=number_prefix, is_main=False,
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(point)
+    except IntegrityError:
+        raise CodeTaken(kind="point", taken=code) from None
+    audit.record(
+        session, "point_added", actor=actor, at=now, target=code, office=office.code, name=name,
+        kind=kind.value, address=address, counters=counters, number_prefix=number_prefix,
+    )  # fmt: skip
+    return point
 
 
 def set_hours(point: PickupPoint, periods: list[tuple[int, dt.time, dt.time]]) -> None:

@@ -17,10 +17,12 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
+from tracker.errors import CodeTaken
 from tracker.models import Service
 
 EDITABLE = ("name_id", "name_en", "target_days", "bring_id", "bring_en", "offered")
@@ -38,11 +40,18 @@ def add(
     session: Session, now: dt.datetime, actor: Actor, code: str, values: dict[str, Any]
 ) -> Service:
     """A new service with the ``EDITABLE`` values given (offered at intake unless they say
-    not); one audit row names them. The caller has checked that no service has ``code``."""
+    not); one audit row names them. ``CodeTaken`` if another service has ``code``, also one
+    added by another admin at the same moment (the insert runs in a savepoint, so the
+    caller's unit stays usable)."""
+    if find(session, code) is not None:
+        raise CodeTaken(kind="service", taken=code)
     given = {name: value for name, value in values.items() if name in EDITABLE}
     service = Service(code=code, **given)
-    session.add(service)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(service)
+    except IntegrityError:
+        raise CodeTaken(kind="service", taken=code) from None
     audit.record(session, "service_added", actor=actor, at=now, target=code, **given)
     return service
 

@@ -17,6 +17,7 @@ from tracker.accounts import scope
 from tracker.accounts.access import SUPERVISORS, acting, bp, current_scope, deny, find_point, roles
 from tracker.audit import trail as audit
 from tracker.db import discard, get_session
+from tracker.errors import CodeTaken
 from tracker.models import Office, OfficeKind, PickupPoint, PointKind, Role, utcnow
 from tracker.places import closures, pickup
 from tracker.places.forms import (
@@ -107,27 +108,21 @@ def new_point_page() -> str:
 def add_point() -> Response | tuple[str, int]:
     """A new pickup point of any office, as ``setup load`` makes one (admins); it is offered
     for ready documents once it has opening hours, set on its page next."""
-    db = get_session()
     form = _new_point_form()
     if not form.validate_on_submit():
         error = _("The pickup point was not added: see the fields below.")
         return render_template("staff/new_point.html", form=form, error=error), 400
-    if db.scalar(select(PickupPoint.id).where(PickupPoint.code == form.code.data)) is not None:
+    office = _find_office(form.office.data)  # one of the form's choices: the offices seen
+    try:
+        point = pickup.add_point(
+            get_session(), utcnow(), acting(), office, code=form.code.data,
+            name=" ".join(form.name.data.split()), kind=PointKind(form.kind.data),
+            address=" ".join(form.address.data.split()), counters=form.names(),
+            number_prefix=form.number_prefix.data,
+        )  # fmt: skip
+    except CodeTaken:
         form.code.errors = [_("Another pickup point has the code %(code)s.", code=form.code.data)]
         return render_template("staff/new_point.html", form=form, error=form.code.errors[0]), 409
-    office = _find_office(form.office.data)  # one of the form's choices: the offices seen
-    point = PickupPoint(
-        code=form.code.data, office=office, name=" ".join(form.name.data.split()),
-        kind=PointKind(form.kind.data), address=" ".join(form.address.data.split()),
-        counters=form.names(), number_prefix=form.number_prefix.data, is_main=False,
-    )  # fmt: skip
-    db.add(point)
-    db.flush()
-    audit.record(
-        db, "point_added", actor=acting(), at=utcnow(), target=point.code, office=office.code,
-        name=point.name, kind=point.kind.value, address=point.address, counters=point.counters,
-        number_prefix=point.number_prefix,
-    )  # fmt: skip
     flash(_("Saved. Set its opening hours below: no document waits there until it has them."))
     return redirect(url_for("staff.point_page", code=point.code), 303)
 

@@ -9,10 +9,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.trail import SYSTEM
 from tracker.db import unit_of_work
-from tracker.errors import SetupInvalid
+from tracker.errors import DomainError, SetupInvalid
 from tracker.models import utcnow
 from tracker.setup import load as setup
 from tracker.web.wording import explain, moved_windows
@@ -34,6 +35,17 @@ def load_command(path: Path) -> None:
     except SetupInvalid as error:
         click.echo(_("%(path)s was not loaded; nothing was changed:", path=path), err=True)
         click.echo(explain(error), err=True)
+        raise SystemExit(1) from None
+    except (DomainError, IntegrityError) as error:
+        # Someone changed the same things meanwhile: a document waiting over a new leave day
+        # (ConflictError), or an admin adding a code the file adds (the unique index).
+        click.echo(_("%(path)s was not loaded; nothing was changed:", path=path), err=True)
+        if isinstance(error, DomainError):
+            click.echo(explain(error), err=True)
+        click.echo(
+            _("Something the file names was changed in the console meanwhile: load it again."),
+            err=True,
+        )
         raise SystemExit(1) from None
     with unit_of_work() as session:
         setup.refresh_calendar(session)
