@@ -340,3 +340,80 @@ def test_setup_load_of_a_new_leave_day_lengthens_waiting_windows_once(
     assert again.exit_code == 0, again.output
     assert "dokumen yang menunggu" not in again.output
     assert windows(session, told) == moved and len(moved_messages(session)) == 1
+
+
+def expected(session: Any, *requests: Request) -> list[tuple[dt.date, int]]:
+    session.expire_all()
+    found = [(r.expected_on, r.version) for r in requests]
+    session.commit()
+    return found
+
+
+def test_a_leave_day_moves_the_expected_dates_of_requests_in_progress_over_it(
+    client, make_account, make_request, session, no_leave_days
+) -> None:
+    """A leave day is not a working day of the legal target: added in the console, it moves
+    the expected date of each request still being worked on (the clock running, or waiting on
+    the citizen) a working day later, when it falls after the day of application in the
+    office's zone and on or before the expected date; the API answers the new date. Controls:
+    a request applied for on the day itself (00.30 WIB, still the day before in UTC), a
+    document already ready, and a leave day after every expected date move nothing."""
+    monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)  # Monday 1 February 2027, 09.00 WIB
+    day = dt.date(2027, 2, 3)  # the Wednesday
+    working = make_request(Status.PROCESSING, at=monday)
+    paused = make_request(Status.NEEDS_FIX, at=monday)
+    evening = make_request(at=dt.datetime(2027, 2, 2, 16, 30, tzinfo=dt.UTC))  # 23.30 WIB, 2nd
+    same_day = make_request(at=dt.datetime(2027, 2, 2, 17, 30, tzinfo=dt.UTC))  # 00.30 WIB, 3rd
+    ready = make_request(Status.READY, at=monday)
+    everyone = (working, paused, evening, same_day, ready)
+    before = expected(session, *everyone)
+    assert all(on >= day for on, _ in before)  # each one's count of working days takes it in
+    admin = make_account("admin")
+    assert sign_in(client, admin.username).status_code == 303
+
+    later = max(on for on, _ in before) + dt.timedelta(days=1)
+    assert add_leave_day(client, later).status_code == 303  # control: after every date
+    # (the ready document's window may take the day in and grow: its version goes up then)
+    assert expected(session, *everyone)[:4] == before[:4]
+    before = expected(session, *everyone)
+
+    answer = add_leave_day(client, day)
+    assert answer.status_code == 303
+    flashed = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "3 permohonan yang sedang diproses kini mundur satu hari kerja" in flashed, flashed
+    after = expected(session, *everyone)
+    with workdays.counting_also(frozenset({later, day})):
+        for (on, version), (on2, version2) in zip(before[:3], after[:3], strict=True):
+            assert on2 == workdays.add_working_days(on, 1) and on2 > on and version2 > version
+    assert after[3] == before[3]  # applied for on the day itself: as it was
+    assert after[4][0] == before[4][0]  # ready: its expected date is history
+    api = client.get(f"/api/v1/requests/{working.receipt}").get_json()
+    assert api["expected_ready_on"] == after[0][0].isoformat()
+    [row] = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "expected_dates_deferred")
+    ).all()
+    assert (row.target, row.details["requests"]) == (day.isoformat(), 3)
+    session.commit()
+
+
+def test_setup_load_of_a_new_leave_day_moves_expected_dates_once(
+    runner, make_request, session, tmp_path, no_leave_days
+) -> None:
+    """``setup load`` of a new leave day moves expected dates as the console does; loading
+    the same file again (the day on file) moves nothing more."""
+    monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)
+    working = make_request(Status.VERIFYING, at=monday)
+    [(on, _)] = expected(session, working)
+    path = tmp_path / "leave.yaml"
+    path.write_text('leave_days:\n  - {day: "2027-02-02", name: Cuti bersama}\n')
+
+    first = runner.invoke(args=["setup", "load", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "1 permohonan yang sedang diproses" in first.output, first.output
+    with workdays.counting_also(frozenset({dt.date(2027, 2, 2)})):
+        assert expected(session, working)[0][0] == workdays.add_working_days(on, 1)
+    moved = expected(session, working)
+
+    again = runner.invoke(args=["setup", "load", str(path)])  # control: the day is on file
+    assert again.exit_code == 0, again.output
+    assert "sedang diproses" not in again.output and expected(session, working) == moved

@@ -19,7 +19,7 @@ from tracker.places import leave, services
 from tracker.places.forms import LeaveDayForm, NewServiceForm, ServiceForm, YearQuery
 from tracker.web.arguments import declare, query
 from tracker.web.forms import ButtonForm
-from tracker.web.wording import explain, moved_windows
+from tracker.web.wording import deferred_dates, explain, moved_windows
 
 
 @bp.get("/services")
@@ -122,6 +122,8 @@ def add_leave_day() -> Response | tuple[str, int]:
     _read_again()
     if added.moved:
         flash(moved_windows(len(added.moved)))
+    if added.deferred:
+        flash(deferred_dates(len(added.deferred)))
     flash(_("Saved."))
     return redirect(url_for("staff.leave_days_page", tahun=added.leave.day.year), 303)
 

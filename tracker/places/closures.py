@@ -12,6 +12,13 @@ Removing a closure leaves windows as they are: nobody is told to come back soone
 A collective leave day (cuti bersama) added in the console or by ``setup load`` shuts every
 point that day, so ``lengthen_for_leave_days`` does the same for the windows at every point;
 removing one, like removing a closure, moves nothing.
+
+A leave day also shuts the office's back room: it is not a working day of the legal target.
+``defer_expected_dates`` therefore moves the expected date of each request still being worked
+on (open: the clock runs, or waits on the citizen) whose count of working days took in that
+day one working day later, as if the day had been known at intake; its version goes up. Its
+citizen is not sent a message (the status page shows the new date), and one audit row per
+day counts the requests. A closure of one point moves no expected date: the work goes on.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from tracker.models import Closure, PickupPoint, Request
 from tracker.outbox import operations as outbox
 from tracker.places import pickup, workdays
 from tracker.requests.operations import flush_moves
-from tracker.status import Status
+from tracker.status import OPEN, Status
 
 WAITING = (Status.READY, Status.RETURNED)
 UPCOMING_DAYS = 30  # how far ahead the public pages list a point's closures
@@ -95,6 +102,47 @@ def lengthen_for_leave_days(
                 moved += _lengthen(session, point, day, waiting, counted, actor, now)
     flush_moves(session)  # a document changed meanwhile is a ConflictError
     return list(dict.fromkeys(moved))
+
+
+def defer_expected_dates(
+    session: Session, days: list[dt.date], *, actor: Actor, now: dt.datetime
+) -> list[str]:
+    """Collective leave days being added (in the caller's unit, not yet counted by
+    ``workdays``): move each open request's expected date a working day later for each day
+    that falls after its day of application (in its office's zone) and on or before that
+    date. Days in order, each counted with those before it. The receipts moved, once each."""
+    deferred: list[str] = []
+    added: frozenset[dt.date] = frozenset()
+    for day in sorted(days):
+        added |= {day}
+        # Applied before ``day`` in any zone of the country (UTC+7 to +9): a superset, which
+        # each request's own zone then narrows.
+        before = dt.datetime.combine(day, dt.time(0, 0), dt.UTC)
+        query = (
+            select(Request)
+            .where(
+                Request.status.in_(OPEN),
+                Request.expected_on >= day,
+                Request.created_at < before,
+            )
+            .order_by(Request.id)
+        )
+        counted = 0
+        with workdays.counting_also(added):
+            for request in session.scalars(query):
+                zone = ZoneInfo(request.office.timezone)
+                if request.created_at.astimezone(zone).date() >= day:
+                    continue
+                request.expected_on = workdays.add_working_days(request.expected_on, 1)
+                deferred.append(request.receipt)
+                counted += 1
+        if counted:
+            audit.record(
+                session, "expected_dates_deferred", actor=actor, at=now,
+                target=day.isoformat(), requests=counted,
+            )  # fmt: skip
+    flush_moves(session)  # a request changed meanwhile is a ConflictError
+    return list(dict.fromkeys(deferred))
 
 
 def _lengthen(

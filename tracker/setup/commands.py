@@ -16,7 +16,7 @@ from tracker.db import unit_of_work
 from tracker.errors import DomainError, SetupInvalid
 from tracker.models import utcnow
 from tracker.setup import load as setup
-from tracker.web.wording import explain, moved_windows
+from tracker.web.wording import deferred_dates, explain, moved_windows
 
 setup_group = AppGroup("setup", help="Set up real offices from a file.")
 
@@ -67,6 +67,8 @@ def load_command(path: Path) -> None:
         )
     if summary.moved:
         click.echo(moved_windows(len(summary.moved)))
+    if summary.deferred:
+        click.echo(deferred_dates(len(summary.deferred)))
     click.echo(
         _(
             "Running web workers and the scheduler count the leave days on file in what "

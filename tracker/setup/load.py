@@ -191,6 +191,7 @@ class Summary:
     changed: dict[str, int] = field(default_factory=dict)
     same: dict[str, int] = field(default_factory=dict)
     moved: list[str] = field(default_factory=list)  # windows lengthened by new leave days
+    deferred: list[str] = field(default_factory=list)  # expected dates they moved
 
     def count(self, kind: str, outcome: str) -> None:
         tally = getattr(self, outcome)
@@ -264,9 +265,11 @@ def load(
                 {"day": day, "name": item["name"]})  # fmt: skip
     session.flush()
     summary.moved = closures.lengthen_for_leave_days(session, new_days, actor=actor, now=now)
+    summary.deferred = closures.defer_expected_dates(session, new_days, actor=actor, now=now)
     audit.record(
         session, "setup_loaded", actor=actor, at=now,
         made=summary.made, changed=summary.changed, same=summary.same, moved=len(summary.moved),
+        deferred=len(summary.deferred),
     )  # fmt: skip
     return summary
 

@@ -216,6 +216,15 @@ def moved_windows(count: int) -> str:
     )
 
 
+def deferred_dates(count: int) -> str:
+    """What staff read when a new leave day moved open requests' expected dates."""
+    return ngettext(
+        "The expected date of %(num)d request in progress is now a working day later.",
+        "The expected dates of %(num)d requests in progress are now a working day later.",
+        count,
+    )
+
+
 def rate_limited() -> str:
     return _("Too many look-ups from your connection. Please wait a minute and try again.")
 
