@@ -18,17 +18,22 @@ from sqlalchemy import func, select
 
 from tests.factories import csrf_token, sign_in
 from tracker.announcements import operations as announce
+from tracker.audit.trail import Actor
+from tracker.errors import ConflictError
 from tracker.models import (
     AuditEntry,
     Channel,
     Closure,
+    CollectorKind,
     LeaveDay,
     OutboxMessage,
     Request,
     utcnow,
 )
-from tracker.places import pickup, workdays
+from tracker.places import closures, pickup, workdays
 from tracker.places.workdays import is_holiday
+from tracker.requests import operations
+from tracker.requests.operations import Collector
 from tracker.status import Status
 
 POINT = "srg-dinas"
@@ -417,3 +422,75 @@ def test_setup_load_of_a_new_leave_day_moves_expected_dates_once(
     again = runner.invoke(args=["setup", "load", str(path)])  # control: the day is on file
     assert again.exit_code == 0, again.output
     assert "sedang diproses" not in again.output and expected(session, working) == moved
+
+
+def test_a_window_changed_meanwhile_is_a_conflict_and_nothing_is_stored(
+    app, make_request, session, no_leave_days
+) -> None:
+    """The windows a closure or a leave day moves are stored in one statement, each only while
+    its version is the one read: a document another writer changed after it was read (here:
+    collected) makes the whole move a ConflictError, and its row keeps the other writer's
+    change. Control: the same move of a document nobody touched is stored, version up."""
+    first, second = (waiting(make_request, session, consent=False) for _ in range(2))
+    day = common_day(first, second)
+    [before] = windows(session, first)
+    ids, receipt = (first.id, second.id), first.receipt
+    session.commit()  # on SQLite the test's session must hold no lock while the units write
+    writer = app.extensions["siapambil.db"]["writer"]
+    with writer() as unit:
+        held = [unit.get(Request, i) for i in ids]
+        point = held[0].pickup_point
+        unit.commit()  # read, transaction ended: what a long form's unit holds meanwhile
+        with writer() as other:
+            operations.move(
+                other, other.get(Request, ids[1]), Status.COLLECTED, actor=Actor("op1"),
+                now=utcnow(), config=app.config,
+                collector=Collector(CollectorKind.SELF, id_checked=True),
+            )  # fmt: skip
+            other.commit()
+        counted = closures._open_days(point, held)
+        point.closures.append(Closure(day=day, reason="Rapat"))
+        with pytest.raises(ConflictError):
+            closures._lengthen(unit, point, day, held, counted, Actor("admin1"), utcnow())
+        unit.rollback()
+    assert windows(session, first) == [before]  # nothing stored
+
+    with writer() as unit:  # control: only the untouched one
+        held = [unit.get(Request, ids[0])]
+        point = held[0].pickup_point
+        counted = closures._open_days(point, held)
+        point.closures.append(Closure(day=day, reason="Rapat"))
+        moved = closures._lengthen(unit, point, day, held, counted, Actor("admin1"), utcnow())
+        unit.commit()
+    assert moved == [receipt]
+    [(starts, ends, version)] = windows(session, first)
+    assert (starts, version) == (before[0], before[2] + 1) and ends > before[1]
+
+
+def test_the_console_refuses_a_leave_day_over_more_than_it_moves_in_a_page(
+    app, client, make_account, make_request, session, no_leave_days
+) -> None:
+    """A leave day over more waiting documents and requests in progress than
+    ``LEAVE_DAY_CONSOLE_MOST`` is refused in the console, naming how many and ``setup
+    load``, and nothing changes (no leave day, no date moved); control: with the bound at
+    the count, the same form adds it and moves them."""
+    monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)
+    day = dt.date(2027, 2, 3)
+    working = [make_request(Status.PROCESSING, at=monday) for _ in range(3)]
+    before = expected(session, *working)
+    admin = make_account("admin")
+    assert sign_in(client, admin.username).status_code == 303
+    app.config["LEAVE_DAY_CONSOLE_MOST"] = 2
+
+    refused = add_leave_day(client, day)
+    assert refused.status_code == 409
+    text = refused.get_data(as_text=True)
+    assert "sekitar 3 dokumen dan permohonan" in text and "setup load" in text, text
+    assert (
+        session.scalars(select(LeaveDay.day)).all() == [] and expected(session, *working) == before
+    )
+    session.commit()
+
+    app.config["LEAVE_DAY_CONSOLE_MOST"] = 3  # control
+    assert add_leave_day(client, day).status_code == 303
+    assert all(a[0] > b[0] for a, b in zip(expected(session, *working), before, strict=True))

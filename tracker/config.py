@@ -114,6 +114,10 @@ DEFAULTS: dict[str, Any] = {
     "BOARD_CACHE_SECONDS": 2,  # one worker builds a point's board at most this often
     "STATS_CACHE_SECONDS": 300,  # the statistics are worked out at most this often per worker
     "LEAVE_DAYS_CHECK_SECONDS": 5,  # a worker reads the leave days again at most this often
+    # The console adds a leave day over at most this many waiting documents and requests in
+    # progress (whose windows and expected dates it moves) within a page's time; more: refused,
+    # with ``setup load`` named, which has no web timeout (bench/leave_day.py measures it).
+    "LEAVE_DAY_CONSOLE_MOST": 30000,
     "METRICS_ALLOW": "127.0.0.1, ::1",  # addresses and networks that may read /metrics
     "OUTBOX_MAX_AGE_SECONDS": 900,  # /healthz/jobs fails when a due message waits longer
     "LOG_FORMAT": "text",  # "json": one JSON line per request
@@ -177,6 +181,7 @@ ENV_KEYS = (
     "BOARD_CACHE_SECONDS",
     "STATS_CACHE_SECONDS",
     "LEAVE_DAYS_CHECK_SECONDS",
+    "LEAVE_DAY_CONSOLE_MOST",
     "METRICS_ALLOW",
     "OUTBOX_MAX_AGE_SECONDS",
     "LOG_FORMAT",

@@ -116,14 +116,17 @@ def add_leave_day() -> Response | tuple[str, int]:
         year = form.day.data.year if form.day.data else utcnow().year
         return _leave_page(year, form, error=error), 400
     try:
-        added = leave.add(get_session(), utcnow(), acting(), form.day.data, form.name.data)
+        added = leave.add(
+            get_session(), utcnow(), acting(), form.day.data, form.name.data,
+            most=current_app.config["LEAVE_DAY_CONSOLE_MOST"],
+        )  # fmt: skip
     except LeaveDayError as refused:
         return _leave_page(form.day.data.year, form, error=explain(refused)), 409
     _read_again()
     if added.moved:
         flash(moved_windows(len(added.moved)))
     if added.deferred:
-        flash(deferred_dates(len(added.deferred)))
+        flash(deferred_dates(added.deferred))
     flash(_("Saved."))
     return redirect(url_for("staff.leave_days_page", tahun=added.leave.day.year), 303)
 

@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
-from tracker.models import Closure, PickupPoint, Request
+from tracker.errors import ConflictError
+from tracker.models import Closure, Office, PickupPoint, Request
 from tracker.outbox import operations as outbox
 from tracker.places import pickup, workdays
 from tracker.requests.operations import flush_moves
@@ -42,6 +44,7 @@ from tracker.status import OPEN, Status
 
 WAITING = (Status.READY, Status.RETURNED)
 UPCOMING_DAYS = 30  # how far ahead the public pages list a point's closures
+DEFER_CHUNK = 1000  # requests per UPDATE when a leave day moves expected dates
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def close(
     waiting there that counted that day. The caller has checked that the day is not closed
     already."""
     waiting = _waiting_over(session, point, day)
-    counted = {r.id: _open_days(point, r) for r in waiting}
+    counted = _open_days(point, waiting)
     was_open = bool(pickup.hours_on(point, day))
     closure = Closure(day=day, reason=reason.strip())
     point.closures.append(closure)
@@ -95,7 +98,7 @@ def lengthen_for_leave_days(
             for point in _points_waiting_near(session, day):
                 waiting = _waiting_over(session, point, day)
                 if waiting and pickup.hours_on(point, day):
-                    plans.append((point, waiting, {r.id: _open_days(point, r) for r in waiting}))
+                    plans.append((point, waiting, _open_days(point, waiting)))
         added |= {day}
         with workdays.counting_also(added):
             for point, waiting, counted in plans:
@@ -104,45 +107,86 @@ def lengthen_for_leave_days(
     return list(dict.fromkeys(moved))
 
 
+def over_leave_day(session: Session, day: dt.date) -> int:
+    """About how many waiting documents and requests in progress a new leave day on ``day``
+    would move (``lengthen_for_leave_days``, ``defer_expected_dates``): two counts on
+    indexes, each a superset (windows within a day of ``day`` in UTC; applications before it
+    in UTC), to judge the work before doing it."""
+    begins = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) - dt.timedelta(days=1)
+    windows = select(func.count()).where(
+        Request.status.in_(WAITING),
+        Request.window_starts < begins + dt.timedelta(days=3),
+        Request.window_ends > begins,
+    )
+    dates = select(func.count()).where(
+        Request.status.in_(OPEN),
+        Request.expected_on >= day,
+        Request.created_at < begins + dt.timedelta(days=1),
+    )
+    return (session.scalar(windows) or 0) + (session.scalar(dates) or 0)
+
+
 def defer_expected_dates(
     session: Session, days: list[dt.date], *, actor: Actor, now: dt.datetime
-) -> list[str]:
+) -> int:
     """Collective leave days being added (in the caller's unit, not yet counted by
     ``workdays``): move each open request's expected date a working day later for each day
     that falls after its day of application (in its office's zone) and on or before that
-    date. Days in order, each counted with those before it. The receipts moved, once each."""
-    deferred: list[str] = []
+    date. Days in order, each counted with those before it. How many requests moved.
+
+    A province holds tens of thousands of open requests, and an admin's form must answer
+    within the web timeout: the rows are read as plain tuples and changed by one ``UPDATE``
+    per expected date and thousand requests, each bumping the version (a writer holding the
+    old one gets a conflict) and re-checking the status and date it was chosen by (a request
+    moved on meanwhile is left as it is). ``updated_at``, the moment of the last move, stays."""
     added: frozenset[dt.date] = frozenset()
+    deferred: set[int] = set()
     for day in sorted(days):
         added |= {day}
         # Applied before ``day`` in any zone of the country (UTC+7 to +9): a superset, which
         # each request's own zone then narrows.
         before = dt.datetime.combine(day, dt.time(0, 0), dt.UTC)
-        query = (
-            select(Request)
+        rows = session.execute(
+            select(Request.id, Request.expected_on, Request.created_at, Office.timezone)
+            .join(Office, Office.id == Request.office_id)
             .where(
                 Request.status.in_(OPEN),
                 Request.expected_on >= day,
                 Request.created_at < before,
             )
-            .order_by(Request.id)
-        )
-        counted = 0
+        ).all()
+        by_date: dict[dt.date, list[int]] = {}
+        for request_id, expected_on, created_at, zone in rows:
+            if created_at.astimezone(ZoneInfo(zone)).date() < day:
+                by_date.setdefault(expected_on, []).append(request_id)
+        moved: set[int] = set()
         with workdays.counting_also(added):
-            for request in session.scalars(query):
-                zone = ZoneInfo(request.office.timezone)
-                if request.created_at.astimezone(zone).date() >= day:
-                    continue
-                request.expected_on = workdays.add_working_days(request.expected_on, 1)
-                deferred.append(request.receipt)
-                counted += 1
-        if counted:
+            for expected_on, ids in sorted(by_date.items()):
+                later = workdays.add_working_days(expected_on, 1)
+                for start in range(0, len(ids), DEFER_CHUNK):
+                    moved.update(
+                        session.scalars(
+                            update(Request)
+                            .where(
+                                Request.id.in_(ids[start : start + DEFER_CHUNK]),
+                                Request.status.in_(OPEN),
+                                Request.expected_on == expected_on,
+                            )
+                            .values(expected_on=later, version=Request.version + 1)
+                            .returning(Request.id),
+                            execution_options={"synchronize_session": False},
+                        )
+                    )
+        if moved:
             audit.record(
                 session, "expected_dates_deferred", actor=actor, at=now,
-                target=day.isoformat(), requests=counted,
+                target=day.isoformat(), requests=len(moved),
             )  # fmt: skip
-    flush_moves(session)  # a request changed meanwhile is a ConflictError
-    return list(dict.fromkeys(deferred))
+        deferred |= moved
+    for held in list(session.identity_map.values()):  # requests this unit holds: read again
+        if isinstance(held, Request) and held.id in deferred:
+            session.expire(held)
+    return len(deferred)
 
 
 def _lengthen(
@@ -157,12 +201,12 @@ def _lengthen(
     """Work each waiting window out again from its start, now that ``day`` is shut, so that it
     keeps its ``counted`` open days; tell who was told of the old one. The receipts moved."""
     moved: list[str] = []
+    changes: list[tuple[Request, pickup.Window]] = []
     for request in waiting:
         assert request.window_starts is not None
         window = pickup.next_window(point, request.window_starts, counted[request.id])
         if (window.starts, window.ends) == (request.window_starts, request.window_ends):
             continue
-        request.window_starts, request.window_ends = window.starts, window.ends
         # A document not yet announced is told by its ready message, written when sent.
         if request.status == Status.RETURNED or request.announced_id is not None:
             outbox.queue(session, request, "window_moved", now=now)
@@ -170,8 +214,40 @@ def _lengthen(
             session, "window_moved", actor=actor, at=now, target=request.receipt,
             point=point.code, day=day.isoformat(), until=window.ends.isoformat(),
         )  # fmt: skip
+        changes.append((request, window))
         moved.append(request.receipt)
+    _store_windows(session, changes)
     return moved
+
+
+def _store_windows(session: Session, changes: list[tuple[Request, pickup.Window]]) -> None:
+    """Store the new windows with one ``executemany`` UPDATE (a leave day can move tens of
+    thousands in one form's unit of work, where the ORM would send one statement each), each
+    row only while its version is the one read, and one higher after; a row changed
+    meanwhile is a ConflictError. The loaded requests are then given the stored values."""
+    if not changes:
+        return
+    table = Request.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_read"))
+        .values(
+            window_starts=bindparam("b_starts"),
+            window_ends=bindparam("b_ends"),
+            version=bindparam("b_version"),
+        )
+    )
+    rows = [
+        {"b_id": r.id, "b_read": r.version, "b_starts": w.starts, "b_ends": w.ends,
+         "b_version": r.version + 1}
+        for r, w in changes
+    ]  # fmt: skip
+    if session.execute(statement, rows).rowcount != len(rows):
+        raise ConflictError(changed_by=None, changed_at=None)
+    for request, window in changes:
+        set_committed_value(request, "window_starts", window.starts)
+        set_committed_value(request, "window_ends", window.ends)
+        set_committed_value(request, "version", request.version + 1)
 
 
 def _points_waiting_near(session: Session, day: dt.date) -> list[PickupPoint]:
@@ -212,14 +288,22 @@ def _waiting_over(session: Session, point: PickupPoint, day: dt.date) -> list[Re
     )
 
 
-def _open_days(point: PickupPoint, request: Request) -> int:
-    """On how many days the point is open within the request's window, as it stands."""
-    assert request.window_starts is not None and request.window_ends is not None
+def _open_days(point: PickupPoint, waiting: list[Request]) -> dict[int, int]:
+    """On how many days the point is open within each request's window, as it stands, by
+    request id (each day's hours looked up once: many windows share their days)."""
     zone = ZoneInfo(point.office.timezone)
-    first = request.window_starts.astimezone(zone).date()
-    last = request.window_ends.astimezone(zone).date()
-    days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
-    return max(1, sum(1 for d in days if pickup.hours_on(point, d)))
+    open_on: dict[dt.date, bool] = {}
+    counted: dict[int, int] = {}
+    for request in waiting:
+        assert request.window_starts is not None and request.window_ends is not None
+        first = request.window_starts.astimezone(zone).date()
+        last = request.window_ends.astimezone(zone).date()
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        for d in days:
+            if d not in open_on:
+                open_on[d] = bool(pickup.hours_on(point, d))
+        counted[request.id] = max(1, sum(1 for d in days if open_on[d]))
+    return counted
 
 
 def upcoming(point: PickupPoint, today: dt.date, days: int = UPCOMING_DAYS) -> list[Closure]:

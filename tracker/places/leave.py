@@ -102,27 +102,39 @@ def listed(session: Session, year: int | None = None) -> list[LeaveDay]:
 @dataclass(frozen=True)
 class Added:
     """What adding a leave day did: the day, the receipts whose windows it lengthened, and
-    those whose expected dates it moved a working day later."""
+    how many expected dates it moved a working day later."""
 
     leave: LeaveDay
     moved: list[str]
-    deferred: list[str]
+    deferred: int
 
 
-def add(session: Session, now: dt.datetime, actor: Actor, day: dt.date, name: str) -> Added:
+def add(
+    session: Session,
+    now: dt.datetime,
+    actor: Actor,
+    day: dt.date,
+    name: str,
+    *,
+    most: int | None = None,
+) -> Added:
     """A new leave day, which lengthens the windows of the documents waiting over it at every
     point (``closures.lengthen_for_leave_days``) and moves the expected dates of the requests
     whose working days took it in (``closures.defer_expected_dates``);
-    ``LeaveDayError(reason="taken")`` if the date is one already."""
+    ``LeaveDayError(reason="taken")`` if the date is one already, ``reason="too_many"``
+    (nothing done) if ``most`` is given and the day would move more documents and requests
+    than that (``closures.over_leave_day``): the console's bound, within a page's time."""
     if session.scalar(select(LeaveDay.id).where(LeaveDay.day == day)) is not None:
         raise LeaveDayError(reason="taken", day=day.isoformat())
+    if most is not None and (count := closures.over_leave_day(session, day)) > most:
+        raise LeaveDayError(reason="too_many", day=day.isoformat(), count=count, most=most)
     leave = LeaveDay(day=day, name=name.strip())
     session.add(leave)
     session.flush()
     moved = closures.lengthen_for_leave_days(session, [day], actor=actor, now=now)
     deferred = closures.defer_expected_dates(session, [day], actor=actor, now=now)
     audit.record(session, "leave_day_added", actor=actor, at=now, target=day.isoformat(),
-                 name=leave.name, moved=len(moved), deferred=len(deferred))  # fmt: skip
+                 name=leave.name, moved=len(moved), deferred=deferred)  # fmt: skip
     return Added(leave, moved, deferred)
 
 

@@ -68,7 +68,7 @@ def load_command(path: Path) -> None:
     if summary.moved:
         click.echo(moved_windows(len(summary.moved)))
     if summary.deferred:
-        click.echo(deferred_dates(len(summary.deferred)))
+        click.echo(deferred_dates(summary.deferred))
     click.echo(
         _(
             "Running web workers and the scheduler count the leave days on file in what "

@@ -191,7 +191,7 @@ class Summary:
     changed: dict[str, int] = field(default_factory=dict)
     same: dict[str, int] = field(default_factory=dict)
     moved: list[str] = field(default_factory=list)  # windows lengthened by new leave days
-    deferred: list[str] = field(default_factory=list)  # expected dates they moved
+    deferred: int = 0  # expected dates they moved
 
     def count(self, kind: str, outcome: str) -> None:
         tally = getattr(self, outcome)
@@ -269,7 +269,7 @@ def load(
     audit.record(
         session, "setup_loaded", actor=actor, at=now,
         made=summary.made, changed=summary.changed, same=summary.same, moved=len(summary.moved),
-        deferred=len(summary.deferred),
+        deferred=summary.deferred,
     )  # fmt: skip
     return summary
 

@@ -71,6 +71,16 @@ def _other(error: DomainError) -> str:
     if isinstance(error, LeaveDayError):
         if error.details.get("reason") == "taken":
             return _("%(day)s is a collective leave day already.", day=error.details.get("day"))
+        if error.details.get("reason") == "too_many":
+            return _(
+                "%(day)s was not added: it would move the pickup windows and expected dates of "
+                "about %(count)s documents and requests, more than the console moves within a "
+                "page's time (%(most)s). Add it with flask --app wsgi setup load (see the "
+                "production guide): it moves them all, however many.",
+                day=error.details.get("day"),
+                count=f"{error.details.get('count', 0):,}".replace(",", "."),
+                most=f"{error.details.get('most', 0):,}".replace(",", "."),
+            )
         return _("This collective leave day was removed already.")
     return _api(error)
 
