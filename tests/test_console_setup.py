@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.factories import csrf_token, sign_in
 from tracker import create_app
@@ -31,6 +32,7 @@ from tracker.models import (
 )
 from tracker.places import leave, pickup, services, workdays
 from tracker.status import Status
+from tracker.web.errorpages import taken_meanwhile
 
 
 @pytest.fixture(autouse=True)
@@ -689,3 +691,64 @@ def test_two_admins_adding_one_code_at_once_get_a_refusal_not_an_error(app, kind
             )
         ).all()
         assert sorted(added) == ["kode-baru", "kode-lain"]  # the refused one left no row
+
+
+def test_two_admins_adding_one_leave_day_at_once_get_a_409_not_a_500(app, client, admin, caplog):
+    """Another admin's unit has added 2031-03-21 and not committed when this admin's form
+    checks the day (free, on PostgreSQL) and inserts it: the insert waits on the unique index
+    (seen in ``pg_stat_activity``) and fails once the other commits. The answer is a 409 in
+    the admin's language saying someone saved the same thing (``SavedMeanwhile``), nothing
+    of this form is kept, and no error is logged as unexpected. On SQLite the form waits for
+    the other's transaction at its first statement and then finds the day taken: a 409 too.
+    Control: a unique index refusing a row is the only integrity error so answered (a
+    missing value stays a mistake, a 500: ``taken_meanwhile``)."""
+    writer = app.extensions["siapambil.db"]["writer"]
+    other = writer()
+    other.add(LeaveDay(day=dt.date(2031, 3, 21), name="Cuti bersama"))
+    other.flush()
+    token = csrf_token(client, "/staff/leave-days")
+    answers: list[Any] = []
+    form = {"day": "2031-03-21", "name": "Cuti bersama", "csrf_token": token}
+    thread = threading.Thread(
+        target=lambda: answers.append(client.post("/staff/leave-days", data=form))
+    )
+    thread.start()
+    on_postgres = app.config["DATABASE_URL"].startswith("postgresql")
+    if on_postgres:
+        deadline = time.monotonic() + 10
+        while not _waiting_on_a_lock(app) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_on_a_lock(app), "the form's insert never waited on the other"
+    else:
+        time.sleep(0.3)
+    other.commit()
+    other.close()
+    thread.join(timeout=30)
+    [answer] = answers
+    assert answer.status_code == 409
+    text = answer.get_data(as_text=True)
+    if on_postgres:
+        assert "Orang lain menyimpan hal yang sama sesaat sebelumnya" in text, text
+    else:
+        assert "2031-03-21 sudah menjadi hari cuti bersama" in text, text
+    assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]
+    with writer() as check:
+        assert check.scalars(select(LeaveDay.day)).all() == [dt.date(2031, 3, 21)]
+        assert (
+            check.scalars(select(AuditEntry.id).where(AuditEntry.action == "leave_day_added")).all()
+            == []
+        )  # the other unit wrote its row directly, without an audit row
+
+
+def test_only_a_unique_index_refusal_is_answered_as_saved_meanwhile(app, session):
+    """``taken_meanwhile``: a unique index's refusal on this database is one; a missing
+    value (NOT NULL) is not, and stays a 500 that is logged."""
+    session.add(LeaveDay(day=dt.date(2031, 3, 22), name="Cuti"))
+    session.commit()
+    for row, unique in ((LeaveDay(day=dt.date(2031, 3, 22), name="Lagi"), True),
+                        (LeaveDay(day=None, name="Tanpa tanggal"), False)):  # fmt: skip
+        session.add(row)
+        with pytest.raises(IntegrityError) as raised:
+            session.flush()
+        session.rollback()
+        assert taken_meanwhile(raised.value) is unique

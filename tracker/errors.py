@@ -123,6 +123,11 @@ class ConflictError(DomainError):
     status = 409
 
 
+class SavedMeanwhile(ConflictError):
+    """Another writer saved the same thing a moment before (a unique index refused the row,
+    after this one's own check had found it free); the API's code stays ``conflict``."""
+
+
 class CodeTaken(DomainError):
     """A new service or pickup point with a code that another one has (``kind``: "service"
     or "point"), found before the insert or, when two admins add the same code at once, by

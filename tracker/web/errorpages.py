@@ -12,11 +12,11 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from tracker.db import close_session
-from tracker.errors import DomainError
+from tracker.errors import DomainError, SavedMeanwhile
 from tracker.web.wording import explain, rate_limited
 
 JSON_PREFIX = "/api/"
@@ -118,8 +118,26 @@ def handle_unexpected(error: Exception) -> Answer:
             "the database is unreachable on %s %s: %s", request.method, request.path, error
         )
         return handle_http_error(ServiceUnavailable())
+    if taken_meanwhile(error):
+        current_app.logger.warning(
+            "saved meanwhile by another on %s %s: %s", request.method, request.path, error.orig
+        )
+        return handle_domain_error(SavedMeanwhile())
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
+
+
+def taken_meanwhile(error: Exception) -> bool:
+    """A unique index refusing a row another writer committed a moment before: two people
+    saving the same thing at once (a leave day, an account's name, a point's closure), after
+    each one's check found it free. A 409 telling them to look again, nothing saved; any
+    other broken rule (a missing value, a foreign key) is a mistake, and stays a 500."""
+    if not isinstance(error, IntegrityError):
+        return False
+    cause = error.orig
+    if getattr(cause, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return True
+    return type(cause).__name__ == "IntegrityError" and "UNIQUE constraint failed" in str(cause)
 
 
 def unreachable(error: Exception) -> bool:

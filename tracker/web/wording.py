@@ -28,6 +28,7 @@ from tracker.errors import (
     PointNotFound,
     ReceiptMistyped,
     RequestNotFound,
+    SavedMeanwhile,
     SetupInvalid,
     TransitionError,
     WebhookError,
@@ -58,8 +59,7 @@ def explain(error: DomainError) -> str:
             return _("Choose one of the counters of %(point)s.", point=error.details.get("point"))
         return _("Only a document that is ready at a pickup point can be called.")
     if isinstance(error, ConflictError):
-        details = error.details
-        return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
+        return _conflict_of(error)
     return _other(error)
 
 
@@ -137,6 +137,16 @@ def _not_allowed(current: Status | None, to: Status | None) -> str:
         current=status_label(current),
         to=status_label(to),
     )
+
+
+def _conflict_of(error: ConflictError) -> str:
+    if isinstance(error, SavedMeanwhile):
+        return _(
+            "Someone else saved the same thing a moment ago. Nothing of yours was saved: "
+            "reload the page, check and try again."
+        )
+    details = error.details
+    return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
 
 
 def _conflict(changed_by: str | None, changed_at: dt.datetime | None, zone: str | None) -> str:
