@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts import operations as accounts
@@ -170,3 +172,51 @@ def sign_in(client: Any, username: str, password: str = PASSWORD) -> Any:
     return client.post(
         "/staff/login", data={"username": username, "password": password, "csrf_token": token}
     )
+
+
+def wait_until_blocked(app: Flask, what: str) -> bool:
+    """Wait until another connection's statement waits on a lock that a test's open
+    transaction holds, and say whether the database is PostgreSQL. There the wait is seen in
+    ``pg_stat_activity`` (so a test of a race proves the race happened: ``what`` names the
+    statement that never waited, if it did not); on SQLite, whose writers wait for each
+    other at their first statement, a moment is given for it to get there."""
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        time.sleep(0.3)
+        return False
+    writer = app.extensions["siapambil.db"]["writer"]
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        with writer() as watcher:
+            waiting = bool(watcher.scalar(query))
+            watcher.rollback()
+        if waiting:
+            return True
+        assert time.monotonic() < deadline, f"{what} never waited on the lock"
+        time.sleep(0.05)
+
+
+def while_held(app: Flask, held: Session, act: Any, what: str) -> tuple[Any, bool]:
+    """Run ``act()`` in a thread while ``held`` (a writer's session with a row flushed, not
+    committed) holds its lock, commit ``held`` once ``act`` waits on it, and give back what
+    ``act`` returned (or raised) and whether the database is PostgreSQL: a race between two
+    writers, played in a known order."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(act())
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    on_postgres = wait_until_blocked(app, what)
+    held.commit()
+    held.close()
+    thread.join(timeout=60)
+    [result] = outcome
+    return result, on_postgres

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.factories import csrf_token, sign_in
+from tests.factories import csrf_token, sign_in, while_held
 from tracker import create_app
 from tracker.audit.trail import Actor
 from tracker.errors import CodeTaken, NoOpeningHours
@@ -628,20 +626,6 @@ def _add(kind: str, session: Any, code: str) -> Any:
     )  # fmt: skip
 
 
-def _waiting_on_a_lock(app: Any) -> bool:
-    """Whether another PostgreSQL backend of the test database waits on a lock (a row or
-    an index entry another transaction holds)."""
-    with app.extensions["siapambil.db"]["writer"]() as watcher:
-        waiting = watcher.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-        )
-        watcher.rollback()
-    return bool(waiting)
-
-
 @pytest.mark.parametrize("kind", ["service", "point"])
 def test_two_admins_adding_one_code_at_once_get_a_refusal_not_an_error(app, kind):
     """The second of two admins adding one code at the same moment passes the look-up before
@@ -653,32 +637,20 @@ def test_two_admins_adding_one_code_at_once_get_a_refusal_not_an_error(app, kind
     writer = app.extensions["siapambil.db"]["writer"]
     first = writer()
     _add(kind, first, "kode-baru")  # flushed, not committed: the unique index entry is held
-    outcome: list[Any] = []
 
-    def second_admin() -> None:
+    def second_admin() -> Any:
         with writer() as second:
             try:
                 _add(kind, second, "kode-baru")
-                outcome.append("added")
-            except BaseException as error:  # noqa: BLE001 - the outcome is the assertion
-                outcome.append(error)
+                refused = None
+            except CodeTaken as error:
+                refused = error
             # the unit is still usable after the refusal: another code goes in
             _add(kind, second, "kode-lain")
             second.commit()
+        return refused
 
-    thread = threading.Thread(target=second_admin)
-    thread.start()
-    if app.config["DATABASE_URL"].startswith("postgresql"):
-        deadline = time.monotonic() + 10
-        while not _waiting_on_a_lock(app) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _waiting_on_a_lock(app), "the second insert never waited on the first"
-    else:
-        time.sleep(0.3)
-    first.commit()
-    first.close()
-    thread.join(timeout=30)
-    [error] = outcome
+    error, _ = while_held(app, first, second_admin, "the second insert")
     assert isinstance(error, CodeTaken), error
     assert error.details == {"kind": kind, "taken": "kode-baru"}
     with writer() as check:
@@ -707,24 +679,10 @@ def test_two_admins_adding_one_leave_day_at_once_get_a_409_not_a_500(app, client
     other.add(LeaveDay(day=dt.date(2031, 3, 21), name="Cuti bersama"))
     other.flush()
     token = csrf_token(client, "/staff/leave-days")
-    answers: list[Any] = []
     form = {"day": "2031-03-21", "name": "Cuti bersama", "csrf_token": token}
-    thread = threading.Thread(
-        target=lambda: answers.append(client.post("/staff/leave-days", data=form))
+    answer, on_postgres = while_held(
+        app, other, lambda: client.post("/staff/leave-days", data=form), "the form's insert"
     )
-    thread.start()
-    on_postgres = app.config["DATABASE_URL"].startswith("postgresql")
-    if on_postgres:
-        deadline = time.monotonic() + 10
-        while not _waiting_on_a_lock(app) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _waiting_on_a_lock(app), "the form's insert never waited on the other"
-    else:
-        time.sleep(0.3)
-    other.commit()
-    other.close()
-    thread.join(timeout=30)
-    [answer] = answers
     assert answer.status_code == 409
     text = answer.get_data(as_text=True)
     if on_postgres:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select, text
 
-from tests.factories import csrf_token, sign_in
+from tests.factories import csrf_token, sign_in, while_held
 from tracker import create_app, schema
 from tracker.db import make_engine
 from tracker.models import (
@@ -252,21 +250,7 @@ def test_a_service_added_in_the_console_during_a_load_stops_it_cleanly(app, runn
     admin = writer()
     admin.add(Service(code="ktp-el", name_id="KTP", name_en="ID card", target_days=9))
     admin.flush()
-    outcome: list[Any] = []
-    thread = threading.Thread(target=lambda: outcome.append(load(runner, session)))
-    thread.start()
-    on_postgres = app.config["DATABASE_URL"].startswith("postgresql")
-    if on_postgres:
-        deadline = time.monotonic() + 10
-        while not _waiting_on_a_lock(writer) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _waiting_on_a_lock(writer), "the load never waited on the admin's insert"
-    else:
-        time.sleep(0.3)
-    admin.commit()
-    admin.close()
-    thread.join(timeout=60)
-    [result] = outcome
+    result, on_postgres = while_held(app, admin, lambda: load(runner, session), "the load's insert")
     session.expire_all()
     if on_postgres:
         assert result.exit_code == 1, result.output
@@ -281,15 +265,3 @@ def test_a_service_added_in_the_console_during_a_load_stops_it_cleanly(app, runn
             session.scalars(select(Service.target_days).where(Service.code == "ktp-el")).one() == 3
         )
         assert session.scalar(select(func.count()).select_from(Office)) > 0
-
-
-def _waiting_on_a_lock(writer: Any) -> bool:
-    """Whether a backend of the test database waits on a lock another transaction holds."""
-    with writer() as watcher:
-        query = (
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )
-        waiting = watcher.scalar(text(query))
-        watcher.rollback()
-    return bool(waiting)
