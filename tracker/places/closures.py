@@ -111,7 +111,7 @@ def over_leave_day(session: Session, day: dt.date) -> int:
     """About how many waiting documents and requests in progress a new leave day on ``day``
     would move (``lengthen_for_leave_days``, ``defer_expected_dates``): two counts, each a
     superset (windows within a day of ``day`` in UTC; applications before it in UTC), to
-    judge the work before doing it (under a second on a million requests)."""
+    judge the work before doing it (half a second to two on a million requests)."""
     begins = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) - dt.timedelta(days=1)
     windows = select(func.count()).where(
         Request.status.in_(WAITING),
