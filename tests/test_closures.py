@@ -17,6 +17,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from tests.factories import csrf_token, sign_in
+from tests.test_api_keys import bearer, make_key
 from tracker.announcements import operations as announce
 from tracker.audit.trail import Actor
 from tracker.errors import ConflictError
@@ -494,3 +495,35 @@ def test_the_console_refuses_a_leave_day_over_more_than_it_moves_in_a_page(
     app.config["LEAVE_DAY_CONSOLE_MOST"] = 3  # control
     assert add_leave_day(client, day).status_code == 303
     assert all(a[0] > b[0] for a, b in zip(expected(session, *working), before, strict=True))
+
+
+def test_a_bridge_reads_a_window_a_closure_moved_as_a_change(
+    client, make_account, make_request, session
+) -> None:
+    """An office's bridge that has read every change (its last full page's cursor) finds the
+    document again once a closure moves its window: the new window and a higher version.
+    ``updated_at`` in the database, the moment it became ready that the board orders by,
+    stays. Control: from the same cursor, before the closure, there is nothing new."""
+    ready = waiting(make_request, session, consent=False)
+    ready_since = ready.updated_at
+    token = make_key(session, "bridge")
+    cursor, last = None, None
+    while True:  # every change so far, a page of one at a time
+        url = "/api/v1/requests?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url, headers=bearer(token)).get_json()
+        if not page["requests"]:
+            break
+        last, cursor = page["requests"][-1], page["next_cursor"] or cursor
+    assert last["receipt"] == ready.receipt
+    news = f"/api/v1/requests?cursor={cursor}"
+    assert client.get(news, headers=bearer(token)).get_json()["requests"] == []  # control
+
+    boss_signs_in(client, make_account)
+    assert add_closure(client, open_days(ready)[1]).status_code == 303
+    [seen] = client.get(news, headers=bearer(token)).get_json()["requests"]
+    assert seen["receipt"] == ready.receipt and seen["version"] > last["version"]
+    assert seen["pickup"]["window"]["ends"] > last["pickup"]["window"]["ends"]
+    assert seen["updated_at"] > last["updated_at"]
+    session.expire_all()
+    assert ready.updated_at == ready_since  # the board still counts it ready since then
+    session.commit()

@@ -228,7 +228,7 @@ def _places(session: Session) -> _Places:
 
 REQUEST_COLUMNS = [
     "id", "receipt", "office_id", "service_id", "applicant_name", "nik", "phone", "email",
-    "address", "status", "version", "created_at", "updated_at", "expected_on",
+    "address", "status", "version", "created_at", "updated_at", "changed_at", "expected_on",
     "pickup_point_id", "window_starts", "window_ends", "pickup_day", "pickup_number",
     "consent_notify", "channel", "wants_delivery", "preferred_point_id", "representative_allowed",
     "language", "paused_days",
@@ -392,6 +392,7 @@ class _Maker:
             len(path),
             moments[0],
             moments[-1],
+            moments[-1],  # changed_at: the last move, as nothing else moved it
             expected,
             *place,
             *self.choices(email),

@@ -50,6 +50,7 @@ def register(
         status=Status.SUBMITTED,
         created_at=now,
         updated_at=now,
+        changed_at=now,
         expected_on=add_working_days(local_day, service.target_days),
         **choices,
     )

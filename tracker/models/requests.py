@@ -54,6 +54,10 @@ class Request(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When what a bridge sees of it last changed (a move, a window moved by a closure or a
+    # leave day): the order of ``GET /api/v1/requests``. ``updated_at`` stays the moment of
+    # the last move.
+    changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     expected_on: Mapped[dt.date] = mapped_column(Date)
     pickup_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_points.id"))
     window_starts: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -103,7 +107,7 @@ class Request(Base):
             sqlite_where=WAITING_SQL,
             postgresql_where=WAITING_SQL,
         ),
-        Index("ix_requests_office_updated", "office_id", "updated_at", "id"),
+        Index("ix_requests_office_changed", "office_id", "changed_at", "id"),
         Index("uq_requests_office_external_ref", "office_id", "external_ref", unique=True),
     )
 

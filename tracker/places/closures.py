@@ -216,15 +216,18 @@ def _lengthen(
         )  # fmt: skip
         changes.append((request, window))
         moved.append(request.receipt)
-    _store_windows(session, changes)
+    _store_windows(session, changes, now)
     return moved
 
 
-def _store_windows(session: Session, changes: list[tuple[Request, pickup.Window]]) -> None:
+def _store_windows(
+    session: Session, changes: list[tuple[Request, pickup.Window]], now: dt.datetime
+) -> None:
     """Store the new windows with one ``executemany`` UPDATE (a leave day can move tens of
     thousands in one form's unit of work, where the ORM would send one statement each), each
-    row only while its version is the one read, and one higher after; a row changed
-    meanwhile is a ConflictError. The loaded requests are then given the stored values."""
+    row only while its version is the one read, and one higher after, changed (for a
+    bridge's list) at ``now``; a row changed meanwhile is a ConflictError. The loaded
+    requests are then given the stored values."""
     if not changes:
         return
     table = Request.__table__
@@ -235,11 +238,12 @@ def _store_windows(session: Session, changes: list[tuple[Request, pickup.Window]
             window_starts=bindparam("b_starts"),
             window_ends=bindparam("b_ends"),
             version=bindparam("b_version"),
+            changed_at=bindparam("b_changed"),
         )
     )
     rows = [
         {"b_id": r.id, "b_read": r.version, "b_starts": w.starts, "b_ends": w.ends,
-         "b_version": r.version + 1}
+         "b_version": r.version + 1, "b_changed": now}
         for r, w in changes
     ]  # fmt: skip
     if session.execute(statement, rows).rowcount != len(rows):
@@ -248,6 +252,7 @@ def _store_windows(session: Session, changes: list[tuple[Request, pickup.Window]
         set_committed_value(request, "window_starts", window.starts)
         set_committed_value(request, "window_ends", window.ends)
         set_committed_value(request, "version", request.version + 1)
+        set_committed_value(request, "changed_at", now)
 
 
 def _points_waiting_near(session: Session, day: dt.date) -> list[PickupPoint]:

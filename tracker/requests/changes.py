@@ -1,6 +1,9 @@
 """What changed, for another system of the office (a SIAK bridge) that keeps in step: the
-requests of some offices ordered by (``updated_at``, ``id``), a page at a time from where
-the last page ended, read through the index on (office, updated_at, id).
+requests of some offices ordered by (``changed_at``, ``id``), a page at a time from where
+the last page ended, read through the index on (office, changed_at, id). ``changed_at`` is
+set by every move and by every window a closure or a leave day moves (``updated_at`` stays
+the moment of the last move, which a window moved is not); the answer calls it
+``updated_at``, the name the bridge's contract has always had for it.
 
 A bridge is the office's own system, so it reads what the office's console lists show of
 a request's progress: receipt number, status, version, when it changed, office, service,
@@ -29,11 +32,13 @@ def changed(
     limit: int,
 ) -> list[Any]:
     """Up to ``limit`` requests of these offices changed at or after ``since`` and after
-    the (updated_at, id) ``after``, in that order, as plain rows."""
+    the (changed_at, id) ``after``, in that order, as plain rows (``changed_at`` labelled
+    ``updated_at``)."""
     point = aliased(PickupPoint)
     query = (
         select(
-            Request.id, Request.receipt, Request.status, Request.version, Request.updated_at,
+            Request.id, Request.receipt, Request.status, Request.version,
+            Request.changed_at.label("updated_at"),
             Request.pickup_number, Request.window_starts, Request.window_ends, Request.external_ref,
             Office.code.label("office"), Service.code.label("service"),
             point.code.label("point"),
@@ -42,17 +47,17 @@ def changed(
         .join(Service, Service.id == Request.service_id)
         .outerjoin(point, point.id == Request.pickup_point_id)
         .where(Request.office_id.in_(sorted(office_ids)))
-        .order_by(Request.updated_at, Request.id)
+        .order_by(Request.changed_at, Request.id)
         .limit(limit)
     )  # fmt: skip
     if since is not None:
-        query = query.where(Request.updated_at >= since)
+        query = query.where(Request.changed_at >= since)
     if after is not None:
         moment, last_id = after
         query = query.where(
             or_(
-                Request.updated_at > moment,
-                and_(Request.updated_at == moment, Request.id > last_id),
+                Request.changed_at > moment,
+                and_(Request.changed_at == moment, Request.id > last_id),
             )
         )
     return list(session.execute(query))

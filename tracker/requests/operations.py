@@ -266,7 +266,7 @@ def _record(
         internal_note=internal_note.strip(),
     )
     request.status = to
-    request.updated_at = now
+    request.updated_at = request.changed_at = now
     session.add(event)
     return event
 
