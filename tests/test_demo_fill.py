@@ -1,5 +1,6 @@
 """A large ``demo --requests`` fill: every request written, and on SQLite a page cache large
-enough for its random indexes while it writes, put back afterwards."""
+enough for its random indexes while it writes, put back afterwards, and the secondary indexes
+made again once at the end rather than kept up row by row."""
 
 from __future__ import annotations
 
@@ -81,3 +82,58 @@ def test_a_small_sqlite_fill_keeps_the_cache_it_had(sqlite_session, monkeypatch)
     monkeypatch.setattr(demo, "BATCH", 40)
     seen, before, after = _cache_sizes_while_writing(sqlite_session, 60)
     assert seen and set(seen) == {before} and after == before
+
+
+def _indexes(session: Any) -> list[tuple[str, str]]:
+    return list(
+        session.connection().exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('requests', 'status_events') ORDER BY name"
+        )
+    )
+
+
+def _indexes_while_writing(session: Any, count: int) -> set[int]:
+    """How many secondary indexes the filled tables had at each insert of requests."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    seen: set[int] = set()
+    query = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('requests', 'status_events')"
+    )
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO requests"):
+            seen.add(driver.execute(query).fetchone()[0])
+
+    event.listen(connection, "before_cursor_execute", before)
+    try:
+        demo.add_requests(session, count, seed=4, now=utcnow())
+    finally:
+        event.remove(connection, "before_cursor_execute", before)
+    return seen
+
+
+def test_a_large_sqlite_fill_writes_without_its_indexes_and_makes_them_again(
+    sqlite_session, monkeypatch
+) -> None:
+    """A fill of two batches or more writes with no secondary index on the tables it fills
+    and makes each again, exactly as it was, at the end, where a query uses it and the file
+    checks whole. Control: a fill of fewer than two batches writes with every index in
+    place."""
+    monkeypatch.setattr(demo, "BATCH", 40)
+    before = _indexes(sqlite_session)
+    assert len(before) >= 8
+    assert _indexes_while_writing(sqlite_session, 200) == {0}
+    assert _indexes(sqlite_session) == before
+    plan = (
+        sqlite_session.connection()
+        .exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM requests WHERE nik = '3673011203850001'"
+        )
+        .all()
+    )
+    assert "ix_requests_nik" in str(plan)
+    assert sqlite_session.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    assert _indexes_while_writing(sqlite_session, 60) == {len(before)}  # control
