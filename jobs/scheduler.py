@@ -25,7 +25,9 @@ from flask import Flask
 
 from jobs import runner, work
 from tracker.config import JOB_INTERVALS
+from tracker.db import unit_of_work
 from tracker.models import TIMEZONES
+from tracker.requests import changes
 
 MISFIRE_GRACE_SECONDS = 300
 
@@ -94,8 +96,18 @@ def build(app: Flask, kind: type[BaseScheduler] = BlockingScheduler) -> BaseSche
     return scheduler
 
 
+def prepare(app: Flask) -> None:
+    """What the scheduler does once as it starts, restarted last in an upgrade (after every
+    web host runs the new release): requests the release before made or moved meanwhile get
+    their ``changed_at`` (``tracker.requests.changes.catch_up``)."""
+    with app.app_context(), unit_of_work(app) as session:
+        if caught := changes.catch_up(session):
+            logging.getLogger("jobs").info("changed_at set on %d requests at start", caught)
+
+
 def run_forever(app: Flask) -> None:
     """Run the scheduler until SIGTERM or Ctrl+C; the job in hand finishes first."""
+    prepare(app)
     scheduler = build(app)
 
     def stop(signum: int, _frame: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from jobs import lease, scheduler
 from jobs.commands import jobs as jobs_cli
@@ -227,3 +227,26 @@ def test_every_job_is_declared_once_with_its_rules(app, runner) -> None:
     assert "next" in listed.output
     unknown = runner.invoke(jobs_cli, ["run-once", "nothing"])
     assert unknown.exit_code != 0 and "announce" in unknown.output
+
+
+def test_the_scheduler_gives_changed_at_its_due_as_it_starts(app, make_request, session) -> None:
+    """During an upgrade the release before writes only ``updated_at``: a request it made
+    (``changed_at`` empty) or moved (``changed_at`` older) is set to its ``updated_at`` when
+    the scheduler starts, after every web host runs the new release, so a bridge's list
+    finds it. Control: a request whose window a closure moved later than its last move keeps
+    that ``changed_at``."""
+    made, moved, closed = (make_request(Status.PROCESSING) for _ in range(3))
+    at = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)
+    for request, changed in ((made, None), (moved, at - dt.timedelta(days=1)),
+                             (closed, at + dt.timedelta(days=1))):  # fmt: skip
+        session.execute(
+            update(Request)
+            .where(Request.id == request.id)
+            .values(updated_at=at, changed_at=changed)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    scheduler.prepare(app)
+    session.expire_all()
+    assert [r.changed_at for r in (made, moved, closed)] == [at, at, at + dt.timedelta(days=1)]
+    session.commit()

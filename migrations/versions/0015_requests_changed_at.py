@@ -11,7 +11,9 @@ moves a waiting document's window leaves it as it is. A bridge's list of what ch
 and every window moved sets. It starts as ``updated_at``; its index takes the place of the
 list's index on ``updated_at``. Added in place (``ALTER TABLE``), nullable on SQLite as on
 PostgreSQL, not in batch mode: a rebuilt ``requests`` table would have to be dropped while
-its events refer to it.
+its events refer to it. What the release before writes between this migration and the
+restart of the last web host sets ``updated_at`` only; the scheduler, restarted last, sets
+``changed_at`` for those requests as it starts (``tracker.requests.changes.catch_up``).
 """
 
 from __future__ import annotations
