@@ -76,4 +76,3 @@ def catch_up(session: Session) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
-
