@@ -34,8 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rehearsal_report as report  # noqa: E402 (beside this file, not a package)
 from rehearsal_hosts import RECEIVERS, ROOT, VENV, Hosts, ip, ns  # noqa: E402
 
-LOCK = Path("/run/lock" if Path("/run/lock").is_dir() else tempfile.gettempdir()) / (
-    "siapambil-rehearsal.lock"
+# One rehearsal at a time on a machine: its lock file. $REHEARSAL_LOCK names another, for
+# the test of the lock itself, which test runs side by side must not share with each other.
+LOCK = Path(
+    os.environ.get("REHEARSAL_LOCK")
+    or Path("/run/lock" if Path("/run/lock").is_dir() else tempfile.gettempdir())
+    / "siapambil-rehearsal.lock"
 )
 
 

@@ -161,29 +161,27 @@ def namespaces() -> set[str]:
     return {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
 
 
-def test_a_second_rehearsal_is_refused_while_one_runs() -> None:
+def test_a_second_rehearsal_is_refused_while_one_runs(tmp_path: Path) -> None:
     """The rehearsal's hosts have fixed names and a run starts by removing what a killed run
     left, so a second run at once would pull the network from under the first: it is refused
     while another holds the lock, and builds nothing. Control: once the lock is free, it can
-    be taken."""
+    be taken. The lock is one of this test's own ($REHEARSAL_LOCK), so that test runs side
+    by side (CI's two instants) do not take the machine's from each other."""
     import fcntl
 
     if os.geteuid() != 0 or shutil.which("ip") is None:
         missing("root and iproute2 (the rehearsal)")
-    sys.path.insert(0, str(DEPLOY))
-    try:
-        import rehearsal
-    finally:
-        sys.path.remove(str(DEPLOY))
+    lock = tmp_path / "rehearsal.lock"
     before = namespaces()
-    with rehearsal.LOCK.open("w") as held:
+    with lock.open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         refused = subprocess.run(
             [sys.executable, str(DEPLOY / "rehearsal.py"), "--short"],
             capture_output=True, text=True, timeout=60, cwd=ROOT,
+            env={**os.environ, "REHEARSAL_LOCK": str(lock)},
         )  # fmt: skip
     assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert "Another rehearsal is running" in refused.stderr
+    assert "Another rehearsal is running" in refused.stderr and str(lock) in refused.stderr
     assert namespaces() == before  # nothing built, nothing removed
-    with rehearsal.LOCK.open("w") as free:
+    with lock.open("w") as free:
         fcntl.flock(free, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run still held it
