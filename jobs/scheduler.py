@@ -11,6 +11,7 @@ SIGTERM and Ctrl+C stop the scheduler after the job in hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from flask import Flask
 from jobs import runner, work
 from tracker.config import JOB_INTERVALS
 from tracker.db import unit_of_work
-from tracker.models import TIMEZONES
+from tracker.models import TIMEZONES, utcnow
 from tracker.requests import changes
 
 MISFIRE_GRACE_SECONDS = 300
@@ -96,18 +97,18 @@ def build(app: Flask, kind: type[BaseScheduler] = BlockingScheduler) -> BaseSche
     return scheduler
 
 
-def prepare(app: Flask) -> None:
-    """What the scheduler does once as it starts, restarted last in an upgrade (after every
-    web host runs the new release): requests the release before made or moved meanwhile get
-    their ``changed_at`` (``tracker.requests.changes.catch_up``)."""
+def prepare(app: Flask, now: dt.datetime) -> None:
+    """What the scheduler does once as it starts (at ``now``), restarted last in an upgrade
+    (after every web host runs the new release): requests the release before made or moved
+    meanwhile are marked changed (``tracker.requests.changes.catch_up``)."""
     with app.app_context(), unit_of_work(app) as session:
-        if caught := changes.catch_up(session):
+        if caught := changes.catch_up(session, now):
             logging.getLogger("jobs").info("changed_at set on %d requests at start", caught)
 
 
 def run_forever(app: Flask) -> None:
     """Run the scheduler until SIGTERM or Ctrl+C; the job in hand finishes first."""
-    prepare(app)
+    prepare(app, utcnow())
     scheduler = build(app)
 
     def stop(signum: int, _frame: Any) -> None:

@@ -229,14 +229,18 @@ def test_every_job_is_declared_once_with_its_rules(app, runner) -> None:
     assert unknown.exit_code != 0 and "announce" in unknown.output
 
 
-def test_the_scheduler_gives_changed_at_its_due_as_it_starts(app, make_request, session) -> None:
+def test_the_scheduler_marks_what_the_release_before_changed_as_it_starts(
+    app, make_request, session
+) -> None:
     """During an upgrade the release before writes only ``updated_at``: a request it made
-    (``changed_at`` empty) or moved (``changed_at`` older) is set to its ``updated_at`` when
-    the scheduler starts, after every web host runs the new release, so a bridge's list
-    finds it. Control: a request whose window a closure moved later than its last move keeps
-    that ``changed_at``."""
+    (``changed_at`` empty) or moved (``changed_at`` older) is marked changed at the moment
+    the scheduler starts, after every web host runs the new release — not at its
+    ``updated_at``, which a bridge may have read past already — so a bridge's list finds
+    it. Control: a request whose window a closure moved later than its last move keeps that
+    ``changed_at``."""
     made, moved, closed = (make_request(Status.PROCESSING) for _ in range(3))
     at = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)
+    starts = at + dt.timedelta(days=3)
     for request, changed in ((made, None), (moved, at - dt.timedelta(days=1)),
                              (closed, at + dt.timedelta(days=1))):  # fmt: skip
         session.execute(
@@ -246,7 +250,8 @@ def test_the_scheduler_gives_changed_at_its_due_as_it_starts(app, make_request, 
             .execution_options(synchronize_session=False)
         )
     session.commit()
-    scheduler.prepare(app)
+    scheduler.prepare(app, starts)
     session.expire_all()
-    assert [r.changed_at for r in (made, moved, closed)] == [at, at, at + dt.timedelta(days=1)]
+    got = [r.changed_at for r in (made, moved, closed)]
+    assert got == [starts, starts, at + dt.timedelta(days=1)]
     session.commit()

@@ -12,8 +12,10 @@ and every window moved sets. It starts as ``updated_at``; its index takes the pl
 list's index on ``updated_at``. Added in place (``ALTER TABLE``), nullable on SQLite as on
 PostgreSQL, not in batch mode: a rebuilt ``requests`` table would have to be dropped while
 its events refer to it. What the release before writes between this migration and the
-restart of the last web host sets ``updated_at`` only; the scheduler, restarted last, sets
-``changed_at`` for those requests as it starts (``tracker.requests.changes.catch_up``).
+restart of the last web host sets ``updated_at`` only; the scheduler, restarted last, marks
+those requests changed as it starts (``tracker.requests.changes.catch_up``). The backfill
+writes every request once: 92 s for a million on PostgreSQL on the 2-core test box, while
+the release before's writes to requests wait (reads go on).
 """
 
 from __future__ import annotations

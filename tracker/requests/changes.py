@@ -63,16 +63,17 @@ def changed(
     return list(session.execute(query))
 
 
-def catch_up(session: Session) -> int:
-    """Give ``changed_at`` its due where a release before it wrote only ``updated_at``:
-    during an upgrade, between the migration that made the column and the restart of the
-    last web host, a request made or moved by the release before. The scheduler runs this as
-    it starts (it is restarted last); a full scan that changes nothing once caught up. How
-    many requests it set."""
+def catch_up(session: Session, now: dt.datetime) -> int:
+    """Mark as changed at ``now`` the requests a release before this one made or moved
+    meanwhile, which wrote ``updated_at`` only: during an upgrade, between the migration that
+    made ``changed_at`` and the restart of the last web host. ``now``, not their
+    ``updated_at``: a bridge may have read past that moment already, through a request the
+    new release moved, and must still find them. The scheduler runs this as it starts (it is
+    restarted last); a full scan that changes nothing once caught up. How many it set."""
     result = session.execute(
         update(Request)
         .where(or_(Request.changed_at.is_(None), Request.changed_at < Request.updated_at))
-        .values(changed_at=Request.updated_at)
+        .values(changed_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
