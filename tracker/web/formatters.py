@@ -106,6 +106,11 @@ def format_percent(share: float | None, locale: str | None = None) -> str:
     return format_decimal(round(share * 100, 1), "0.#", locale=locale or _locale()) + "%"
 
 
+def format_count(count: int, locale: str | None = None) -> str:
+    """A whole number grouped in the reader's way (``138.404``, ``138,404``)."""
+    return format_decimal(count, locale=locale or _locale())
+
+
 def weekday_name(weekday: int, locale: str | None = None) -> str:
     return _names(locale or _locale())[0][weekday]
 

@@ -34,7 +34,7 @@ from tracker.errors import (
     WebhookError,
 )
 from tracker.status import Status
-from tracker.web.formatters import format_moment
+from tracker.web.formatters import format_count, format_moment
 
 
 def explain(error: DomainError) -> str:
@@ -78,8 +78,8 @@ def _other(error: DomainError) -> str:
                 "page's time (%(most)s). Add it with flask --app wsgi setup load (see the "
                 "production guide): it moves them all, however many.",
                 day=error.details.get("day"),
-                count=f"{error.details.get('count', 0):,}".replace(",", "."),
-                most=f"{error.details.get('most', 0):,}".replace(",", "."),
+                count=format_count(error.details.get("count", 0)),
+                most=format_count(error.details.get("most", 0)),
             )
         return _("This collective leave day was removed already.")
     return _api(error)
