@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine, Select, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -212,6 +213,17 @@ def finish_unit(response: Response) -> Response:
         else:
             session.rollback()
     return response
+
+
+def insert_new(session: Session, row: Any) -> bool:
+    """Insert ``row`` in a savepoint: False, and the caller's unit still usable, when a unique
+    index refuses it (another writer committed the same key after the caller's own check)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def discard() -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,16 +112,11 @@ def over_leave_day(session: Session, day: dt.date) -> int:
     would move (``lengthen_for_leave_days``, ``defer_expected_dates``): two counts, each a
     superset (windows within a day of ``day`` in UTC; applications before it in UTC), to
     judge the work before doing it (half a second to two on a million requests)."""
-    begins = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) - dt.timedelta(days=1)
-    windows = select(func.count()).where(
-        Request.status.in_(WAITING),
-        Request.window_starts < begins + dt.timedelta(days=3),
-        Request.window_ends > begins,
-    )
+    windows = select(func.count()).where(*_waiting_near(day))
     dates = select(func.count()).where(
         Request.status.in_(OPEN),
         Request.expected_on >= day,
-        Request.created_at < begins + dt.timedelta(days=1),
+        Request.created_at < dt.datetime.combine(day, dt.time(0, 0), dt.UTC),
     )
     return (session.scalar(windows) or 0) + (session.scalar(dates) or 0)
 
@@ -255,21 +250,22 @@ def _store_windows(
         set_committed_value(request, "changed_at", now)
 
 
+def _waiting_near(day: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """Waiting documents whose windows come within a day of ``day`` in UTC: a superset of
+    those whose windows take in ``day`` in their point's own zone."""
+    begins = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) - dt.timedelta(days=1)
+    return (
+        Request.status.in_(WAITING),
+        Request.window_starts < begins + dt.timedelta(days=3),
+        Request.window_ends > begins,
+    )
+
+
 def _points_waiting_near(session: Session, day: dt.date) -> list[PickupPoint]:
     """The points (not visits) holding waiting documents whose windows come within a day of
     ``day`` in UTC: a superset of those whose windows take in ``day`` in the point's own
     zone, which ``_waiting_over`` then finds."""
-    begins = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) - dt.timedelta(days=1)
-    ends = begins + dt.timedelta(days=3)
-    near = (
-        select(Request.pickup_point_id)
-        .where(
-            Request.status.in_(WAITING),
-            Request.window_starts < ends,
-            Request.window_ends > begins,
-        )
-        .distinct()
-    )
+    near = select(Request.pickup_point_id).where(*_waiting_near(day)).distinct()
     query = select(PickupPoint).where(PickupPoint.id.in_(near), PickupPoint.visit_starts.is_(None))
     return list(session.scalars(query.order_by(PickupPoint.id)))
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
+from tracker.db import insert_new
 from tracker.errors import CodeTaken, NoOpeningHours
 from tracker.models import Office, OpeningHours, PickupPoint, PickupSeries, PointKind, Request
 from tracker.places.workdays import is_holiday
@@ -249,11 +249,8 @@ def add_point(
         code=code, office_id=office.id, name=name, kind=kind, address=address, counters=counters,
         number_prefix=number_prefix, is_main=False,
     )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(point)
-    except IntegrityError:
-        raise CodeTaken(kind="point", taken=code) from None
+    if not insert_new(session, point):
+        raise CodeTaken(kind="point", taken=code)
     audit.record(
         session, "point_added", actor=actor, at=now, target=code, office=office.code, name=name,
         kind=kind.value, address=address, counters=counters, number_prefix=number_prefix,

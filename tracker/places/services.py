@@ -17,11 +17,11 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
+from tracker.db import insert_new
 from tracker.errors import CodeTaken
 from tracker.models import Service
 
@@ -47,11 +47,8 @@ def add(
         raise CodeTaken(kind="service", taken=code)
     given = {name: value for name, value in values.items() if name in EDITABLE}
     service = Service(code=code, **given)
-    try:
-        with session.begin_nested():
-            session.add(service)
-    except IntegrityError:
-        raise CodeTaken(kind="service", taken=code) from None
+    if not insert_new(session, service):
+        raise CodeTaken(kind="service", taken=code)
     audit.record(session, "service_added", actor=actor, at=now, target=code, **given)
     return service
 
