@@ -107,6 +107,7 @@ def test_a_read_key_lists_only_its_offices_requests_without_personal_data(
     assert row["status"] == "ready" and row["office"] == SERANG and row["external_ref"] is None
     assert row["pickup"]["point"] == "srg-dinas"
     assert row["pickup"]["pickup_number"] == ours.pickup_number
+    assert row["expected_ready_on"] == ours.expected_on.isoformat()
     text = answer.get_data(as_text=True)
     for personal in ("Budi", "3673011203850001", "081234567890"):
         assert personal not in text

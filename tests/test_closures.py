@@ -527,3 +527,37 @@ def test_a_bridge_reads_a_window_a_closure_moved_as_a_change(
     session.expire_all()
     assert ready.updated_at == ready_since  # the board still counts it ready since then
     session.commit()
+
+
+def test_a_bridge_reads_an_expected_date_a_leave_day_put_off_as_a_change(
+    client, make_account, make_request, session, no_leave_days
+) -> None:
+    """An office's bridge that has read every change finds a request in progress again once
+    a collective leave day puts its expected date off: the new date and a higher version,
+    ordered after everything it read. Control: from the same cursor, before the leave day,
+    there is nothing new."""
+    monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)  # Monday 1 February 2027, 09.00 WIB
+    day = dt.date(2027, 2, 3)
+    with time_machine.travel(monday, tick=True):
+        working = make_request(Status.PROCESSING, at=monday)
+        token = make_key(session, "bridge")
+        cursor, last = None, None
+        while True:  # every change so far, a page of one at a time
+            url = "/api/v1/requests?limit=1" + (f"&cursor={cursor}" if cursor else "")
+            page = client.get(url, headers=bearer(token)).get_json()
+            if not page["requests"]:
+                break
+            last, cursor = page["requests"][-1], page["next_cursor"] or cursor
+        assert last["receipt"] == working.receipt
+        assert last["expected_ready_on"] == expected(session, working)[0][0].isoformat()
+        news = f"/api/v1/requests?cursor={cursor}"
+        assert client.get(news, headers=bearer(token)).get_json()["requests"] == []  # control
+
+        admin = make_account("admin")
+        assert sign_in(client, admin.username).status_code == 303
+        assert add_leave_day(client, day).status_code == 303
+        [seen] = client.get(news, headers=bearer(token)).get_json()["requests"]
+    [(on, version)] = expected(session, working)
+    assert seen["receipt"] == working.receipt and seen["version"] == version > last["version"]
+    assert seen["expected_ready_on"] == on.isoformat() > last["expected_ready_on"]
+    assert seen["updated_at"] > last["updated_at"] and seen["status"] == last["status"]

@@ -262,6 +262,7 @@ def changed_request(row: Any) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "office": row.office,
         "service": row.service,
+        "expected_ready_on": row.expected_on.isoformat(),
         "pickup": pickup,
         "external_ref": row.external_ref,
     }

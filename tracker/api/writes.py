@@ -204,6 +204,7 @@ def summary(request: Request) -> SimpleNamespace:
     return SimpleNamespace(
         receipt=request.receipt, status=request.status, version=request.version,
         updated_at=request.updated_at, office=request.office.code, service=request.service.code,
+        expected_on=request.expected_on,
         point=point.code if point is not None else None, pickup_number=request.pickup_number,
         window_starts=request.window_starts, window_ends=request.window_ends,
         external_ref=request.external_ref,

@@ -133,7 +133,9 @@ def defer_expected_dates(
     within the web timeout: the rows are read as plain tuples and changed by one ``UPDATE``
     per expected date and thousand requests, each bumping the version (a writer holding the
     old one gets a conflict) and re-checking the status and date it was chosen by (a request
-    moved on meanwhile is left as it is). ``updated_at``, the moment of the last move, stays."""
+    moved on meanwhile is left as it is). ``updated_at``, the moment of the last move, stays;
+    ``changed_at`` becomes ``now``, so that the office's bridge finds the new date in its list
+    of changes."""
     added: frozenset[dt.date] = frozenset()
     deferred: set[int] = set()
     for day in sorted(days):
@@ -167,7 +169,7 @@ def defer_expected_dates(
                                 Request.status.in_(OPEN),
                                 Request.expected_on == expected_on,
                             )
-                            .values(expected_on=later, version=Request.version + 1)
+                            .values(expected_on=later, version=Request.version + 1, changed_at=now)
                             .returning(Request.id),
                             execution_options={"synchronize_session": False},
                         )

@@ -1,14 +1,14 @@
 """What changed, for another system of the office (a SIAK bridge) that keeps in step: the
 requests of some offices ordered by (``changed_at``, ``id``), a page at a time from where
 the last page ended, read through the index on (office, changed_at, id). ``changed_at`` is
-set by every move and by every window a closure or a leave day moves (``updated_at`` stays
-the moment of the last move, which a window moved is not); the answer calls it
-``updated_at``, the name the bridge's contract has always had for it.
+set by every move, by every window a closure or a leave day moves and by every expected date
+a leave day puts off (``updated_at`` stays the moment of the last move, which these are not);
+the answer calls it ``updated_at``, the name the bridge's contract has always had for it.
 
 A bridge is the office's own system, so it reads what the office's console lists show of
 a request's progress: receipt number, status, version, when it changed, office, service,
-pickup point, pickup number and window. Not the NIK, phone, e-mail, address or name: the
-bridge has them from SIAK already, and an API answer need not carry them again.
+expected date, pickup point, pickup number and window. Not the NIK, phone, e-mail, address
+or name: the bridge has them from SIAK already, and an API answer need not carry them again.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def changed(
         select(
             Request.id, Request.receipt, Request.status, Request.version,
             Request.changed_at.label("updated_at"),
-            Request.pickup_number, Request.window_starts, Request.window_ends, Request.external_ref,
+            Request.expected_on, Request.pickup_number, Request.window_starts, Request.window_ends,
+            Request.external_ref,
             Office.code.label("office"), Service.code.label("service"),
             point.code.label("point"),
         )
