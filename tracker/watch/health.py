@@ -1,11 +1,13 @@
 """Readiness and job health, each a set of named checks answered as JSON.
 
 Readiness (``/readyz``) is for a load balancer: the database answers within a second and
-its schema is at the migrations' head. Job health (``/healthz/jobs``) is for monitoring:
-the scheduler's heartbeat (the last run any job finished, from the lease rows every run
-updates) is younger than twice the shortest job interval, and no due message has waited in
-the outbox longer than ``OUTBOX_MAX_AGE_SECONDS``. Liveness (``/healthz``) has no checks at
-all: it touches nothing.
+its schema is at the migrations' head, or past it: a revision this release does not know is
+a later release's, whose migrations ran first in an upgrade and add before they take away,
+so the web of the release before keeps serving until its host restarts. Job health
+(``/healthz/jobs``) is for monitoring: the scheduler's heartbeat (the last run any job
+finished, from the lease rows every run updates) is younger than twice the shortest job
+interval, and no due message has waited in the outbox longer than
+``OUTBOX_MAX_AGE_SECONDS``. Liveness (``/healthz``) has no checks at all: it touches nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +52,22 @@ class Report:
 @cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(schema.alembic_config()).get_current_head()
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of this release's migrations."""
+    scripts = ScriptDirectory.from_config(schema.alembic_config())
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def migrations_check(revision: str | None, head: str | None) -> dict[str, Any]:
+    """Ready at head, and past it (a revision this release does not know: a later one's);
+    not behind it, nor on an empty database."""
+    check: dict[str, Any] = {"ok": revision == head, "current": revision, "head": head}
+    if revision is not None and revision != head and revision not in known_revisions():
+        check.update(ok=True, newer=True)
+    return check
 
 
 def _probe(engine: Engine) -> tuple[float, str | None]:
@@ -100,7 +118,7 @@ def readiness(engine: Engine, timeout: float = DATABASE_TIMEOUT_SECONDS) -> Repo
         report.checks["database"] = {"ok": False, "error": error.__class__.__name__}
     else:
         report.checks["database"] = {"ok": True, "seconds": round(seconds, 4)}
-        report.checks["migrations"] = {"ok": revision == head, "current": revision, "head": head}
+        report.checks["migrations"] = migrations_check(revision, head)
         return report
     report.checks["migrations"] = {"ok": False, "current": None, "head": head}
     return report
