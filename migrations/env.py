@@ -22,6 +22,8 @@ def run_migrations_online() -> None:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # On PostgreSQL each migration commits on its own (see ``tracker.schema._migrate``).
+        transaction_per_migration=connection.dialect.name != "sqlite",
         compare_type=True,
         render_item=render_item,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from alembic import command
 from sqlalchemy import func, inspect, select, text
 
 from tests.factories import PASSWORD, csrf_token, sign_in
@@ -200,21 +199,14 @@ def test_the_staff_create_command_still_makes_ready_accounts(runner, client, ses
     assert client.get("/staff/").status_code == 200
 
 
-def _migrate(engine: Any, to: str, how: Any) -> None:
-    configuration = schema.alembic_config()
-    with engine.execution_options(sqlite_writer=True).begin() as connection:
-        configuration.attributes["connection"] = connection
-        how(configuration, to)
-
-
 def test_migration_0007_keeps_existing_accounts_signing_in(app, client, make_account):
     worker = make_account("operator")
     engine = app.extensions["siapambil.db"]["engine"]
     try:
-        _migrate(engine, "0006", command.downgrade)
+        schema.downgrade(engine, "0006")
         columns = [c["name"] for c in inspect(engine).get_columns("staff_accounts")]
         assert "must_change_password" not in columns
-        _migrate(engine, "head", command.upgrade)
+        schema.upgrade(engine, "head")
         with engine.connect() as connection:
             flags = (
                 connection.execute(text("SELECT must_change_password FROM staff_accounts"))

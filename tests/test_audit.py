@@ -14,7 +14,6 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from jobs.commands import jobs as jobs_cli
@@ -235,19 +234,11 @@ def _old_digest(fields: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _migrate(engine: Any, to: str, how: Any, key: str | None = None) -> None:
-    config = schema.alembic_config()
-    with engine.execution_options(sqlite_writer=True).begin() as connection:
-        config.attributes["connection"] = connection
-        config.attributes["audit_hmac_key"] = key
-        how(config, to)
-
-
 def test_migration_0005_chains_the_trail_again_and_hashes_old_searches(
     app, session, runner, capsys
 ) -> None:
     engine = app.extensions["siapambil.db"]["engine"]
-    _migrate(engine, "0004", command.downgrade)
+    schema.downgrade(engine, "0004")
     try:
         previous, at = audit.GENESIS, dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC)
         searched = [{"query": "3673 0155 0890 0002", "found": 1}, {"query": NAME, "found": 0}]
@@ -265,7 +256,7 @@ def test_migration_0005_chains_the_trail_again_and_hashes_old_searches(
                 previous = _old_digest(fields)
                 connection.execute(insert(AuditEntry.__table__).values(**fields, digest=previous))
         capsys.readouterr()
-        _migrate(engine, "head", command.upgrade, app.config["AUDIT_HMAC_KEY"])
+        schema.upgrade(engine, "head", app.config["AUDIT_HMAC_KEY"])
     finally:
         schema.upgrade(engine)  # the database stays at head for the tests after, whatever
     printed = capsys.readouterr().out
@@ -307,7 +298,7 @@ def test_migrating_down_and_up_keeps_the_chain_and_says_when_it_was_broken(
     audit.redact(session, ["RECEIPTBBBBB"], utcnow())
     session.commit()
     engine = app.extensions["siapambil.db"]["engine"]
-    _migrate(engine, "0004", command.downgrade)
+    schema.downgrade(engine, "0004")
     try:
         assert _old_chain_fits(engine)
         with engine.execution_options(sqlite_writer=True).begin() as connection:
@@ -318,7 +309,7 @@ def test_migrating_down_and_up_keeps_the_chain_and_says_when_it_was_broken(
             )
         assert not _old_chain_fits(engine)  # the control
         capsys.readouterr()
-        _migrate(engine, "head", command.upgrade, app.config["AUDIT_HMAC_KEY"])
+        schema.upgrade(engine, "head", app.config["AUDIT_HMAC_KEY"])
     finally:
         schema.upgrade(engine)
     printed = capsys.readouterr().out

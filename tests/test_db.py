@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import OperationalError
 
+from tracker import schema
 from tracker.audit.trail import Actor
 from tracker.config import DEFAULTS
 from tracker.db import after_fork, get_engine, get_read_engine, make_engine
@@ -196,3 +201,118 @@ def test_a_forked_worker_opens_a_connection_of_its_own(database_url, forget: boo
             assert connection.execute(text("SELECT 2")).scalar() == 2
     finally:
         engine.dispose()
+
+
+# --- migration 0015, online on PostgreSQL ----------------------------------------------------
+
+
+def _when_changed(engine: Any) -> list[tuple]:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(Request.id, Request.updated_at, Request.changed_at).order_by(Request.id)
+        ).all()
+
+
+def _list_indexes(engine: Any) -> set[str]:
+    names = {index["name"] for index in inspect(engine).get_indexes("requests")}
+    return names & {"ix_requests_office_changed", "ix_requests_office_updated"}
+
+
+def test_migration_0015_marks_each_request_changed_when_it_last_moved(
+    app, make_request, session
+) -> None:
+    """Upgraded from 0014, every request's ``changed_at`` is its ``updated_at``, as the release
+    before left it (control: a request that release moved after the others), and the list's
+    index is on ``changed_at`` in place of ``updated_at``."""
+    made = [make_request(status) for status in (Status.SUBMITTED, Status.PROCESSING) * 3]
+    session.commit()
+    engine = get_engine(app)
+    schema.downgrade(engine, "0014")
+    try:
+        assert _list_indexes(engine) == {"ix_requests_office_updated"}
+        moved = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.UTC)
+        with engine.begin() as connection:  # the release before moves one
+            connection.execute(
+                text("UPDATE requests SET updated_at = :at WHERE id = :id"),
+                {"at": moved, "id": made[2].id},
+            )
+        schema.upgrade(engine, batch_rows=2)
+    finally:
+        schema.upgrade(engine)
+    rows = _when_changed(engine)
+    assert len(rows) == len(made) and all(changed == updated for _, updated, changed in rows)
+    assert [changed for id_, _, changed in rows if id_ == made[2].id] == [moved]
+    assert _list_indexes(engine) == {"ix_requests_office_changed"}
+
+
+class Stopped(Exception):
+    """The upgrade stopped half-way (the operator's ^C, a lost connection)."""
+
+
+def _release_before(engine: Any, read: int, write: int) -> None:
+    """What the web of the release before does meanwhile: read one request and write another,
+    waiting at most two seconds for a lock."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET lock_timeout = '2s'")
+        connection.execute(
+            text("SELECT receipt, status FROM requests WHERE id = :id"), {"id": read}
+        )
+        connection.execute(
+            text("UPDATE requests SET version = version + 1 WHERE id = :id"), {"id": write}
+        )
+        connection.commit()
+
+
+def test_on_postgresql_0015_lets_the_release_before_read_and_write_while_it_runs(
+    app, make_request, session
+) -> None:
+    """On PostgreSQL the backfill commits batch by batch, so the release before reads and
+    writes requests while it runs (at each progress line), and an upgrade stopped half-way
+    goes on from there when run again. Control: a migration holding the table in one
+    transaction, as 0015 did at first (``ALTER TABLE`` locks it against reads too), makes the
+    same read wait past its lock timeout."""
+    engine = get_engine(app)
+    if engine.dialect.name == "sqlite":
+        pytest.skip("an upgrade beside a running release: PostgreSQL only")
+    ids = [make_request().id for _ in range(24)]
+    session.commit()
+    schema.downgrade(engine, "0014")
+    try:
+        with engine.connect() as holder:  # control
+            holder.exec_driver_sql("ALTER TABLE requests ADD COLUMN held integer")
+            with pytest.raises(OperationalError, match="lock timeout|LockNotAvailable"):
+                _release_before(engine, ids[0], ids[-1])
+            holder.rollback()
+
+        def stop(line: str) -> None:
+            if re.match(r"0015: \d+ of", line):
+                raise Stopped(line)
+
+        with pytest.raises(Stopped, match="20 of 24"):
+            schema.upgrade(engine, progress=stop, batch_rows=2)
+        assert not schema.is_current(engine)
+        assert sum(changed is not None for *_, changed in _when_changed(engine)) == 20
+
+        told: list[str] = []
+
+        def meanwhile(line: str) -> None:
+            told.append(line)
+            _release_before(engine, ids[0], ids[-1])
+
+        schema.upgrade(engine, progress=meanwhile, batch_rows=2)
+    finally:
+        schema.upgrade(engine)
+    assert told[:2] == [
+        "0015: marking when each of 4 requests last changed",
+        "0015: 4 of 4 requests",
+    ]
+    assert schema.is_current(engine) and _list_indexes(engine) == {"ix_requests_office_changed"}
+    assert all(changed == updated for _, updated, changed in _when_changed(engine))
+    with engine.connect() as connection:
+        valid = connection.execute(
+            text(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = 'ix_requests_office_changed'"
+            )
+        ).scalar()
+    assert valid is True

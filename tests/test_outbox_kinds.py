@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -116,13 +115,6 @@ def test_a_dead_reply_is_listed_and_can_be_sent_again(
     assert outbox(session)[0].status == OutboxStatus.PENDING
 
 
-def _migrate(engine: Any, to: str, how: Any) -> None:
-    configuration = schema.alembic_config()
-    with engine.execution_options(sqlite_writer=True).begin() as connection:
-        configuration.attributes["connection"] = connection
-        how(configuration, to)
-
-
 def _row(request_id: int | None, office_id: int, key: str) -> dict[str, Any]:
     return {"request_id": request_id, "office_id": office_id, "event": "reply",
             "channel": "sms", "idempotency_key": key, "recipient": "0812", "subject": "",
@@ -134,16 +126,16 @@ def test_migration_0006_lets_a_message_belong_to_no_request(app, make_request) -
     request = make_request(Status.SUBMITTED)
     engine = app.extensions["siapambil.db"]["engine"]
     table = OutboxMessage.__table__
-    _migrate(engine, "0005", command.downgrade)
+    schema.downgrade(engine, "0005")
     try:
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(insert(table).values(_row(None, request.office_id, "a")))
         with engine.begin() as connection:  # control: with a request it is taken
             connection.execute(insert(table).values(_row(request.id, request.office_id, "b")))
-        _migrate(engine, "head", command.upgrade)
+        schema.upgrade(engine, "head")
         with engine.begin() as connection:
             connection.execute(insert(table).values(_row(None, request.office_id, "c")))
-        _migrate(engine, "0005", command.downgrade)  # going back drops what 0005 cannot hold
+        schema.downgrade(engine, "0005")  # going back drops what 0005 cannot hold
         with engine.connect() as connection:
             assert connection.scalars(select(table.c.idempotency_key)).all() == ["b"]
     finally:

@@ -10,7 +10,6 @@ import random
 import threading
 from typing import Any
 
-from alembic import command
 from sqlalchemy import func, select, text
 
 from tracker import schema
@@ -205,13 +204,6 @@ def test_a_point_whose_prefix_is_r_keeps_its_returns_in_its_own_series(
     assert repeats(session) == []
 
 
-def _migrate(engine: Any, to: str, how: Any) -> None:
-    configuration = schema.alembic_config()
-    with engine.execution_options(sqlite_writer=True).begin() as connection:
-        configuration.attributes["connection"] = connection
-        how(configuration, to)
-
-
 def test_migration_0009_renumbers_repeats_among_waiting_documents(
     app, session, make_request
 ) -> None:
@@ -230,7 +222,7 @@ def test_migration_0009_renumbers_repeats_among_waiting_documents(
     engine = app.extensions["siapambil.db"]["engine"]
     session.close()
     try:
-        _migrate(engine, "0008", command.downgrade)
+        schema.downgrade(engine, "0008")
         with engine.begin() as connection:
             for day, request in enumerate(at_kecamatan, start=1):
                 connection.execute(
@@ -244,7 +236,7 @@ def test_migration_0009_renumbers_repeats_among_waiting_documents(
                          "WHERE id = :id"),
                     {"day": dt.date(2027, 1, day), "id": request.id},
                 )  # fmt: skip
-        _migrate(engine, "head", command.upgrade)
+        schema.upgrade(engine, "head")
         numbers = {
             r.id: r.pickup_number
             for r in session.scalars(select(Request).where(Request.status.in_(WAITING)))

@@ -52,7 +52,9 @@ def _shown_url() -> str:
 @with_appcontext
 def init_db() -> None:
     """Create the schema, or bring it up to date, by running the migrations."""
-    schema.upgrade(get_engine(), audit_key=current_app.config["AUDIT_HMAC_KEY"])
+    schema.upgrade(
+        get_engine(), audit_key=current_app.config["AUDIT_HMAC_KEY"], progress=click.echo
+    )
     click.echo(f"Database is up to date: {_shown_url()}")
 
 
