@@ -163,6 +163,8 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "https://cek.example.go.id",
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASHING": "CHEAPEST",  # argon2-cffi's profile for tests (see test_staff_auth)
+        # A bridge's list shows a change at once; tests/test_api_keys.py checks the default.
+        "CHANGES_SETTLE_SECONDS": 0,
     }
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask, jsonify
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from tracker import create_app
 from tracker.api import contract, guard, keys
 from tracker.api.guard import key_rate, keyed
 from tracker.audit.trail import Actor
+from tracker.config import DEFAULTS
 from tracker.db import in_unit
 from tracker.extensions import csrf
 from tracker.models import ApiKey, AuditEntry, KeyScope, Office, utcnow
@@ -112,6 +114,55 @@ def test_a_read_key_lists_only_its_offices_requests_without_personal_data(
     for personal in ("Budi", "3673011203850001", "081234567890"):
         assert personal not in text
     assert body["next_cursor"] is None
+
+
+def _bridge_reads(client: Any, token: str, since: str | None) -> tuple[list[tuple], str | None]:
+    """What a bridge reads from ``updated_since=since`` (every page), as (receipt, version),
+    and where it reads from next time: the last change it saw (inclusive)."""
+    seen, cursor = [], None
+    while True:
+        query = f"cursor={cursor}" if cursor else (f"updated_since={since}" if since else "")
+        page = client.get(f"/api/v1/requests?limit=2&{query}", headers=bearer(token)).get_json()
+        seen += [(row["receipt"], row["version"]) for row in page["requests"]]
+        if page["requests"]:
+            since = page["requests"][-1]["updated_at"].replace("+", "%2B")
+        if page["next_cursor"] is None:
+            return seen, since
+        cursor = page["next_cursor"]
+
+
+@pytest.mark.parametrize("settle", [60, 0])
+def test_a_change_that_commits_after_a_later_one_still_reaches_the_bridge(
+    app, client, session, make_request, settle
+) -> None:
+    """A change is stamped with the moment its unit of work began and is seen once it
+    commits, so one that commits after a later one (a leave day's seconds of updates, a
+    writer waiting for SQLite's lock) would land behind where a bridge had read to. The list
+    shows a change ``CHANGES_SETTLE_SECONDS`` (60 by default) after its stamp: the bridge
+    reads both, in order. Control (0): the bridge that read the later change never finds
+    the earlier one."""
+    assert DEFAULTS["CHANGES_SETTLE_SECONDS"] == 60
+    app.config["CHANGES_SETTLE_SECONDS"] = settle
+    start = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.UTC)  # a Monday, 09.00 WIB
+    early, late = (make_request(Status.VERIFYING, at=start) for _ in range(2))
+    token = make_key(session, "bridge")
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        before, since = _bridge_reads(client, token, None)
+    assert sorted(before) == sorted([(early.receipt, 2), (late.receipt, 2)])
+
+    began = start + dt.timedelta(minutes=10)
+    make_request.move(late, Status.PROCESSING, at=began + dt.timedelta(seconds=3))
+    with time_machine.travel(began + dt.timedelta(seconds=4), tick=False):
+        meanwhile, since = _bridge_reads(client, token, since)
+    make_request.move(early, Status.PROCESSING, at=began)  # began first, committed last
+    with time_machine.travel(began + dt.timedelta(seconds=settle + 4), tick=False):
+        after, since = _bridge_reads(client, token, since)
+
+    meanwhile, after = ([row for row in rows if row not in before] for rows in (meanwhile, after))
+    if settle:
+        assert meanwhile == [] and after == [(early.receipt, 3), (late.receipt, 3)]
+    else:  # the control: the earlier change is passed over
+        assert meanwhile == [(late.receipt, 3)] and after == [(late.receipt, 3)]
 
 
 def test_unknown_revoked_and_missing_keys_get_401(client, session) -> None:

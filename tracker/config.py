@@ -118,6 +118,10 @@ DEFAULTS: dict[str, Any] = {
     # progress (whose windows and expected dates it moves) within a page's time; more: refused,
     # with ``setup load`` named, which has no web timeout (bench/leave_day.py measures it).
     "LEAVE_DAY_CONSOLE_MOST": 30000,
+    # A bridge's list of changes shows a change this long after it was stamped, so that one
+    # still being written then (its transaction commits after a later one's) is not passed
+    # over: more than the longest such transaction (a web request: WEB_TIMEOUT, 30 s).
+    "CHANGES_SETTLE_SECONDS": 60,
     "METRICS_ALLOW": "127.0.0.1, ::1",  # addresses and networks that may read /metrics
     "OUTBOX_MAX_AGE_SECONDS": 900,  # /healthz/jobs fails when a due message waits longer
     "LOG_FORMAT": "text",  # "json": one JSON line per request
@@ -182,6 +186,7 @@ ENV_KEYS = (
     "STATS_CACHE_SECONDS",
     "LEAVE_DAYS_CHECK_SECONDS",
     "LEAVE_DAY_CONSOLE_MOST",
+    "CHANGES_SETTLE_SECONDS",
     "METRICS_ALLOW",
     "OUTBOX_MAX_AGE_SECONDS",
     "LOG_FORMAT",

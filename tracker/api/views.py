@@ -96,9 +96,11 @@ def changed_requests() -> Response:
                 guard.refuse(key, reason="office", office=code[:40])
             guard.require_office(known[code], code)
         office_ids = set(known.values())
+    settled = utcnow() - dt.timedelta(seconds=current_app.config["CHANGES_SETTLE_SECONDS"])
     rows = changes.changed(
-        get_session(), office_ids, since=asked.since(), after=asked.after(), limit=asked.size()
-    )
+        get_session(), office_ids, since=asked.since(), after=asked.after(), limit=asked.size(),
+        until=settled,
+    )  # fmt: skip
     last = rows[-1] if len(rows) == asked.size() else None
     return jsonify(
         requests=[serialisers.changed_request(row) for row in rows],

@@ -30,10 +30,18 @@ def changed(
     since: dt.datetime | None,
     after: tuple[dt.datetime, int] | None,
     limit: int,
+    until: dt.datetime,
 ) -> list[Any]:
-    """Up to ``limit`` requests of these offices changed at or after ``since`` and after
-    the (changed_at, id) ``after``, in that order, as plain rows (``changed_at`` labelled
-    ``updated_at``)."""
+    """Up to ``limit`` requests of these offices changed at or after ``since``, after the
+    (changed_at, id) ``after`` and before ``until``, in that order, as plain rows
+    (``changed_at`` labelled ``updated_at``).
+
+    ``until`` is the settled past: a change is stamped with the moment its unit of work
+    began and is seen once that unit commits, so a unit that commits after a later one (a
+    leave day's seconds of updates, a writer waiting for SQLite's lock) would land behind a
+    cursor that had passed it. Listing only what was stamped before ``until`` (the caller's
+    ``now`` less ``CHANGES_SETTLE_SECONDS``, more than any unit that stamps takes) keeps
+    every change ahead of every cursor."""
     point = aliased(PickupPoint)
     query = (
         select(
@@ -47,7 +55,7 @@ def changed(
         .join(Office, Office.id == Request.office_id)
         .join(Service, Service.id == Request.service_id)
         .outerjoin(point, point.id == Request.pickup_point_id)
-        .where(Request.office_id.in_(sorted(office_ids)))
+        .where(Request.office_id.in_(sorted(office_ids)), Request.changed_at < until)
         .order_by(Request.changed_at, Request.id)
         .limit(limit)
     )  # fmt: skip
