@@ -120,6 +120,34 @@ def test_the_usual_time_shows_from_twenty_finished(client, make_request, session
     assert "2–4 hari kerja" in text
 
 
+@pytest.mark.parametrize("seconds", [300, 0])
+def test_the_usual_time_is_kept_a_while_in_each_worker(
+    app, client, make_request, session, seconds
+) -> None:
+    """The office's usual time changes when the statistics roll up (once a day) and costs as
+    much to read as the rest of a JSON answer, so each worker keeps it ``STATS_CACHE_SECONDS``
+    per office, service and day: figures added meanwhile show after that, on the status page
+    and the typed look-up alike. Control (0): they show at once."""
+    app.config["STATS_CACHE_SECONDS"] = seconds
+    request = make_request(S.PROCESSING)
+    recent_figures(session, request, [2] * 20)
+    assert "2–2 hari kerja" in visible_text(page_of(client, request.receipt))
+    today = utcnow().astimezone(JAKARTA).date()
+    for n in range(21, 61):  # forty more days, each a document that took 9 working days
+        session.add(
+            DailyFigure(
+                office_id=request.office_id, service_id=request.service_id,
+                day=today - dt.timedelta(days=n), finished=1, within_target=0,
+                durations=[0] * 9 + [1],
+            )
+        )  # fmt: skip
+    session.commit()
+    shown = visible_text(page_of(client, request.receipt))
+    assert ("2–2 hari kerja" if seconds else "9–9 hari kerja") in shown, shown
+    typed = visible_text(client.get(f"/cek?no={request.receipt}").get_data(as_text=True))
+    assert ("2–2 hari kerja" if seconds else "9–9 hari kerja") in typed, typed
+
+
 def late(make_request, session, status: Status = S.VERIFYING) -> Request:
     request = make_request(status)
     stored = session.get(Request, request.id)

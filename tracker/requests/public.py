@@ -9,16 +9,23 @@ Besides the request and its history (one query) it reads at most one more place 
 point once ready, with its coming closures in one more small query; the office's main point
 while it waits on the citizen or after a rejection) and, while the office works on it, the
 office's recent figures for the service (``DailyFigure``, one indexed range), from which
-``expected_range`` gives the usual time.
+``expected_range`` gives the usual time, which only the status page shows. Those figures
+change when the statistics roll up, once a day, yet reading twelve weeks of daily
+histograms costs as much as the rest of a JSON answer, so the page reads them through
+``UsualDays``: once per office, service and day in each worker every
+``STATS_CACHE_SECONDS``; the others (``usual`` left out) do not read them at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Engine, bindparam, select, type_coerce
 from sqlalchemy.types import NullType
 
@@ -329,10 +336,14 @@ _CLOSURES = PreparedQuery(
 )
 
 
-def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
+def find(
+    engine: Engine, receipt: str, now: dt.datetime, usual: UsualDays | None = None
+) -> PublicStatus:
     """The public view, as of ``now``, of the request with this (canonical) receipt number: one
     query for the request with its history (one snapshot), one more for its pickup point once
-    ready. Not through the ORM session: a look-up only reads rows (see ``PreparedQuery``)."""
+    ready. Not through the ORM session: a look-up only reads rows (see ``PreparedQuery``).
+    The office's usual days are read, through ``usual``, only when it is given: the status
+    page shows them, the API, the receipt and the replies by message do not."""
     rows = _REQUEST_AND_HISTORY.fetch(engine, receipt=receipt)
     if not rows:
         raise RequestNotFound()
@@ -342,9 +353,9 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
     today = now.astimezone(ZoneInfo(row.timezone)).date()
     place = _place(engine, row.pickup_point_id, today) if status.is_collectable else None
     office_place = _main_place(engine, row.office_id) if status in _AT_THE_OFFICE else None
-    usual = (
-        _usual_days(engine, row.office_id, row.service_id, today) if status in CLOCK_RUNS else None
-    )
+    usual_days = None
+    if usual is not None and status in CLOCK_RUNS:
+        usual_days = usual.get(engine, row.office_id, row.service_id, today)
     return PublicStatus(
         receipt=receipt,
         status=status,
@@ -377,7 +388,7 @@ def find(engine: Engine, receipt: str, now: dt.datetime) -> PublicStatus:
             row.office_email or "",
         ),
         office_place=office_place,
-        usual_days=usual,
+        usual_days=usual_days,
         version=row.version,
         language=row.language or "id",
         messages=_messages(row, status),
@@ -460,7 +471,44 @@ def _usual_days(
     return low, high
 
 
-def lookup(engine: Engine, text: str, now: dt.datetime) -> PublicStatus:
+class UsualDays:
+    """``_usual_days`` of each office, service and day, kept ``seconds`` in this worker (the
+    figures change once a day, when the statistics roll up). Expired entries go when a new
+    one is kept, so it holds at most a day's offices and services."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[int, int, dt.date], tuple[tuple[int, int] | None, float]] = {}
+
+    def get(
+        self, engine: Engine, office_id: int, service_id: int, today: dt.date
+    ) -> tuple[int, int] | None:
+        key = (office_id, service_id, today)
+        at = time.monotonic()
+        found = self._kept.get(key)
+        if found is not None and found[1] > at:
+            return found[0]
+        usual = _usual_days(engine, office_id, service_id, today)
+        with self._lock:
+            self._kept = {k: kept for k, kept in self._kept.items() if kept[1] > at}
+            self._kept[key] = (usual, at + self.seconds)
+        return usual
+
+
+def kept_usual_days() -> UsualDays:
+    """This app's ``UsualDays`` in this worker, kept ``STATS_CACHE_SECONDS``."""
+    found = current_app.extensions.get("siapambil.usual_days")
+    if found is None:
+        found = current_app.extensions.setdefault(
+            "siapambil.usual_days", UsualDays(current_app.config["STATS_CACHE_SECONDS"])
+        )
+    return found
+
+
+def lookup(
+    engine: Engine, text: str, now: dt.datetime, usual: UsualDays | None = None
+) -> PublicStatus:
     """Parse what was typed and find it as of ``now``: ReceiptMistyped or RequestNotFound
     otherwise."""
-    return find(engine, receipts.parse(text), now)
+    return find(engine, receipts.parse(text), now, usual)

@@ -59,14 +59,14 @@ def index() -> str:
 @declare(query=CheckQuery)
 def check() -> tuple[str, int] | str:
     typed = query(CheckQuery).no.data or ""
-    return _status_or_error(typed, template="lookup/status.html")
+    return _status_or_error(typed, template="lookup/status.html", usual=True)
 
 
 @bp.get("/s/<receipt>")
 @lookup_rate
 @declare(query=StatusQuery)
 def status(receipt: str) -> tuple[str, int] | str:
-    return _status_or_error(receipt, template="lookup/status.html")
+    return _status_or_error(receipt, template="lookup/status.html", usual=True)
 
 
 @bp.get("/s/<receipt>/receipt")
@@ -159,9 +159,12 @@ def qr(receipt: str) -> Response:
     return response.make_conditional(request)
 
 
-def _status_or_error(typed: str, template: str) -> tuple[str, int] | str:
+def _status_or_error(typed: str, template: str, usual: bool = False) -> tuple[str, int] | str:
+    """``template`` with what the public may see of the request typed (with the office's
+    usual days if ``usual``: the status page shows them), or the look-up form saying why not."""
+    kept = public.kept_usual_days() if usual else None
     try:
-        found = public.lookup(get_read_engine(), typed, utcnow())
+        found = public.lookup(get_read_engine(), typed, utcnow(), kept)
     except ReceiptError as error:
         return render_template(
             "lookup/index.html", error=explain(error), typed=typed[:40], code=error.code
