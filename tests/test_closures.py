@@ -497,6 +497,20 @@ def test_the_console_refuses_a_leave_day_over_more_than_it_moves_in_a_page(
     assert all(a[0] > b[0] for a, b in zip(expected(session, *working), before, strict=True))
 
 
+def read_every_change(client: Any, token: str) -> tuple[dict, str]:
+    """What a bridge reads of every change so far, a page of one at a time: the last row,
+    and the cursor after it."""
+    cursor, last = None, None
+    while True:
+        url = "/api/v1/requests?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url, headers=bearer(token)).get_json()
+        if not page["requests"]:
+            break
+        last, cursor = page["requests"][-1], page["next_cursor"] or cursor
+    assert last is not None and cursor is not None
+    return last, cursor
+
+
 def test_a_bridge_reads_a_window_a_closure_moved_as_a_change(
     client, make_account, make_request, session
 ) -> None:
@@ -507,13 +521,7 @@ def test_a_bridge_reads_a_window_a_closure_moved_as_a_change(
     ready = waiting(make_request, session, consent=False)
     ready_since = ready.updated_at
     token = make_key(session, "bridge")
-    cursor, last = None, None
-    while True:  # every change so far, a page of one at a time
-        url = "/api/v1/requests?limit=1" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(url, headers=bearer(token)).get_json()
-        if not page["requests"]:
-            break
-        last, cursor = page["requests"][-1], page["next_cursor"] or cursor
+    last, cursor = read_every_change(client, token)
     assert last["receipt"] == ready.receipt
     news = f"/api/v1/requests?cursor={cursor}"
     assert client.get(news, headers=bearer(token)).get_json()["requests"] == []  # control
@@ -541,13 +549,7 @@ def test_a_bridge_reads_an_expected_date_a_leave_day_put_off_as_a_change(
     with time_machine.travel(monday, tick=True):
         working = make_request(Status.PROCESSING, at=monday)
         token = make_key(session, "bridge")
-        cursor, last = None, None
-        while True:  # every change so far, a page of one at a time
-            url = "/api/v1/requests?limit=1" + (f"&cursor={cursor}" if cursor else "")
-            page = client.get(url, headers=bearer(token)).get_json()
-            if not page["requests"]:
-                break
-            last, cursor = page["requests"][-1], page["next_cursor"] or cursor
+        last, cursor = read_every_change(client, token)
         assert last["receipt"] == working.receipt
         assert last["expected_ready_on"] == expected(session, working)[0][0].isoformat()
         news = f"/api/v1/requests?cursor={cursor}"
