@@ -425,6 +425,36 @@ def test_setup_load_of_a_new_leave_day_moves_expected_dates_once(
     assert "sedang diproses" not in again.output and expected(session, working) == moved
 
 
+def test_a_setup_load_longer_than_the_settling_says_from_where_bridges_read_again(
+    app, runner, make_request, session, tmp_path, no_leave_days
+) -> None:
+    """The changes of a unit of work carry its start, and a bridge's list shows them
+    ``CHANGES_SETTLE_SECONDS`` after that. A ``setup load`` that moved dates and took longer
+    committed behind where a bridge that read meanwhile may have got to: it says from where
+    to read again. Control: one within the settling says nothing of it."""
+    monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)
+    make_request(Status.VERIFYING, at=monday)
+    path = tmp_path / "leave.yaml"
+    path.write_text('leave_days:\n  - {day: "2027-02-02", name: Cuti bersama}\n')
+    app.config["CHANGES_SETTLE_SECONDS"] = 3600  # control
+    within = runner.invoke(args=["setup", "load", str(path)])
+    assert within.exit_code == 0 and "1 permohonan" in within.output, within.output
+    assert "updated_since" not in within.output
+
+    path.write_text(
+        'leave_days:\n  - {day: "2027-02-02", name: Cuti bersama}\n'
+        '  - {day: "2027-02-03", name: Cuti bersama}\n'
+    )
+    app.config["CHANGES_SETTLE_SECONDS"] = 0
+    longer = runner.invoke(args=["setup", "load", str(path)])
+    assert longer.exit_code == 0 and "1 permohonan" in longer.output, longer.output
+    assert re.search(
+        r"lebih lama dari CHANGES_SETTLE_SECONDS \(0\): .* mulai "
+        r"updated_since=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.",
+        longer.output,
+    ), longer.output
+
+
 def test_a_window_changed_meanwhile_is_a_conflict_and_nothing_is_stored(
     app, make_request, session, no_leave_days
 ) -> None:

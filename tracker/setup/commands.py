@@ -3,6 +3,7 @@ leave days (see ``deploy/setup.example.yaml``)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -28,10 +29,12 @@ KINDS = ("offices", "points", "services", "leave_days")
 def load_command(path: Path) -> None:
     """Check FILE (every problem, with its place in the file), then make or change the offices,
     pickup points, services and leave days it names; nothing it does not name is deleted."""
+    now = utcnow()
+    started = time.monotonic()
     try:
         with unit_of_work() as session:
             data = setup.read(path.read_text(encoding="utf-8"))
-            summary = setup.load(session, utcnow(), SYSTEM, current_app.config, data)
+            summary = setup.load(session, now, SYSTEM, current_app.config, data)
     except SetupInvalid as error:
         click.echo(_("%(path)s was not loaded; nothing was changed:", path=path), err=True)
         click.echo(explain(error), err=True)
@@ -47,6 +50,7 @@ def load_command(path: Path) -> None:
             err=True,
         )
         raise SystemExit(1) from None
+    took = time.monotonic() - started
     with unit_of_work() as session:
         setup.refresh_calendar(session)
     names = {
@@ -69,6 +73,21 @@ def load_command(path: Path) -> None:
         click.echo(moved_windows(len(summary.moved)))
     if summary.deferred:
         click.echo(deferred_dates(summary.deferred))
+    settle = current_app.config["CHANGES_SETTLE_SECONDS"]
+    if (summary.moved or summary.deferred) and took > settle:
+        # The bridges' list shows a change CHANGES_SETTLE_SECONDS after it; this unit's
+        # changes carry ``now`` and committed later than that, behind where a bridge that
+        # read meanwhile may have got to.
+        click.echo(
+            _(
+                "Loading took %(took)d seconds, longer than CHANGES_SETTLE_SECONDS (%(settle)d): "
+                "another system that read the API's list of changes meanwhile should read it "
+                "again from updated_since=%(since)s.",
+                took=round(took),
+                settle=settle,
+                since=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            )
+        )
     click.echo(
         _(
             "Running web workers and the scheduler count the leave days on file in what "
