@@ -36,6 +36,7 @@ from tracker.places.workdays import is_holiday
 from tracker.requests import operations
 from tracker.requests.operations import Collector
 from tracker.status import Status
+from tracker.web.formatters import format_day
 
 POINT = "srg-dinas"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -400,6 +401,30 @@ def test_a_leave_day_moves_the_expected_dates_of_requests_in_progress_over_it(
     ).all()
     assert (row.target, row.details["requests"]) == (day.isoformat(), 3)
     session.commit()
+
+
+def test_the_status_page_says_which_leave_days_its_expected_date_counts_as_closed(
+    client, make_account, make_request, session, no_leave_days
+) -> None:
+    """A citizen whose expected date a leave day put off reads why beside it. Controls: a
+    request applied for on the leave day itself (the day is not counted for it), and a
+    document already ready (its expected date is history), say nothing of it."""
+    monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)  # Monday 1 February 2027, 09.00 WIB
+    day = dt.date(2027, 2, 3)
+    working = make_request(Status.PROCESSING, at=monday)
+    same_day = make_request(at=dt.datetime(2027, 2, 3, 2, 0, tzinfo=dt.UTC))
+    ready = make_request(Status.READY, at=monday)
+    said = f"cuti bersama {format_day(day, 'id')} tidak dihitung sebagai hari kerja"
+    assert said not in client.get(f"/s/{working.receipt}").get_data(as_text=True)  # control
+    admin = make_account("admin")
+    assert sign_in(client, admin.username).status_code == 303
+    assert add_leave_day(client, day).status_code == 303
+
+    assert said in client.get(f"/s/{working.receipt}").get_data(as_text=True)
+    for control in (same_day, ready):
+        assert said not in client.get(f"/s/{control.receipt}").get_data(as_text=True)
+    english = client.get(f"/s/{working.receipt}?lang=en").get_data(as_text=True)
+    assert f"the collective leave day of {format_day(day, 'en')} is not counted" in english
 
 
 def test_setup_load_of_a_new_leave_day_moves_expected_dates_once(

@@ -45,9 +45,9 @@ from tracker.models import (
     StatusEvent,
 )
 from tracker.places.closures import UPCOMING_DAYS
-from tracker.places.workdays import add_working_days
+from tracker.places.workdays import add_working_days, leave_days
 from tracker.statistics.figures import percentile
-from tracker.status import CLOCK_RUNS, ENDED, Status
+from tracker.status import CLOCK_RUNS, ENDED, OPEN, Status
 from tracker.web.formatters import mask_name
 
 S = Status
@@ -200,6 +200,18 @@ class PublicStatus:
         start = self._local(self.submitted_at)
         low, high = (d + self.paused_days for d in self.usual_days)
         return add_working_days(start, low), add_working_days(start, high)
+
+    @property
+    def leave_days_counted(self) -> tuple[dt.date, ...]:
+        """The collective leave days on weekdays after the day of application and up to the
+        expected date, which it counts as closed, while the request is open: a date that a
+        leave day put off says why."""
+        if self.status not in OPEN:
+            return ()
+        start = self._local(self.submitted_at)
+        return tuple(
+            sorted(d for d in leave_days() if start < d <= self.expected_on and d.weekday() < 5)
+        )
 
     def fix_by(self, days: int) -> dt.date:
         """By when the citizen should bring or send the correction: ``days`` working days
