@@ -113,11 +113,7 @@ def over_leave_day(session: Session, day: dt.date) -> int:
     superset (windows within a day of ``day`` in UTC; applications before it in UTC), to
     judge the work before doing it (half a second to two on a million requests)."""
     windows = select(func.count()).where(*_waiting_near(day))
-    dates = select(func.count()).where(
-        Request.status.in_(OPEN),
-        Request.expected_on >= day,
-        Request.created_at < dt.datetime.combine(day, dt.time(0, 0), dt.UTC),
-    )
+    dates = select(func.count()).where(*_in_progress_over(day))
     return (session.scalar(windows) or 0) + (session.scalar(dates) or 0)
 
 
@@ -140,17 +136,10 @@ def defer_expected_dates(
     deferred: set[int] = set()
     for day in sorted(days):
         added |= {day}
-        # Applied before ``day`` in any zone of the country (UTC+7 to +9): a superset, which
-        # each request's own zone then narrows.
-        before = dt.datetime.combine(day, dt.time(0, 0), dt.UTC)
         rows = session.execute(
             select(Request.id, Request.expected_on, Request.created_at, Office.timezone)
             .join(Office, Office.id == Request.office_id)
-            .where(
-                Request.status.in_(OPEN),
-                Request.expected_on >= day,
-                Request.created_at < before,
-            )
+            .where(*_in_progress_over(day))
         ).all()
         by_date: dict[dt.date, list[int]] = {}
         for request_id, expected_on, created_at, zone in rows:
@@ -250,6 +239,17 @@ def _store_windows(
         set_committed_value(request, "window_ends", window.ends)
         set_committed_value(request, "version", request.version + 1)
         set_committed_value(request, "changed_at", now)
+
+
+def _in_progress_over(day: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """Open requests expected on or after ``day`` and applied for before it in any zone of the
+    country (UTC+7 to +9): a superset of those whose working days take ``day`` in, which each
+    request's own zone then narrows."""
+    return (
+        Request.status.in_(OPEN),
+        Request.expected_on >= day,
+        Request.created_at < dt.datetime.combine(day, dt.time(0, 0), dt.UTC),
+    )
 
 
 def _waiting_near(day: dt.date) -> tuple[ColumnElement[bool], ...]:
