@@ -17,6 +17,10 @@ What it measures, in one run:
    - ``json``: the product's ``/api/v1/requests/<receipt>``;
    - ``page``: the product's status page ``/s/<receipt>``.
 
+   With ``--floor``, two more (bench/floor_app.py): the product app answering without a
+   look-up, a constant JSON answer (``floor-json``) and the look-up form page
+   (``floor-page``): what the app costs around an answer, before it reads anything.
+
    ``bare`` is measured first and again last (``bare2``); the ratios are to the mean of the
    two, and a warning says when they differ by more than 10% (the machine was not quiet:
    wrk and the servers share its CPUs, so anything else running skews the ratios).
@@ -101,6 +105,23 @@ TARGETS = (
     Target("bare2", "bare again, to see the machine stayed quiet", "bench.bare_app:app", "/bare/"),
 )
 BARE_RUNS = ("bare", "bare2")
+# --floor: the product app answering without looking anything up (bench/floor_app.py), measured
+# between the product's targets and the second bare run
+FLOORS = (
+    Target("floor-json", "product app, constant JSON (no look-up)", "bench.floor_app:app",
+           "/floor/json/"),
+    Target("floor-page", "product app, look-up form page (no look-up)", "bench.floor_app:app",
+           "/floor/page/"),
+)  # fmt: skip
+
+
+def chosen_targets(floor: bool) -> tuple[Target, ...]:
+    """The targets of a run, in the order measured."""
+    return TARGETS[:-1] + FLOORS + TARGETS[-1:] if floor else TARGETS
+
+
+def _target(name: str) -> Target:
+    return next(t for t in TARGETS + FLOORS if t.name == name)
 
 
 @dataclass(frozen=True)
@@ -546,7 +567,7 @@ def print_table(results: dict[str, WrkResult]) -> None:
         f"\n{'target':<34} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
         f"{'x bare':>7} {'errors':>7} {'cpu ms':>7}"
     )
-    for target in TARGETS:
+    for target in map(_target, results):
         r = results[target.name]
         label = f"{target.name} {target.prefix}<receipt>"
         print(
@@ -570,7 +591,7 @@ def judge(
             "machine (--keep reuses the database)."
         )
     print("\nGoals:")
-    for target in TARGETS:
+    for target in map(_target, results):
         if target.goal is None:
             continue
         ratio = results[target.name].requests_per_second / bare
@@ -602,7 +623,7 @@ def print_markdown(results: dict[str, WrkResult], store: Store, rows: int) -> No
     print(f"\nOn {store.kind}, {rows:,} requests (the bare endpoint: the mean of its two runs):\n")
     print("| target | requests/s | p50 | p99 | of bare | goal | server CPU per answer |")
     print("|---|---|---|---|---|---|---|")
-    for target in TARGETS:
+    for target in map(_target, results):
         r = results[target.name]
         goal = f"{target.goal}×" if target.goal else ""
         print(
@@ -647,6 +668,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep",
         action="store_true",
         help="reuse the database if it exists (and keep a PostgreSQL one at the end)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the product app answering without a look-up (bench/floor_app.py)",
     )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
@@ -698,7 +724,7 @@ def measure_all(args: argparse.Namespace, store: Store) -> None:
     )
 
     results: dict[str, WrkResult] = {}
-    for target in TARGETS:
+    for target in chosen_targets(args.floor):
         print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
         results[target.name] = measure(
             target, store, receipts, inputs, settings, args.workers, args.workdir
