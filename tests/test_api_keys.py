@@ -12,15 +12,17 @@ import time_machine
 from flask import Flask, jsonify
 from sqlalchemy import select
 
+from jobs import runner
 from tests.factories import csrf_token, sign_in
 from tracker import create_app
 from tracker.api import contract, guard, keys
 from tracker.api.guard import key_rate, keyed
-from tracker.audit.trail import Actor
+from tracker.audit.trail import SYSTEM, Actor
 from tracker.config import DEFAULTS
-from tracker.db import in_unit
+from tracker.db import in_unit, unit_of_work
 from tracker.extensions import csrf
-from tracker.models import ApiKey, AuditEntry, KeyScope, Office, utcnow
+from tracker.models import ApiKey, AuditEntry, KeyScope, Office, Request, utcnow
+from tracker.requests import operations
 from tracker.status import Status
 
 SERANG, LEBAK = "36.73", "36.02"
@@ -163,6 +165,49 @@ def test_a_change_that_commits_after_a_later_one_still_reaches_the_bridge(
         assert meanwhile == [] and after == [(early.receipt, 3), (late.receipt, 3)]
     else:  # the control: the earlier change is passed over
         assert meanwhile == [(late.receipt, 3)] and after == [(late.receipt, 3)]
+
+
+@pytest.mark.parametrize("through", ["runner", "bare unit"])
+def test_a_job_that_takes_longer_than_the_settling_still_reaches_the_bridge(
+    app, client, session, make_request, through
+) -> None:
+    """A scheduled job's unit of work has no web timeout: one that takes longer than
+    ``CHANGES_SETTLE_SECONDS`` (here a run that moves a document, stamped with the run's
+    start, after a quicker unit moved another and committed, and a bridge read that one once
+    settled) commits its change behind the bridge's cursor. The runner lists such a unit's changes again as changed at
+    its end: the bridge finds it on its next read. Control: the same work in a unit of its
+    own, as runs were before, is passed over."""
+    app.config["CHANGES_SETTLE_SECONDS"] = 60
+    start = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.UTC)  # a Monday, 09.00 WIB
+    early, late = (make_request(Status.VERIFYING, at=start) for _ in range(2))
+    early_id = early.id
+    token = make_key(session, "bridge")
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        before, since = _bridge_reads(client, token, None)
+    seen: dict[str, Any] = {}
+
+    def work(unit: Any, config: dict[str, Any], now: dt.datetime) -> None:
+        make_request.move(late, Status.PROCESSING, at=now + dt.timedelta(seconds=3))
+        session.commit()  # a quicker unit, committed first
+        clock.shift(dt.timedelta(seconds=70))  # the run goes on past the settling
+        seen["meanwhile"], seen["since"] = _bridge_reads(client, token, since)
+        operations.move(unit, unit.get(Request, early_id), Status.PROCESSING,
+                        actor=SYSTEM, now=now, config=config)  # fmt: skip
+
+    with time_machine.travel(start + dt.timedelta(minutes=10), tick=False) as clock:
+        if through == "runner":
+            runner.run(app, "long-job", work)
+        else:
+            with app.app_context(), unit_of_work() as unit:
+                work(unit, app.config, utcnow())
+        clock.shift(dt.timedelta(seconds=61))
+        after, _ = _bridge_reads(client, token, seen["since"])
+
+    assert [row for row in seen["meanwhile"] if row not in before] == [(late.receipt, 3)]
+    if through == "runner":
+        assert after == [(late.receipt, 3), (early.receipt, 3)]
+    else:  # the control: the earlier change never reaches the bridge
+        assert after == [(late.receipt, 3)]
 
 
 def test_unknown_revoked_and_missing_keys_get_401(client, session) -> None:

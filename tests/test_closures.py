@@ -450,34 +450,53 @@ def test_setup_load_of_a_new_leave_day_moves_expected_dates_once(
     assert "sedang diproses" not in again.output and expected(session, working) == moved
 
 
-def test_a_setup_load_longer_than_the_settling_says_from_where_bridges_read_again(
+def test_a_setup_load_longer_than_the_settling_lists_its_changes_again(
     app, runner, make_request, session, tmp_path, no_leave_days
 ) -> None:
     """The changes of a unit of work carry its start, and a bridge's list shows them
     ``CHANGES_SETTLE_SECONDS`` after that. A ``setup load`` that moved dates and took longer
-    committed behind where a bridge that read meanwhile may have got to: it says from where
-    to read again. Control: one within the settling says nothing of it."""
+    committed behind where a bridge that read meanwhile may have got to: it marks what it
+    changed as changed again at its end, and says so. Control: one within the settling
+    leaves the stamp of its start."""
     monday = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC)
-    make_request(Status.VERIFYING, at=monday)
+    request = make_request(Status.VERIFYING, at=monday)
     path = tmp_path / "leave.yaml"
+
+    def stamps() -> tuple[dt.datetime, dt.datetime]:
+        session.expire_all()
+        began = session.scalars(
+            select(AuditEntry.at)
+            .where(AuditEntry.action == "expected_dates_deferred")
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        changed = session.get(Request, request.id).changed_at
+        session.commit()
+        return began, changed
+
     path.write_text('leave_days:\n  - {day: "2027-02-02", name: Cuti bersama}\n')
     app.config["CHANGES_SETTLE_SECONDS"] = 3600  # control
     within = runner.invoke(args=["setup", "load", str(path)])
     assert within.exit_code == 0 and "1 permohonan" in within.output, within.output
-    assert "updated_since" not in within.output
+    assert "CHANGES_SETTLE_SECONDS" not in within.output
+    began, changed = stamps()
+    assert changed == began  # the unit's own moment
 
     path.write_text(
         'leave_days:\n  - {day: "2027-02-02", name: Cuti bersama}\n'
         '  - {day: "2027-02-03", name: Cuti bersama}\n'
     )
-    app.config["CHANGES_SETTLE_SECONDS"] = 0
+    app.config["CHANGES_SETTLE_SECONDS"] = 0.001  # a load takes longer than a millisecond
     longer = runner.invoke(args=["setup", "load", str(path)])
     assert longer.exit_code == 0 and "1 permohonan" in longer.output, longer.output
-    assert re.search(
-        r"lebih lama dari CHANGES_SETTLE_SECONDS \(0\): .* mulai "
-        r"updated_since=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.",
+    found = re.search(
+        r"lebih lama dari CHANGES_SETTLE_SECONDS \(0.001 detik\): 1 permohonan yang diubahnya "
+        r"didaftarkan lagi .* (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\.",
         longer.output,
-    ), longer.output
+    )
+    assert found, longer.output
+    began, changed = stamps()
+    assert changed > began  # listed again, after the unit committed
+    assert changed.isoformat(timespec="seconds").replace("+00:00", "Z") == found.group(1)
 
 
 def test_a_window_changed_meanwhile_is_a_conflict_and_nothing_is_stored(

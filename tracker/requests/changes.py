@@ -41,7 +41,8 @@ def changed(
     leave day's seconds of updates, a writer waiting for SQLite's lock) would land behind a
     cursor that had passed it. Listing only what was stamped before ``until`` (the caller's
     ``now`` less ``CHANGES_SETTLE_SECONDS``, more than any unit that stamps takes) keeps
-    every change ahead of every cursor."""
+    every change ahead of every cursor. A unit with no web timeout that took longer (a
+    scheduled job's, ``setup load``'s) is listed again by ``relist``."""
     point = aliased(PickupPoint)
     query = (
         select(
@@ -70,6 +71,29 @@ def changed(
             )
         )
     return list(session.execute(query))
+
+
+def committed_late(stamped: dt.datetime, committed: dt.datetime, settle: float) -> bool:
+    """Whether a unit of work that stamped its changes ``stamped`` and committed by
+    ``committed`` took longer than the settling (``CHANGES_SETTLE_SECONDS``; 0 turns the
+    settling, and so this, off): a bridge may have read past its changes meanwhile."""
+    return settle > 0 and committed - stamped > dt.timedelta(seconds=settle)
+
+
+def relist(session: Session, stamped: dt.datetime, at: dt.datetime) -> int:
+    """Mark as changed at ``at`` the requests a unit of work that ``committed_late`` stamped
+    ``stamped`` (its ``now``) and no later unit changed again, so that every bridge lists
+    them ahead of its cursor: a cursor is always a stamp listed, settled before the moment of
+    reading, and ``at`` is after that unit committed. A scheduled job (``jobs.runner``) and
+    ``setup load`` call it, in a unit of their own after theirs, shorter than the settling
+    (one UPDATE through the index on office and ``changed_at``). How many it marked."""
+    result = session.execute(
+        update(Request)
+        .where(Request.office_id.in_(select(Office.id)), Request.changed_at == stamped)
+        .values(changed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def catch_up(session: Session, now: dt.datetime) -> int:

@@ -3,19 +3,20 @@ leave days (see ``deploy/setup.example.yaml``)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.trail import SYSTEM
 from tracker.db import unit_of_work
 from tracker.errors import DomainError, SetupInvalid
 from tracker.models import utcnow
+from tracker.requests import changes
 from tracker.setup import load as setup
 from tracker.web.wording import deferred_dates, explain, moved_windows
 
@@ -30,7 +31,6 @@ def load_command(path: Path) -> None:
     """Check FILE (every problem, with its place in the file), then make or change the offices,
     pickup points, services and leave days it names; nothing it does not name is deleted."""
     now = utcnow()
-    started = time.monotonic()
     try:
         with unit_of_work() as session:
             data = setup.read(path.read_text(encoding="utf-8"))
@@ -50,7 +50,7 @@ def load_command(path: Path) -> None:
             err=True,
         )
         raise SystemExit(1) from None
-    took = time.monotonic() - started
+    ended = utcnow()  # the unit has committed
     with unit_of_work() as session:
         setup.refresh_calendar(session)
     names = {
@@ -73,19 +73,25 @@ def load_command(path: Path) -> None:
         click.echo(moved_windows(len(summary.moved)))
     if summary.deferred:
         click.echo(deferred_dates(summary.deferred))
-    settle = current_app.config["CHANGES_SETTLE_SECONDS"]
-    if (summary.moved or summary.deferred) and took > settle:
-        # The bridges' list shows a change CHANGES_SETTLE_SECONDS after it; this unit's
-        # changes carry ``now`` and committed later than that, behind where a bridge that
-        # read meanwhile may have got to.
+    if (summary.moved or summary.deferred) and changes.committed_late(
+        now, ended, current_app.config["CHANGES_SETTLE_SECONDS"]
+    ):
+        # The bridges' list shows a change CHANGES_SETTLE_SECONDS after its stamp; this
+        # unit's changes carry ``now`` and committed later than that, behind where a bridge
+        # that read meanwhile may have got to: list them again, as changed now.
+        with unit_of_work() as session:
+            relisted = changes.relist(session, now, ended)
         click.echo(
-            _(
-                "Loading took %(took)d seconds, longer than CHANGES_SETTLE_SECONDS (%(settle)d): "
-                "another system that read the API's list of changes meanwhile should read it "
-                "again from updated_since=%(since)s.",
-                took=round(took),
-                settle=settle,
-                since=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            ngettext(
+                "Loading took longer than CHANGES_SETTLE_SECONDS (%(settle)s seconds): the "
+                "%(num)d request it changed is listed to other systems again, as changed at "
+                "%(at)s.",
+                "Loading took longer than CHANGES_SETTLE_SECONDS (%(settle)s seconds): the "
+                "%(num)d requests it changed are listed to other systems again, as changed at "
+                "%(at)s.",
+                relisted,
+                settle=current_app.config["CHANGES_SETTLE_SECONDS"],
+                at=ended.isoformat(timespec="seconds").replace("+00:00", "Z"),
             )
         )
     click.echo(
