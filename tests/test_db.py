@@ -149,6 +149,35 @@ def test_a_lookup_on_postgresql_is_one_round_trip_per_query(app, make_request, t
     assert "BEGIN" in sent and "ROLLBACK" in sent
 
 
+def test_the_json_look_up_reads_no_place_it_does_not_send(
+    app, client, make_request, tmp_path
+) -> None:
+    """While the office waits on the citizen (needs fix), the status page says where to bring
+    the correction: the office's main point, read in a second query. The JSON answer does not
+    carry it, so the JSON look-up reads the request alone: one round trip. Control: the
+    status page of the same request, two."""
+    if get_engine(app).dialect.name == "sqlite":
+        pytest.skip("round trips to a server: PostgreSQL only")
+    receipt = make_request(Status.NEEDS_FIX).receipt
+    with app.app_context():
+        reads = get_read_engine()
+    answers = []
+
+    def ask(path: str) -> None:
+        answers.append(client.get(path))
+
+    json_count, json_sent = round_trips(
+        reads, tmp_path / "json.trace", lambda: ask(f"/api/v1/requests/{receipt}")
+    )
+    page_count, page_sent = round_trips(
+        reads, tmp_path / "page.trace", lambda: ask(f"/s/{receipt}")
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].get_json()["status"]["code"] == "needs_fix"
+    assert json_count == 1, json_sent
+    assert page_count == 2 and "pickup_points" in page_sent, page_sent
+
+
 def test_the_lookup_engine_is_the_app_engine_on_sqlite(app) -> None:
     """SQLite has no round trips to save: one engine, one pool, the same pragmas."""
     with app.app_context():

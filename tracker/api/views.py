@@ -242,7 +242,7 @@ def _error_body(error: DomainError) -> dict:
 @lookup_rate
 @declare()
 def request_status(receipt: str) -> Response:
-    found = public.lookup(get_read_engine(), receipt, utcnow())
+    found = public.lookup(get_read_engine(), receipt, utcnow(), office_place=False)
     return jsonify(serialisers.public_status(found))
 
 

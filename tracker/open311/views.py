@@ -106,7 +106,7 @@ def request_json(receipt: str) -> Response:
 
 
 def _one(receipt: str, fmt: str) -> Response:
-    found = public.lookup(get_engine(), receipt, utcnow())
+    found = public.lookup(get_engine(), receipt, utcnow(), office_place=False)
     shown = documents.service_request(found, _language(), query(ExtensionsQuery).wanted())
     return answer([shown], "service_requests", fmt)
 
@@ -135,7 +135,7 @@ def _several(fmt: str) -> Response:
     shown = []
     for typed in asked.numbers():
         try:
-            found = public.lookup(engine, typed, now)
+            found = public.lookup(engine, typed, now, office_place=False)
         except RequestNotFound:
             continue
         except ReceiptMistyped as error:

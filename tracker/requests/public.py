@@ -7,13 +7,14 @@ The look-up page, the receipt and the JSON API all use ``find``.
 
 Besides the request and its history (one query) it reads at most one more place (the pickup
 point once ready, with its coming closures in one more small query; the office's main point
-while it waits on the citizen or after a rejection) and, while the office works on it, the
-office's recent figures for the service (``DailyFigure``, one indexed range), from which
-``expected_range`` gives the usual time, which only the status page shows. Those figures
-change when the statistics roll up, once a day, yet reading twelve weeks of daily
-histograms costs as much as the rest of a JSON answer, so the page reads them through
-``UsualDays``: once per office, service and day in each worker every
-``STATS_CACHE_SECONDS``; the others (``usual`` left out) do not read them at all.
+while it waits on the citizen or after a rejection, for the pages and replies that name it)
+and, while the office works on it, the office's recent figures for the service
+(``DailyFigure``, one indexed range), from which ``expected_range`` gives the usual time,
+which only the status page shows. Those figures change when the statistics roll up, once a
+day, yet reading twelve weeks of daily histograms costs as much as the rest of a JSON
+answer, so the page reads them through ``UsualDays``: once per office, service and day in
+each worker every ``STATS_CACHE_SECONDS``; the others (``usual`` left out) do not read them
+at all.
 """
 
 from __future__ import annotations
@@ -349,13 +350,20 @@ _CLOSURES = PreparedQuery(
 
 
 def find(
-    engine: Engine, receipt: str, now: dt.datetime, usual: UsualDays | None = None
+    engine: Engine,
+    receipt: str,
+    now: dt.datetime,
+    usual: UsualDays | None = None,
+    *,
+    office_place: bool = True,
 ) -> PublicStatus:
     """The public view, as of ``now``, of the request with this (canonical) receipt number: one
     query for the request with its history (one snapshot), one more for its pickup point once
     ready. Not through the ORM session: a look-up only reads rows (see ``PreparedQuery``).
     The office's usual days are read, through ``usual``, only when it is given: the status
-    page shows them, the API, the receipt and the replies by message do not."""
+    page shows them, the API, the receipt and the replies by message do not. The office's
+    main point, where to come while the office waits on the citizen, is read unless
+    ``office_place`` is false: the JSON API and Open311 do not send it."""
     rows = _REQUEST_AND_HISTORY.fetch(engine, receipt=receipt)
     if not rows:
         raise RequestNotFound()
@@ -364,7 +372,9 @@ def find(
     status = Status(row.status)
     today = now.astimezone(ZoneInfo(row.timezone)).date()
     place = _place(engine, row.pickup_point_id, today) if status.is_collectable else None
-    office_place = _main_place(engine, row.office_id) if status in _AT_THE_OFFICE else None
+    main_place = None
+    if office_place and status in _AT_THE_OFFICE:
+        main_place = _main_place(engine, row.office_id)
     usual_days = None
     if usual is not None and status in CLOCK_RUNS:
         usual_days = usual.get(engine, row.office_id, row.service_id, today)
@@ -399,7 +409,7 @@ def find(
             row.office_whatsapp or "",
             row.office_email or "",
         ),
-        office_place=office_place,
+        office_place=main_place,
         usual_days=usual_days,
         version=row.version,
         language=row.language or "id",
@@ -519,8 +529,13 @@ def kept_usual_days() -> UsualDays:
 
 
 def lookup(
-    engine: Engine, text: str, now: dt.datetime, usual: UsualDays | None = None
+    engine: Engine,
+    text: str,
+    now: dt.datetime,
+    usual: UsualDays | None = None,
+    *,
+    office_place: bool = True,
 ) -> PublicStatus:
     """Parse what was typed and find it as of ``now``: ReceiptMistyped or RequestNotFound
     otherwise."""
-    return find(engine, receipts.parse(text), now, usual)
+    return find(engine, receipts.parse(text), now, usual, office_place=office_place)
