@@ -174,9 +174,9 @@ def test_a_job_that_takes_longer_than_the_settling_still_reaches_the_bridge(
     """A scheduled job's unit of work has no web timeout: one that takes longer than
     ``CHANGES_SETTLE_SECONDS`` (here a run that moves a document, stamped with the run's
     start, after a quicker unit moved another and committed, and a bridge read that one once
-    settled) commits its change behind the bridge's cursor. The runner lists such a unit's changes again as changed at
-    its end: the bridge finds it on its next read. Control: the same work in a unit of its
-    own, as runs were before, is passed over."""
+    settled) commits its change behind the bridge's cursor. The runner lists such a unit's
+    changes again as changed at its end: the bridge finds it on its next read. Control: the
+    same work in a unit of its own, as runs were before, is passed over."""
     app.config["CHANGES_SETTLE_SECONDS"] = 60
     start = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.UTC)  # a Monday, 09.00 WIB
     early, late = (make_request(Status.VERIFYING, at=start) for _ in range(2))
