@@ -20,8 +20,6 @@ at all.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +47,7 @@ from tracker.places.closures import UPCOMING_DAYS
 from tracker.places.workdays import add_working_days, leave_days
 from tracker.statistics.figures import percentile
 from tracker.status import CLOCK_RUNS, ENDED, OPEN, Status
+from tracker.web.cache import WorkerCache
 from tracker.web.formatters import mask_name
 
 S = Status
@@ -495,27 +494,20 @@ def _usual_days(
 
 class UsualDays:
     """``_usual_days`` of each office, service and day, kept ``seconds`` in this worker (the
-    figures change once a day, when the statistics roll up). Expired entries go when a new
-    one is kept, so it holds at most a day's offices and services."""
+    figures change once a day, when the statistics roll up)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._lock = threading.Lock()
-        self._kept: dict[tuple[int, int, dt.date], tuple[tuple[int, int] | None, float]] = {}
+        self._kept = WorkerCache()
 
     def get(
         self, engine: Engine, office_id: int, service_id: int, today: dt.date
     ) -> tuple[int, int] | None:
-        key = (office_id, service_id, today)
-        at = time.monotonic()
-        found = self._kept.get(key)
-        if found is not None and found[1] > at:
-            return found[0]
-        usual = _usual_days(engine, office_id, service_id, today)
-        with self._lock:
-            self._kept = {k: kept for k, kept in self._kept.items() if kept[1] > at}
-            self._kept[key] = (usual, at + self.seconds)
-        return usual
+        return self._kept.get(
+            (office_id, service_id, today),
+            self.seconds,
+            lambda: _usual_days(engine, office_id, service_id, today),
+        )
 
 
 def kept_usual_days() -> UsualDays:

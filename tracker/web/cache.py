@@ -1,5 +1,6 @@
 """Answers a worker keeps in memory for a few seconds: the lobby boards, polled by every TV
-in a province, and the statistics, read by many and changed once a day.
+in a province, and the statistics, read by many and changed once a day (and the office's
+usual days that the status page shows, from the same daily figures).
 
 Each gunicorn worker keeps its own; nothing is shared, so nothing can go stale for longer
 than the period given. The ETag travels with the body, so a reader that already has it gets
@@ -13,15 +14,17 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import current_app
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Kept:
     body: bytes
     etag: str
-    expires: float = 0.0
 
 
 def etag_of(body: bytes) -> str:
@@ -29,22 +32,21 @@ def etag_of(body: bytes) -> str:
 
 
 class WorkerCache:
-    """Built answers by key, each kept for the seconds given when it was built."""
+    """Built values by key, each kept for the seconds given when it was built."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: dict[Hashable, Kept] = {}
+        self._kept: dict[Hashable, tuple[Any, float]] = {}
 
-    def get(self, key: Hashable, seconds: float, build: Callable[[], Kept]) -> Kept:
+    def get(self, key: Hashable, seconds: float, build: Callable[[], T]) -> T:
         now = time.monotonic()
         found = self._kept.get(key)
-        if found is not None and found.expires > now:
-            return found
+        if found is not None and found[1] > now:
+            return found[0]  # type: ignore[no-any-return]
         made = build()
-        made = Kept(made.body, made.etag, now + seconds)
-        with self._lock:  # expired answers go when a new one comes, so the cache stays small
-            self._kept = {k: kept for k, kept in self._kept.items() if kept.expires > now}
-            self._kept[key] = made
+        with self._lock:  # expired values go when a new one comes, so the cache stays small
+            self._kept = {k: kept for k, kept in self._kept.items() if kept[1] > now}
+            self._kept[key] = (made, now + seconds)
         return made
 
     def clear(self) -> None:
