@@ -17,9 +17,11 @@ What it measures, in one run:
    - ``json``: the product's ``/api/v1/requests/<receipt>``;
    - ``page``: the product's status page ``/s/<receipt>``.
 
-   With ``--floor``, two more (bench/floor_app.py): the product app answering without a
+   With ``--floor``, three more (bench/floor_app.py): the product app answering without a
    look-up, a constant JSON answer (``floor-json``) and the look-up form page
-   (``floor-page``): what the app costs around an answer, before it reads anything.
+   (``floor-page``): what the app costs around an answer, before it reads anything; and the
+   product app reading the bare endpoint's one row through its own engine of reads
+   (``floor-row``): the ceiling of any look-up that reads a ready-made answer in one query.
 
    ``bare`` is measured first and again last (``bare2``); the ratios are to the mean of the
    two, and a warning says when they differ by more than 10% (the machine was not quiet:
@@ -112,6 +114,8 @@ FLOORS = (
            "/floor/json/"),
     Target("floor-page", "product app, look-up form page (no look-up)", "bench.floor_app:app",
            "/floor/page/"),
+    Target("floor-row", "product app, the bare endpoint's one row", "bench.floor_app:app",
+           "/floor/row/"),
 )  # fmt: skip
 
 
