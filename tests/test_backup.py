@@ -2,7 +2,8 @@
 backup taken while writers commit holds every row committed before it began, and restored
 into a fresh database it passes ``audit verify``; a restore over a database that holds data
 is refused without ``--force`` and changes nothing; a wrong key, a changed byte or a file
-cut short is refused with a clear message; no backup is written without a key."""
+cut short is refused with a clear message; no backup is written without a key; on
+PostgreSQL a restore leaves the planner statistics of what it brought back."""
 
 from __future__ import annotations
 
@@ -298,3 +299,39 @@ def test_the_sealed_format_round_trips_and_refuses_moved_dropped_or_added_chunks
     assert reason(blob + b"\0") == "tampered"  # something added after the last
     assert reason(blob, OTHER_KEY) == "wrong_key"
     assert reason(b"SQLite format 3\0" + blob[16:]) == "not_a_backup"
+
+
+def _columns_counted(app: Flask, name: str) -> int:
+    """How many of the table's columns PostgreSQL's planner has statistics of."""
+    engine = app.extensions["siapambil.db"]["engine"]
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = :name"
+            ),
+            {"name": name},
+        ).scalar_one()
+
+
+@pytest.mark.parametrize("databases", KINDS[1:], indirect=True)
+def test_a_restore_on_postgresql_leaves_the_planner_statistics_of_what_it_brought_back(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = app_on(databases.source)
+    backup = tmp_path / "siapambil.backup"
+    with unit_of_work(source) as session:
+        for _ in range(30):
+            audit.record(session, "counted", actor=Actor("test"), at=utcnow())
+    assert run(source, "backup", str(backup)).exit_code == 0
+    target = app_on(databases.target)
+    # Control: pg_restore alone brings the rows back without their statistics.
+    with monkeypatch.context() as patched:
+        patched.setattr(operations, "analyze", lambda _engine: None)
+        restored = run(target, "restore", str(backup))
+        assert restored.exit_code == 0, restored.output
+    assert _columns_counted(target, "audit_trail") == 0
+    restored = run(target, "restore", "--force", str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert _columns_counted(target, "audit_trail") > 0
+    assert _columns_counted(target, "offices") > 0

@@ -1,6 +1,7 @@
 """A large ``demo --requests`` fill: every request written, and on SQLite a page cache large
 enough for its random indexes while it writes, put back afterwards, and the secondary indexes
-made again once at the end rather than kept up row by row."""
+made again once at the end rather than kept up row by row; on PostgreSQL the fill leaves
+the planner statistics of what it wrote."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from tracker import demo, schema
+from tracker import cli, demo, schema
 from tracker.db import make_engine
 from tracker.models import Request, StatusEvent
 from tracker.models.base import utcnow
@@ -137,3 +138,30 @@ def test_a_large_sqlite_fill_writes_without_its_indexes_and_makes_them_again(
     assert "ix_requests_nik" in str(plan)
     assert sqlite_session.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     assert _indexes_while_writing(sqlite_session, 60) == {len(before)}  # control
+
+
+def _analyzed(app: Any, name: str) -> int:
+    """How many times ``ANALYZE`` (not autovacuum) has counted the table."""
+    engine = app.extensions["siapambil.db"]["engine"]
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = :name"),
+            {"name": name},
+        ).scalar_one()
+
+
+def test_a_fill_on_postgresql_leaves_the_planner_statistics_of_what_it_wrote(
+    app, runner, monkeypatch
+) -> None:
+    if app.extensions["siapambil.db"]["engine"].dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    before = {name: _analyzed(app, name) for name in ("requests", "status_events")}
+    # Control: a fill by COPY alone leaves them as they were.
+    with monkeypatch.context() as patched:
+        patched.setattr(cli, "analyze", lambda _engine: None)
+        done = runner.invoke(args=["demo", "--requests", "30", "--seed", "3"])
+        assert done.exit_code == 0, done.output
+    assert {name: _analyzed(app, name) for name in before} == before
+    done = runner.invoke(args=["demo", "--requests", "30", "--seed", "4"])
+    assert done.exit_code == 0, done.output
+    assert all(_analyzed(app, name) > count for name, count in before.items())

@@ -32,6 +32,7 @@ from sqlalchemy import Engine, inspect, literal, select, table
 from sqlalchemy.engine import make_url
 
 from tracker.backup import sealed
+from tracker.db import analyze
 from tracker.errors import BackupError
 
 # A database "holds data" when any of these tables has a row: a request, a staff account
@@ -106,6 +107,7 @@ def restore(engine: Engine, path: Path, config: Mapping[str, Any], force: bool) 
             _restore_sqlite(engine, copy)
         else:
             _restore_pg(engine, copy)
+            analyze(engine)  # pg_restore brings rows back, not the planner's statistics
         engine.dispose()
     return Restored(kind=kind, made_at=str(header.get("made_at")), revision=header.get("revision"))
 
