@@ -25,7 +25,11 @@ What it measures, in one run:
 
    ``bare`` is measured first and again last (``bare2``); the ratios are to the mean of the
    two, and a warning says when they differ by more than 10% (the machine was not quiet:
-   wrk and the servers share its CPUs, so anything else running skews the ratios).
+   wrk and the servers share its CPUs, so anything else running skews the ratios). With
+   ``--rounds N`` every target is measured N times, the rounds one after the other (each
+   round measures every target in turn), and each target's figures are those of its median
+   run by requests/s: a disturbance of the machine then spoils one round of each target
+   rather than the whole of one target.
    Goals: ``json`` at least 0.8x and ``page`` at least 0.6x the requests/s of ``bare``.
    Beside requests/s, each target's server CPU time per answer (gunicorn's master and
    workers, from /proc) is printed: a figure that a busy machine disturbs far less.
@@ -36,6 +40,7 @@ Run from the repository root, with the virtualenv active::
     python bench/lookup.py --keep               # reuse bench/results/lookup/bench.sqlite
     python bench/lookup.py --requests 50000 --duration 5
     python bench/lookup.py --database postgresql --keep   # database siapambil_bench_lookup
+    python bench/lookup.py --database postgresql --keep --floor --rounds 3
 
 The last lines printed are a Markdown table of the figures, ready for the README.
 
@@ -519,9 +524,11 @@ def measure(
     settings: WrkSettings,
     workers: int,
     workdir: Path,
+    tag: str = "",
 ) -> WrkResult:
-    """Serve the target, check it, warm it up and run wrk; the raw output is kept."""
-    log = workdir / f"gunicorn-{target.name}.log"
+    """Serve the target, check it, warm it up and run wrk; the raw output is kept (its file
+    named with ``tag``, the round, when there are several)."""
+    log = workdir / f"gunicorn-{target.name}{tag}.log"
     log.unlink(missing_ok=True)
     with gunicorn(target.app, store, workers, log) as server:
         wait_until_up(server, target.prefix + receipts[0])
@@ -531,7 +538,7 @@ def measure(
         cpu = cpu_seconds(server.process.pid)
         output = run_wrk(server.url, inputs, target.prefix, settings, settings.duration)
         cpu = cpu_seconds(server.process.pid) - cpu
-    (workdir / f"wrk-{target.name}.txt").write_text(output)
+    (workdir / f"wrk-{target.name}{tag}.txt").write_text(output)
     result = parse_wrk(output)
     result = replace(result, server_cpu_ms=cpu * 1000 / max(result.requests, 1))
     if result.error_share > MAX_ERROR_SHARE:
@@ -563,6 +570,27 @@ def bare_drift(results: dict[str, WrkResult]) -> float:
     """How far apart the bare runs are, as a share of the faster one."""
     rates = [results[name].requests_per_second for name in BARE_RUNS]
     return (max(rates) - min(rates)) / max(rates)
+
+
+def median_run(found: list[WrkResult]) -> WrkResult:
+    """The run with the median requests/s (of an even number, the lower of the middle two)."""
+    ordered = sorted(found, key=lambda r: r.requests_per_second)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def print_rounds(runs: dict[str, list[WrkResult]]) -> None:
+    """Each round's requests/s, to the mean of that round's two bare runs."""
+    count = len(runs[BARE_RUNS[0]])
+    bares = [
+        sum(runs[name][i].requests_per_second for name in BARE_RUNS) / len(BARE_RUNS)
+        for i in range(count)
+    ]
+    print("\nEach round, x its own bare runs (the table above: each target's median run):")
+    for name, found in runs.items():
+        ratios = ", ".join(
+            f"{r.requests_per_second / b:.2f}" for r, b in zip(found, bares, strict=True)
+        )
+        print(f"  {name:<12} {ratios}")
 
 
 def print_table(results: dict[str, WrkResult]) -> None:
@@ -621,10 +649,14 @@ def judge(
     return verdicts
 
 
-def print_markdown(results: dict[str, WrkResult], store: Store, rows: int) -> None:
+def print_markdown(results: dict[str, WrkResult], store: Store, rows: int, rounds: int) -> None:
     """The figures as a Markdown table, for the README."""
     bare = reference(results)
-    print(f"\nOn {store.kind}, {rows:,} requests (the bare endpoint: the mean of its two runs):\n")
+    each = f"each target's median run of {rounds}; " if rounds > 1 else ""
+    print(
+        f"\nOn {store.kind}, {rows:,} requests ({each}the bare endpoint: the mean of its two "
+        "runs):\n"
+    )
     print("| target | requests/s | p50 | p99 | of bare | goal | server CPU per answer |")
     print("|---|---|---|---|---|---|---|")
     for target in map(_target, results):
@@ -678,6 +710,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also measure the product app answering without a look-up (bench/floor_app.py)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every target this many times, in turn, and keep each one's median run",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--postgres-url",
@@ -686,7 +724,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if (
-        min(args.requests, args.duration, args.connections, args.threads, args.workers, args.sample)
+        min(
+            args.requests,
+            args.duration,
+            args.connections,
+            args.threads,
+            args.workers,
+            args.sample,
+            args.rounds,
+        )
         < 1
         or args.connections < args.threads
     ):
@@ -727,14 +773,21 @@ def measure_all(args: argparse.Namespace, store: Store) -> None:
         f"{settings.warmup} s warm-up; gunicorn: {args.workers} sync workers on {HOST}"
     )
 
-    results: dict[str, WrkResult] = {}
-    for target in chosen_targets(args.floor):
-        print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
-        results[target.name] = measure(
-            target, store, receipts, inputs, settings, args.workers, args.workdir
-        )
+    runs: dict[str, list[WrkResult]] = {}
+    for number in range(1, args.rounds + 1):
+        tag = f"-{number}" if args.rounds > 1 else ""
+        if args.rounds > 1:
+            print(f"Round {number} of {args.rounds}", flush=True)
+        for target in chosen_targets(args.floor):
+            print(f"Measuring {target.name}: {target.description} ({target.app}) ...", flush=True)
+            runs.setdefault(target.name, []).append(
+                measure(target, store, receipts, inputs, settings, args.workers, args.workdir, tag)
+            )
+    results = {name: median_run(found) for name, found in runs.items()}
 
     print_table(results)
+    if args.rounds > 1:
+        print_rounds(runs)
     verdicts = judge(results, fill, store, args.requests)
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -751,8 +804,13 @@ def measure_all(args: argparse.Namespace, store: Store) -> None:
         "wrk": asdict(settings),
         "gunicorn_workers": args.workers,
         "sample": len(receipts),
+        "rounds": args.rounds,
         "results": {
-            name: {**asdict(r), "ratio_to_bare": r.requests_per_second / reference(results)}
+            name: {
+                **asdict(r),
+                "ratio_to_bare": r.requests_per_second / reference(results),
+                "rounds_requests_per_second": [run.requests_per_second for run in runs[name]],
+            }
             for name, r in results.items()
         },
         "bare_requests_per_second": reference(results),
@@ -761,7 +819,7 @@ def measure_all(args: argparse.Namespace, store: Store) -> None:
         "goals": verdicts,
     }
     print(f"\nRaw wrk outputs and results: {save(args.workdir, report)}")
-    print_markdown(results, store, rows)
+    print_markdown(results, store, rows, args.rounds)
 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
