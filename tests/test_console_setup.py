@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +16,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.factories import csrf_token, sign_in, while_held
+from tests.factories import csrf_token, sign_in, wait_until_blocked, while_held
 from tracker import create_app
 from tracker.audit.trail import Actor
+from tracker.db import unit_of_work
 from tracker.errors import CodeTaken, NoOpeningHours
+from tracker.intake import operations as intake
 from tracker.models import (
     AuditEntry,
     LeaveDay,
@@ -264,7 +268,8 @@ def test_a_leave_day_added_on_one_app_reaches_another_on_the_same_database(
     session.rollback()
     other = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 3600})
     stale = create_app({**app_config, "LEAVE_DAYS_CHECK_SECONDS": 3600})
-    stale.extensions["siapambil.db"]["on_unit"].clear()  # no propagation: the days of its start
+    for hooks in ("on_unit", "on_write_begin"):  # no propagation: the days of its start
+        stale.extensions["siapambil.db"][hooks].clear()
     today = utcnow().astimezone(ZoneInfo("Asia/Jakarta")).date()
     leave_day = _next_working_day(today)
 
@@ -305,6 +310,96 @@ def test_a_leave_day_added_on_one_app_reaches_another_on_the_same_database(
             made.extensions["siapambil.db"]["engine"].dispose()
 
 
+# A Monday, 10.00 WIB, and the Wednesday after it: inside any service's working days.
+RACE_NOW = dt.datetime(2031, 3, 17, 3, 0, tzinfo=dt.UTC)
+RACE_DAY = dt.date(2031, 3, 19)
+
+
+def _registering(app: Any) -> tuple[Any, Any, Any]:
+    """A writing unit of work entered (its days handed over, no transaction yet), with the
+    office and service it registers for, and the expected dates without and with the day."""
+    with unit_of_work(app) as reading:
+        office_id = reading.scalars(select(Office.id).where(Office.code == "36.73")).one()
+        service_id = reading.scalars(select(Service.id).where(Service.code == "kk")).one()
+        target = reading.get(Service, service_id).target_days
+        on_file = frozenset(reading.scalars(select(LeaveDay.day)))
+    workdays.set_leave_days(on_file)
+    without = workdays.add_working_days(RACE_NOW.date(), target)
+    workdays.set_leave_days(on_file | {RACE_DAY})
+    with_day = workdays.add_working_days(RACE_NOW.date(), target)
+    workdays.set_leave_days(on_file)
+    assert RACE_NOW.date() < RACE_DAY < without < with_day
+    return (office_id, service_id), without, with_day
+
+
+def _register(unit: Any, ids: tuple[int, int]) -> str:
+    return intake.register(
+        unit, office=unit.get(Office, ids[0]), service=unit.get(Service, ids[1]),
+        applicant_name="Siti Rahmawati", actor=Actor("loket"), now=RACE_NOW,
+    ).receipt  # fmt: skip
+
+
+def _expected(app: Any, receipt: str) -> dt.date:
+    with unit_of_work(app) as check:
+        return check.scalars(select(Request.expected_on).where(Request.receipt == receipt)).one()
+
+
+def _add_day(app: Any, done: list[Any]) -> None:
+    try:
+        with unit_of_work(app) as unit:
+            leave.add(unit, RACE_NOW, Actor("admin"), RACE_DAY, "Cuti bersama", most=1000)
+        done.append("added")
+    except Exception as error:  # noqa: BLE001 - the test reports it
+        done.append(error)
+
+
+@pytest.mark.parametrize("hooked", [True, False], ids=["locked", "control"])
+def test_a_leave_day_added_while_a_request_is_registered_waits_and_moves_its_date(app, hooked):
+    """A counter's unit has begun writing (its days read: no leave day) when an admin adds
+    one inside the service time. The adding waits for the counter's transaction (PostgreSQL:
+    the calendar's lock, seen in ``pg_stat_activity``; SQLite: the one writer), so its moves
+    find the new request on file and put its expected date a working day later. Control on
+    PostgreSQL: a writing transaction that does not take the calendar's lock (its hook
+    removed) lets the adding finish first, and the request keeps a date that does not count
+    the day."""
+    if not hooked:
+        if not app.config["DATABASE_URL"].startswith("postgresql"):
+            pytest.skip("on SQLite the one-writer rule makes the adding wait anyway")
+        app.extensions["siapambil.db"]["on_write_begin"].clear()
+    ids, without, with_day = _registering(app)
+    done: list[Any] = []
+    adding = threading.Thread(target=_add_day, args=(app, done))
+    with unit_of_work(app) as counter:
+        counter.execute(select(1))  # its transaction begins: the days as they are
+        adding.start()
+        if hooked:
+            wait_until_blocked(app, "the adding of the leave day")
+        else:
+            adding.join(timeout=30)
+            assert done == ["added"]  # it did not wait
+        receipt = _register(counter, ids)
+    adding.join(timeout=30)
+    assert done == ["added"]
+    assert _expected(app, receipt) == (with_day if hooked else without)
+
+
+@pytest.mark.parametrize("hooked", [True, False], ids=["read-in", "control"])
+def test_a_unit_that_begins_writing_after_a_leave_day_was_added_counts_it(app, hooked):
+    """A counter's unit of work was entered before an admin added a leave day, and begins
+    its transaction after: it reads the days as that transaction begins, so the new
+    request's expected date counts the day. Control: without that read (its hook removed),
+    the unit counts with the days it held when entered, as units did before."""
+    if not hooked:
+        app.extensions["siapambil.db"]["on_write_begin"].clear()
+    ids, without, with_day = _registering(app)
+    done: list[Any] = []
+    with unit_of_work(app) as counter:
+        _add_day(app, done)
+        assert done == ["added"]
+        receipt = _register(counter, ids)
+    assert _expected(app, receipt) == (with_day if hooked else without)
+
+
 def test_a_worker_reads_the_days_again_only_once_its_interval_passed(app, session):
     engine = app.extensions["siapambil.db"]["engine"]
     calendar = leave.Calendar(every=5.0)
@@ -317,13 +412,16 @@ def test_a_worker_reads_the_days_again_only_once_its_interval_passed(app, sessio
     leave.refresh(engine, calendar, at=105.0)
     assert calendar.days == {dt.date(2031, 3, 21)}
     assert workdays.is_holiday(dt.date(2031, 3, 21))
-    # A unit that writes reads them at once, within the interval too.
+    # A unit that writes reads them as its transaction begins, within the interval too.
     session.add(LeaveDay(day=dt.date(2031, 3, 24), name="Cuti"))
     session.commit()
-    leave.refresh(engine, calendar, at=106.0)
-    assert dt.date(2031, 3, 24) not in calendar.days  # a reading unit: not yet
-    leave.refresh(engine, calendar, at=106.0, force=True)
-    assert dt.date(2031, 3, 24) in calendar.days and workdays.is_holiday(dt.date(2031, 3, 24))
+    kept = app.extensions["siapambil.calendar"]
+    kept.days, kept.read_at = frozenset(), time.monotonic()  # as if read a moment ago
+    leave.on_unit(app, engine, writes=False)
+    assert kept.days == frozenset()  # control: a reading unit, within its interval, does not
+    with unit_of_work(app) as writing:
+        writing.execute(select(1))
+        assert dt.date(2031, 3, 24) in kept.days and workdays.is_holiday(dt.date(2031, 3, 24))
 
 
 def test_an_admin_changes_an_office_s_zone_and_name(client, admin, session):
@@ -667,28 +765,24 @@ def test_two_admins_adding_one_code_at_once_get_a_refusal_not_an_error(app, kind
 
 def test_two_admins_adding_one_leave_day_at_once_get_a_409_not_a_500(app, client, admin, caplog):
     """Another admin's unit has added 2031-03-21 and not committed when this admin's form
-    checks the day (free, on PostgreSQL) and inserts it: the insert waits on the unique index
-    (seen in ``pg_stat_activity``) and fails once the other commits. The answer is a 409 in
-    the admin's language saying someone saved the same thing (``SavedMeanwhile``), nothing
-    of this form is kept, and no error is logged as unexpected. On SQLite the form waits for
-    the other's transaction at its first statement and then finds the day taken: a 409 too.
-    Control: a unique index refusing a row is the only integrity error so answered (a
-    missing value stays a mistake, a 500: ``taken_meanwhile``)."""
+    adds it. On PostgreSQL the form waits for the calendar's lock, which the other's
+    transaction holds shared (seen in ``pg_stat_activity``); on SQLite it waits for the
+    other's transaction at its first statement. Either way it then finds the day taken: a
+    409 in the admin's language, nothing of this form kept, no error logged as unexpected.
+    (A unique index refusing a row, were the check passed, is answered as saved meanwhile:
+    ``test_only_a_unique_index_refusal_is_answered_as_saved_meanwhile``.)"""
     writer = app.extensions["siapambil.db"]["writer"]
     other = writer()
     other.add(LeaveDay(day=dt.date(2031, 3, 21), name="Cuti bersama"))
     other.flush()
     token = csrf_token(client, "/staff/leave-days")
     form = {"day": "2031-03-21", "name": "Cuti bersama", "csrf_token": token}
-    answer, on_postgres = while_held(
-        app, other, lambda: client.post("/staff/leave-days", data=form), "the form's insert"
+    answer, _on_postgres = while_held(
+        app, other, lambda: client.post("/staff/leave-days", data=form), "the form's lock"
     )
     assert answer.status_code == 409
     text = answer.get_data(as_text=True)
-    if on_postgres:
-        assert "Orang lain menyimpan hal yang sama sesaat sebelumnya" in text, text
-    else:
-        assert "2031-03-21 sudah menjadi hari cuti bersama" in text, text
+    assert "2031-03-21 sudah menjadi hari cuti bersama" in text, text
     assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]
     with writer() as check:
         assert check.scalars(select(LeaveDay.day)).all() == [dt.date(2031, 3, 21)]

@@ -96,6 +96,7 @@ def learn_calendar(app: Flask) -> None:
 
     leave.install(app, db.get_engine(app))
     db.on_unit(app, leave.on_unit)
+    db.on_write_begin(app, leave.on_write_begin)
 
 
 def register_blueprints(app: Flask) -> None:

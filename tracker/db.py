@@ -10,7 +10,9 @@ Commands, job runs, each message the dispatcher sends and the audit trail's refu
 Each view chooses once whether it writes: a request whose method may change state writes,
 and so does a GET view marked ``@writes`` (one that leaves an audit row, say). Asking a
 reading unit for a writer (``get_session(write=True)``) is a mistake in the view and raises
-``ReadOnlyUnit``; sessions are never swapped under the view's feet.
+``ReadOnlyUnit``; sessions are never swapped under the view's feet. Other modules hook in:
+``on_unit`` as a unit begins, ``on_write_begin`` as each transaction of a writing unit
+begins, on its connection (the leave days: ``tracker.places.leave``).
 
 SQLite is set up so that concurrent writers wait rather than fail: WAL, a busy timeout,
 foreign keys, and write transactions that start with ``BEGIN IMMEDIATE`` (a read
@@ -117,15 +119,27 @@ def init_app(app: Flask) -> None:
     and close its session after every context."""
     url = app.config["DATABASE_URL"]
     engine = make_engine(url)
-    app.extensions["siapambil.db"] = {
+    writer = sessionmaker(bind=engine.execution_options(sqlite_writer=True), expire_on_commit=False)
+    factories: dict[str, Any] = {
         "engine": engine,
         "reads": engine if engine.dialect.name == "sqlite" else make_read_engine(url),
         "reader": sessionmaker(bind=engine, expire_on_commit=False),
-        "writer": sessionmaker(
-            bind=engine.execution_options(sqlite_writer=True), expire_on_commit=False
-        ),
+        "writer": writer,
         "on_unit": [],
+        "on_write_begin": [],
     }
+    app.extensions["siapambil.db"] = factories
+    # The listener lives as long as the sessionmaker, which the app holds: a weak reference
+    # back, so that an app let go of (tests make hundreds) closes its pools when freed.
+    app_ref = weakref.ref(app)
+
+    @event.listens_for(writer, "after_begin")
+    def _write_begins(_session: Session, transaction: Any, connection: Any) -> None:
+        held = app_ref()
+        if held is not None and transaction.parent is None:  # not a savepoint in the unit
+            for hook in held.extensions["siapambil.db"]["on_write_begin"]:
+                hook(held, connection)
+
     app.teardown_appcontext(close_session)
 
 
@@ -133,6 +147,13 @@ def on_unit(app: Flask, hook: Callable[[Flask, Engine, bool], None]) -> None:
     """Call ``hook(app, engine, writes)`` as each unit of work begins, before its session is
     made (the leave days a worker counts with: ``tracker.places.leave``)."""
     app.extensions["siapambil.db"]["on_unit"].append(hook)
+
+
+def on_write_begin(app: Flask, hook: Callable[[Flask, Any], None]) -> None:
+    """Call ``hook(app, connection)`` as each transaction of a writing unit begins, on its own
+    connection, after its ``BEGIN`` (SQLite's ``BEGIN IMMEDIATE``: the one writer): what it
+    reads there is what the transaction's writes are made from (``tracker.places.leave``)."""
+    app.extensions["siapambil.db"]["on_write_begin"].append(hook)
 
 
 def _begin_unit(app: Flask, writes: bool) -> dict[str, Any]:

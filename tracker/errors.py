@@ -41,7 +41,9 @@ DomainError                   anything the product refuses, with a message for p
 ├── SetupInvalid              a setup file with problems (``problems``: each with its
 │                             ``path`` and ``reason``); nothing of it was loaded
 └── LeaveDayError             a collective leave day that cannot be added (its date is one
-                              already: ``reason="taken"``) or removed (``"missing"``)
+                              already: ``reason="taken"``; more moves than the console makes:
+                              ``"too_many"``; the calendar's lock not had in time: ``"busy"``)
+                              or removed (``"missing"``)
 
 Each error carries a stable ``code`` for the JSON API and details; the words people read
 come from ``tracker.web.wording.explain``, in their language, so nothing below the views

@@ -37,6 +37,7 @@ from tracker.models import (
     Service,
 )
 from tracker.places import closures, workdays
+from tracker.places.leave import LOAD_WAIT_MS, take_calendar
 from tracker.setup.schema import SCHEMA, WEEKDAYS
 
 _validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
@@ -260,6 +261,8 @@ def load(
     for item in data.get("leave_days", []):
         day = dt.date.fromisoformat(item["day"])
         if day not in leaves:
+            if not new_days:
+                take_calendar(session, LOAD_WAIT_MS)  # the writers in flight finish first
             new_days.append(day)
         _upsert(session, summary, "leave_days", leaves.get(day), LeaveDay,
                 {"day": day, "name": item["name"]})  # fmt: skip

@@ -71,6 +71,11 @@ def _other(error: DomainError) -> str:
     if isinstance(error, LeaveDayError):
         if error.details.get("reason") == "taken":
             return _("%(day)s is a collective leave day already.", day=error.details.get("day"))
+        if error.details.get("reason") == "busy":
+            return _(
+                "The leave day was not added: the calendar is being changed by someone else, "
+                "or a long task that counts with it is still running. Try again in a minute."
+            )
         if error.details.get("reason") == "too_many":
             return _(
                 "%(day)s was not added: it would move the pickup windows and expected dates of "
