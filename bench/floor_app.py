@@ -1,7 +1,7 @@
 """The floor for bench/lookup.py's ``--floor``: the product app (every hook: request id,
 metrics, request log, security headers, language, session) with two routes that read
 nothing, so that what they cost against the bare endpoint is what the app costs around any
-answer before it looks anything up.
+answer before it looks anything up, and one that reads the bare endpoint's row:
 
 - ``/floor/json/<receipt>``: a constant JSON answer the size of a look-up's;
 - ``/floor/page/<receipt>``: the look-up form (``lookup/index.html``), the site's layout with
