@@ -69,7 +69,11 @@ def read_days(engine: Engine) -> frozenset[dt.date]:
     with engine.connect() as connection:
         if not inspect(connection).has_table("leave_days"):
             return frozenset()
-        return frozenset(connection.scalars(select(LeaveDay.day)))
+        return _days_on(connection)
+
+
+def _days_on(connection: Connection) -> frozenset[dt.date]:
+    return frozenset(connection.scalars(select(LeaveDay.day)))
 
 
 def years(session: Session) -> list[int]:
@@ -125,7 +129,7 @@ def on_write_begin(app: Flask, connection: Connection) -> None:
     if not calendar.table_seen and inspect(connection).has_table("leave_days"):
         calendar.table_seen = True
     if calendar.table_seen:
-        calendar.days = frozenset(connection.scalars(select(LeaveDay.day)))
+        calendar.days = _days_on(connection)
         calendar.read_at = time.monotonic()
     workdays.set_leave_days(calendar.days)
 
@@ -185,7 +189,7 @@ def add(
     ``LeaveDayError(reason="taken")`` if the date is one already, ``reason="too_many"``
     (nothing done) if ``most`` is given and the day would move more documents and requests
     than that (``closures.over_leave_day``): the console's bound, within a page's time."""
-    take_calendar(session, CONSOLE_WAIT_MS if most is not None else LOAD_WAIT_MS)
+    take_calendar(session, CONSOLE_WAIT_MS)  # setup load takes it itself, longer
     if session.scalar(select(LeaveDay.id).where(LeaveDay.day == day)) is not None:
         raise LeaveDayError(reason="taken", day=day.isoformat())
     if most is not None and (count := closures.over_leave_day(session, day)) > most:
