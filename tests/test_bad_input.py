@@ -16,13 +16,21 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 
-from tests.factories import sign_in
+from tests.factories import csrf_token, sign_in
 from tests.test_staff_work import intake, move, post
 from tracker.announcements import operations as announce
 from tracker.audit.trail import Actor
 from tracker.config import DEFAULTS
 from tracker.errors import MissingDetails
-from tracker.models import Closure, OpeningHours, PickupPoint, Request, StatusEvent, utcnow
+from tracker.models import (
+    AuditEntry,
+    Closure,
+    OpeningHours,
+    PickupPoint,
+    Request,
+    StatusEvent,
+    utcnow,
+)
 from tracker.places import pickup
 from tracker.requests import operations
 from tracker.status import Status
@@ -388,3 +396,53 @@ def test_single_line_text_is_refused_exactly_when_it_holds_a_control_or_shows_no
     controls = any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\ufffe\uffff" for c in text)
     expected = not controls and (not text.strip() or edge.visible(text))
     assert _Line(MultiDict({"line": text})).validate() is expected
+
+
+# --- A host header that names no host --------------------------------------------------------
+
+# Hosts werkzeug refuses before routing (an empty label, a label over 63 characters), and one
+# outside TRUSTED_HOSTS: no address can be built for such a request, and error pages link.
+REFUSED_HOSTS = ["a..b", "x" * 64 + ".go.id", "calo.example"]
+NOT_UNDERSTOOD = "Permintaan tidak dapat dipahami."
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+def test_a_host_that_names_no_host_is_a_400_in_the_readers_language(
+    app: Flask, client, make_request, make_account, session, host: str
+) -> None:
+    app.config["TRUSTED_HOSTS"] = ["localhost"]
+    receipt = make_request(Status.READY).receipt
+    account = make_account("operator")
+    reads = [
+        (f"/s/{receipt}", NOT_UNDERSTOOD),
+        ("/board/srg-dinas", NOT_UNDERSTOOD),
+        ("/healthz", NOT_UNDERSTOOD),
+        (f"/api/v1/requests/{receipt}", '"code":"bad_request"'),
+        (f"/open311/v2/requests/{receipt}.xml", "<code>400</code>"),
+    ]
+    for path, words in reads:
+        control = client.get(path, environ_overrides={"HTTP_HOST": "localhost"})
+        assert control.status_code == 200, path  # the app serves this address
+        answer = client.get(path, environ_overrides={"HTTP_HOST": host})
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert words in answer.get_data(as_text=True), path
+        assert answer.headers["X-Frame-Options"] == "DENY", path  # the hooks still ran
+    # A sign-in under that host is refused before it is tried: nothing is recorded. The
+    # control, under the app's own host, is tried and its failure recorded.
+    form = {"username": account.username, "password": "not the password"}
+    before = counted(session, AuditEntry)
+    refused = client.post(
+        "/staff/login",
+        data={**form, "csrf_token": csrf_token(client)},
+        environ_overrides={"HTTP_HOST": host},
+    )
+    assert refused.status_code == 400
+    assert NOT_UNDERSTOOD in refused.get_data(as_text=True)
+    assert counted(session, AuditEntry) == before
+    tried = client.post(
+        "/staff/login",
+        data={**form, "csrf_token": csrf_token(client)},
+        environ_overrides={"HTTP_HOST": "localhost"},
+    )
+    assert tried.status_code == 401
+    assert counted(session, AuditEntry) == before + 1

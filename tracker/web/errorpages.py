@@ -13,7 +13,13 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadHost,
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    ServiceUnavailable,
+)
 
 from tracker.db import close_session
 from tracker.errors import DomainError, SavedMeanwhile
@@ -79,8 +85,7 @@ def handle_domain_error(error: DomainError) -> Answer:
         return own
     if _wants_json():
         return jsonify(error={"code": error.code, "message": message}), error.status, {}
-    page = render_template("errors/error.html", message=message, code=error.status)
-    return page, error.status, {}
+    return _page(message, error.status), error.status, {}
 
 
 def handle_csrf_error(_error: CSRFError) -> Answer:
@@ -88,7 +93,7 @@ def handle_csrf_error(_error: CSRFError) -> Answer:
     message = _(
         "This form has expired or did not come from this site. Reload the page and try again."
     )
-    return render_template("errors/error.html", message=message, code=400), 400, {}
+    return _page(message, 400), 400, {}
 
 
 def handle_http_error(error: HTTPException) -> Answer:
@@ -105,8 +110,17 @@ def handle_http_error(error: HTTPException) -> Answer:
     if _wants_json():
         body = jsonify(error={"code": HTTP_CODES.get(code, "http_error"), "message": message})
         return body, code, headers
-    page = render_template("errors/error.html", message=message, code=code)
-    return page, code, headers
+    return _page(message, code), code, headers
+
+
+def _page(message: str, code: int) -> Response | str:
+    """The error page; plain text when the request's host was refused before routing (a
+    ``Host`` that names no host, such as an empty or overlong label, or one outside
+    ``TRUSTED_HOSTS``): no address can be built for that request, and the page's links need
+    one."""
+    if isinstance(request.routing_exception, BadHost | SecurityError):
+        return Response(message + "\n", mimetype="text/plain")
+    return render_template("errors/error.html", message=message, code=code)
 
 
 def handle_unexpected(error: Exception) -> Answer:
