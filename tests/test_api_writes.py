@@ -100,6 +100,25 @@ def test_each_intake_rule_is_refused_with_422_naming_the_field(
     assert count(session) == 0
 
 
+def test_a_body_nested_deeper_than_the_parser_goes_is_refused_as_not_json(client, session) -> None:
+    """``[`` a hundred thousand times exhausts Python's JSON parser: a 422 like any body that
+    is not JSON, nothing registered, never a 500."""
+    token = make_key(session, "bridge", scope=W)
+    nested_a_little = client.post(REGISTER, data="[" * 50 + "]" * 50, headers=bearer(token),
+                                  content_type="application/json")  # fmt: skip
+    assert nested_a_little.status_code == 422  # JSON, but not a request: the schema says so
+    for body in ("[" * 100_000, '{"a":' * 100_000):
+        answer = client.post(
+            REGISTER, data=body, headers=bearer(token), content_type="application/json"
+        )
+        assert answer.status_code == 422, answer.status_code
+        assert answer.get_json()["error"]["code"] == "invalid_body"
+        fits(answer, REGISTER, "post")
+    assert count(session) == 0
+    made = client.post(REGISTER, json=new(), headers=bearer(token))  # the key registers
+    assert made.status_code == 201
+
+
 def test_the_duplicate_guard_409_lists_only_the_offices_own_receipts(
     client, session, make_request
 ) -> None:

@@ -5,6 +5,7 @@ test_sweep.py sends every class of them to every route; these name the cases.)""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 
-from tests.factories import csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, sign_in
 from tests.test_staff_work import intake, move, post
 from tracker.announcements import operations as announce
 from tracker.audit.trail import Actor
@@ -446,3 +447,34 @@ def test_a_host_that_names_no_host_is_a_400_in_the_readers_language(
     )
     assert tried.status_code == 401
     assert counted(session, AuditEntry) == before + 1
+
+
+# --- JSON posted to a console form -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['"a"', "[1, 2]", "123", "null", '{"username": null, "password": 1}', "[" * 100_000,
+     "CREDENTIALS"],
+)  # fmt: skip
+def test_json_posted_to_a_console_form_is_an_empty_form_refused_field_by_field(
+    client, make_account, session, body: str
+) -> None:
+    """A form reads what a browser posts; a JSON body (with the CSRF token in its header, as
+    Flask-WTF allows) is no form data at all, even one that names the fields."""
+    account = make_account("operator")
+    if body == "CREDENTIALS":
+        body = json.dumps({"username": account.username, "password": PASSWORD})
+    before = counted(session, AuditEntry)
+    answer = client.post(
+        "/staff/login",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": csrf_token(client)},
+    )
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert "“Nama pengguna” wajib diisi." in page and "“Kata sandi” wajib diisi." in page
+    assert counted(session, AuditEntry) == before  # no sign-in was tried
+    signed_in = sign_in(client, account.username)  # the control: the same form, as a browser
+    assert signed_in.status_code == 303

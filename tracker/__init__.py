@@ -21,7 +21,7 @@ from tracker.extensions import (
     login_manager,
     select_locale,
 )
-from tracker.web import arguments, formatters, security
+from tracker.web import arguments, edge, formatters, security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.json = edge.JSONProvider(app)
     app.config.from_mapping(settings.DEFAULTS)
     app.config.update(settings.from_environment(os.environ))
     if test_config:

@@ -22,6 +22,8 @@ import re
 import unicodedata
 from typing import Any
 
+from flask import request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -229,11 +231,34 @@ TRANSLATIONS = Translations()
 
 
 class Form(FlaskForm):
-    """A console form: CSRF token, and every message in the reader's language."""
+    """A console form: CSRF token, and every message in the reader's language. It reads what
+    a browser posts (urlencoded or multipart), never a JSON body: Flask-WTF would take one as
+    the form, and JSON that is not an object of texts (``[1, 2]``, ``"a"``, ``{"x": null}``)
+    breaks it. A JSON post is an empty form, refused field by field."""
 
     class Meta:
         def get_translations(self, form: BaseForm) -> Translations:
             return TRANSLATIONS
+
+        def wrap_formdata(self, form: BaseForm, formdata: Any) -> Any:
+            if request.is_json and formdata is not None and not hasattr(formdata, "getlist"):
+                return request.form if request.method in SUBMIT_METHODS else None
+            return super().wrap_formdata(form, formdata)  # type: ignore[misc]
+
+
+SUBMIT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # Flask-WTF's own
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested deeper than Python's parser goes (thousands of
+    ``[``) is a ``ValueError``, like any other text that is not JSON, where it would raise
+    ``RecursionError``: ``request.get_json`` then refuses it as it refuses any bad body."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class QueryForm(BaseForm):
