@@ -5,6 +5,8 @@ scope, revoked and missing, and changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from typing import Any
 
 import pytest
@@ -117,6 +119,35 @@ def test_a_body_nested_deeper_than_the_parser_goes_is_refused_as_not_json(client
     assert count(session) == 0
     made = client.post(REGISTER, json=new(), headers=bearer(token))  # the key registers
     assert made.status_code == 201
+
+
+def test_a_body_over_max_content_length_is_refused_413_unread(app, client, session) -> None:
+    """Over ``MAX_CONTENT_LENGTH`` (1 MiB) a write is refused before its body is read, with
+    or without a Content-Length (a chunked body is cut where it passes the limit)."""
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    token = make_key(session, "bridge", scope=W)
+    under = json.dumps(new(applicant_name="A" * 900_000))  # the limit is not what refuses it
+    assert client.post(REGISTER, data=under, headers=bearer(token),
+                       content_type="application/json").status_code == 422  # fmt: skip
+    over = json.dumps(new(applicant_name="A" * 1_100_000))
+    answer = client.post(
+        REGISTER, data=over, headers=bearer(token), content_type="application/json"
+    )
+    assert answer.status_code == 413
+    assert answer.get_json()["error"] == {
+        "code": "too_large",
+        "message": "Yang dikirim terlalu besar.",
+    }
+    fits(answer, REGISTER, "post")
+    chunked = client.post(
+        REGISTER,
+        input_stream=io.BytesIO(over.encode()),
+        headers={**bearer(token), "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert chunked.status_code == 413
+    assert count(session) == 0
+    assert client.post(REGISTER, json=new(), headers=bearer(token)).status_code == 201
 
 
 def test_the_duplicate_guard_409_lists_only_the_offices_own_receipts(

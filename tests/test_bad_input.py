@@ -5,6 +5,7 @@ test_sweep.py sends every class of them to every route; these name the cases.)""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -478,3 +479,27 @@ def test_json_posted_to_a_console_form_is_an_empty_form_refused_field_by_field(
     assert counted(session, AuditEntry) == before  # no sign-in was tried
     signed_in = sign_in(client, account.username)  # the control: the same form, as a browser
     assert signed_in.status_code == 303
+
+
+# --- A body over MAX_CONTENT_LENGTH -----------------------------------------------------------
+
+
+def test_a_form_over_max_content_length_is_refused_413_in_the_readers_language(
+    client, make_account, session
+) -> None:
+    account = make_account("operator")
+    before = counted(session, AuditEntry)
+    fields = {"username": account.username, "password": "x" * 1_100_000}
+    for multipart in (False, True):
+        data = {**fields, "csrf_token": csrf_token(client)}
+        if multipart:
+            data["note"] = (io.BytesIO(b"x" * 10), "a.txt")  # a file: the body goes multipart
+        answer = client.post("/staff/login", data=data)
+        assert answer.status_code == 413, multipart
+        assert "Yang dikirim terlalu besar." in answer.get_data(as_text=True)
+    assert counted(session, AuditEntry) == before  # no sign-in was tried
+    tried = client.post(
+        "/staff/login", data={**fields, "password": "not it", "csrf_token": csrf_token(client)}
+    )
+    assert tried.status_code == 401  # the control: a form within the limit is read and tried
+    assert counted(session, AuditEntry) == before + 1

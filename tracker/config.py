@@ -75,6 +75,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
     "LANGUAGES": ("id", "en"),
     "PROXY_FIX_HOPS": 0,
+    # The largest body a request may carry (Flask's setting): a form, an API write or a
+    # gateway's message is a few kilobytes; a bigger one is refused (413) before it is read.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SEND_FILE_MAX_AGE_DEFAULT": 3600,  # static files; everything else is no-store
     "STAFF_IDLE_MINUTES": 30,
     # argon2id parameters of new password hashes: a profile of argon2-cffi (argon2.profiles).
@@ -155,6 +158,7 @@ ENV_KEYS = (
     "API_KEY_RATE_LIMIT",
     "PICKUP_WINDOW_DAYS",
     "PROXY_FIX_HOPS",
+    "MAX_CONTENT_LENGTH",
     "STAFF_IDLE_MINUTES",
     "PASSWORD_HASHING",
     "LOGIN_CLIENT_LIMIT",

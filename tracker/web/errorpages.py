@@ -34,6 +34,7 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "too_large",
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
@@ -72,6 +73,7 @@ def _http_message(code: int) -> str:
         403: _("Your account may not do this. The attempt has been recorded."),
         404: _("This page does not exist."),
         405: _("This page cannot be used this way."),
+        413: _("What was sent is too large."),
         429: rate_limited(),
         503: _("The service cannot reach its records just now. Please try again in a minute."),
     }
