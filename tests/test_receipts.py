@@ -50,6 +50,20 @@ def test_input_is_forgiving(number: str) -> None:
     assert receipts.parse(f"https://cek.example.go.id/s/{number}?lang=en") == number
 
 
+@given(numbers, st.sampled_from(["\u2013", "\u2014", "\u2010", "\u2011", "\u2212", "\u00a0"]))
+def test_a_number_copied_from_a_phone_or_a_pdf_reads(number: str, dash: str) -> None:
+    """Dashes a keyboard or a document makes of ``-``, invisible characters a chat copies
+    with the text, and full-width characters (an Asian keyboard's) are read as typed."""
+    printed = receipts.format_grouped(number)
+    assert receipts.parse(printed.replace("-", dash)) == number
+    assert receipts.parse("\u200b" + printed + "\ufeff\u200e") == number
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in number)  # ０-９ and Ａ-Ｚ
+    assert receipts.parse(wide) == number
+    # the control: a character that is neither a separator nor a letter is still refused
+    with pytest.raises(ReceiptMistyped):
+        receipts.parse(printed.replace("-", "/"))
+
+
 def test_a_million_fresh_numbers_have_no_collision() -> None:
     drawn = {receipts.generate() for _ in range(1_000_000)}
     assert len(drawn) == 1_000_000

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from functools import lru_cache
 from io import BytesIO
 
@@ -28,6 +29,10 @@ RANDOM_LENGTH = LENGTH - 1
 # Crockford's forgiving reading: O is zero, I and L are one.
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.·]+")
+# What phones and copied messages put in a number beside the dash and the space: other
+# dashes (en dash from a keyboard's smart punctuation, U+2010 and U+2011 from a PDF, the
+# minus sign) and invisible format characters (a zero-width space copied from a chat).
+_MINUS = "\u2212"
 _GF32_POLY = 0b100101  # x^5 + x^2 + 1, irreducible over GF(2)
 # The number the pages show as an example: a valid one, so that it is caught by no check.
 EXAMPLE = "7KQ2-M9XA-4RTN"
@@ -80,11 +85,18 @@ def format_grouped(number: str) -> str:
 def parse(text: str) -> str:
     """The canonical receipt number in what a person typed or a scanner sent.
 
-    Accepts any case, spaces and dashes, O for 0, I and L for 1, and the status URL
-    that the QR code carries. Raises ReceiptMistyped with a ``reason`` detail
-    (``empty``, ``length``, ``character`` or ``check``) when it is not a valid number.
+    Accepts any case, spaces and dashes of any kind, invisible format characters, wide
+    (full-width) letters and digits, O for 0, I and L for 1, and the status URL that the QR
+    code carries. Raises ReceiptMistyped with a ``reason`` detail (``empty``, ``length``,
+    ``character`` or ``check``) when it is not a valid number.
     """
-    text = (text or "").strip()
+    text = text or ""
+    if not text.isascii():
+        text = "".join(
+            "-" if c == _MINUS or unicodedata.category(c) in ("Pd", "Cf") else c
+            for c in unicodedata.normalize("NFKC", text)
+        )
+    text = text.strip()
     if "/s/" in text:
         text = text.split("/s/", 1)[1].split("/", 1)[0].split("?", 1)[0]
     cleaned = _SEPARATORS.sub("", text).upper().translate(_READ_AS)
