@@ -5,7 +5,9 @@ command line or through ``GUNICORN_CMD_ARGS``.
 - ``bind``: ``127.0.0.1:8000`` (nginx on the same host), or ``WEB_BIND`` (a web host behind
   HAProxy listens on its private address, ``WEB_BIND=10.0.0.11:8000``).
 - ``workers``: 2 × CPUs + 1, or ``WEB_CONCURRENCY``.
-- ``timeout``: a worker silent for 30 s (``WEB_TIMEOUT``) is killed and replaced.
+- ``timeout``: a worker silent for 30 s (``WEB_TIMEOUT``) is killed and replaced. Its
+  PostgreSQL statements are cancelled 5 s before (``DB_STATEMENT_TIMEOUT_SECONDS``, unless
+  set): the request is answered, its transaction ends and the server stops working on it.
 - ``preload_app``: the master loads the app once and each worker is forked from it, with
   the database pools forgotten (``tracker.db.after_fork``) so that it opens connections of
   its own. Loading the app takes about 1.5 s of CPU; a worker that loaded it itself after
@@ -39,6 +41,12 @@ if not os.environ.get(MULTIPROCESS_DIR):
 bind = [os.environ.get("WEB_BIND") or "127.0.0.1:8000"]
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
+# A statement of a web worker is cancelled before the worker would be killed for it: the
+# request is answered (503), its transaction rolled back, its locks freed, and the server
+# stops working on it (a killed worker's statement would run on to its end).
+STATEMENT_KEY = "DB_STATEMENT_TIMEOUT_SECONDS"
+if not os.environ.get(STATEMENT_KEY) and not os.environ.get("SIAPAMBIL_" + STATEMENT_KEY):
+    os.environ[STATEMENT_KEY] = str(max(timeout - 5, 1))
 graceful_timeout = 30
 keepalive = 5
 preload_app = True

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import os
 import re
+import runpy
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import OperationalError
 
-from tracker import schema
+from tracker import create_app, schema
 from tracker.audit.trail import Actor
-from tracker.config import DEFAULTS
-from tracker.db import after_fork, get_engine, get_read_engine, make_engine
+from tracker.config import DEFAULTS, from_environment
+from tracker.db import after_fork, get_engine, get_read_engine, get_session, make_engine
 from tracker.models import Base, Request, utcnow
 from tracker.requests import operations, public
 from tracker.status import Status
+from tracker.web.arguments import declare
 
 
 def test_the_migrations_make_exactly_the_models(app) -> None:
@@ -231,6 +233,79 @@ def test_a_forked_worker_opens_a_connection_of_its_own(database_url, forget: boo
             assert connection.execute(text("SELECT 2")).scalar() == 2
     finally:
         engine.dispose()
+
+
+# --- the statement timeout of the web ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("seconds", [1, 0], ids=["timeout", "control"])
+def test_a_statement_past_the_statement_timeout_is_cancelled_and_answered_503(
+    app_config, database_url, seconds: int
+) -> None:
+    """With ``DB_STATEMENT_TIMEOUT_SECONDS`` PostgreSQL cancels a statement that runs longer,
+    on the units' engine and on the look-up's: the request is answered 503 (a moment may mend
+    it) and the worker's connections serve the next one. The control, without it, lets the
+    same statement finish."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no statement timeout")
+    app = create_app({**app_config, "DB_STATEMENT_TIMEOUT_SECONDS": seconds})
+    sleep = text("SELECT pg_sleep(1.5)")
+
+    @declare()
+    def slow_unit() -> str:
+        get_session().execute(sleep)
+        return "done"
+
+    @declare()
+    def slow_read() -> str:
+        with get_read_engine().connect() as connection:
+            connection.execute(sleep)
+        return "done"
+
+    app.add_url_rule("/slow/unit", view_func=slow_unit)
+    app.add_url_rule("/slow/read", view_func=slow_read)
+    client = app.test_client()
+    try:
+        for path in ("/slow/unit", "/slow/read"):
+            answer = client.get(path)
+            if seconds:
+                assert answer.status_code == 503, path
+                assert answer.headers["Retry-After"]
+            else:
+                assert answer.status_code == 200, path
+            assert client.get("/api/v1/points").status_code == 200  # the next one is served
+        for engine in (get_engine(app), get_read_engine(app)):
+            with engine.connect() as connection:
+                shown = connection.execute(text("SHOW statement_timeout")).scalar()
+            assert shown == ("1s" if seconds else "0")
+    finally:
+        get_engine(app).dispose()
+        get_read_engine(app).dispose()
+
+
+def test_gunicorn_gives_the_web_a_statement_timeout_below_its_worker_timeout(
+    monkeypatch,
+) -> None:
+    """``gunicorn.conf.py`` sets ``DB_STATEMENT_TIMEOUT_SECONDS`` to ``WEB_TIMEOUT`` less 5 s
+    for the app it loads, unless the operator set it; the scheduler and the commands, which
+    do not read that file, run without one."""
+    config = Path(__file__).parent.parent / "gunicorn.conf.py"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/nonexistent")  # not made at load
+    for given, timeout, expected in ((None, "20", "15"), (None, None, "25"), ("7", "20", "7")):
+        monkeypatch.delenv("SIAPAMBIL_DB_STATEMENT_TIMEOUT_SECONDS", raising=False)
+        if given is None:
+            monkeypatch.delenv("DB_STATEMENT_TIMEOUT_SECONDS", raising=False)
+        else:
+            monkeypatch.setenv("DB_STATEMENT_TIMEOUT_SECONDS", given)
+        if timeout is None:
+            monkeypatch.delenv("WEB_TIMEOUT", raising=False)
+        else:
+            monkeypatch.setenv("WEB_TIMEOUT", timeout)
+        loaded = runpy.run_path(str(config))
+        assert loaded["timeout"] == int(timeout or 30)
+        assert os.environ["DB_STATEMENT_TIMEOUT_SECONDS"] == expected
+        assert from_environment(os.environ)["DB_STATEMENT_TIMEOUT_SECONDS"] == int(expected)
+    assert DEFAULTS["DB_STATEMENT_TIMEOUT_SECONDS"] == 0  # without gunicorn: none
 
 
 # --- migration 0015, online on PostgreSQL ----------------------------------------------------

@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "BACKUP_KEY": None,  # encrypts backups; `backup` refuses without it
     "BACKUP_KEY_FALLBACKS": [],  # earlier keys that `restore` still tries
     "DATABASE_URL": None,
+    # PostgreSQL cancels a statement of the app's that runs longer (a 503 answers it, its
+    # transaction is rolled back and its locks freed); 0: never. gunicorn.conf.py sets it
+    # for the web, below WEB_TIMEOUT; the scheduler and the commands run without one.
+    "DB_STATEMENT_TIMEOUT_SECONDS": 0,
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -150,6 +154,7 @@ ENV_KEYS = (
     "BACKUP_KEY",
     "BACKUP_KEY_FALLBACKS",
     "DATABASE_URL",
+    "DB_STATEMENT_TIMEOUT_SECONDS",
     "PUBLIC_BASE_URL",
     "RATELIMIT_ENABLED",
     "RATELIMIT_STORAGE_URI",

@@ -54,8 +54,9 @@ class ReadOnlyUnit(RuntimeError):
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL, with the SQLite pragmas and begin handling where it applies."""
+def make_engine(url: str, statement_seconds: int = 0, **kwargs: Any) -> Engine:
+    """An engine for the URL, with the SQLite pragmas and begin handling where it applies. On
+    a server, ``statement_seconds`` (when not 0) is its sessions' ``statement_timeout``."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
@@ -63,7 +64,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _setup_sqlite(engine)
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        engine = create_engine(url, **_server_connect(url, kwargs))
+        engine = create_engine(url, **_server_connect(url, statement_seconds, kwargs))
     _ENGINES.add(engine)
     return engine
 
@@ -77,22 +78,30 @@ def after_fork() -> None:
         engine.dispose(close=False)
 
 
-def _server_connect(url: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _server_connect(url: str, statement_seconds: int, kwargs: dict[str, Any]) -> dict[str, Any]:
     """A server that takes a connection but never answers (a hung host, a half-open route)
     is given up after ``CONNECT_TIMEOUT_SECONDS`` rather than the system's minutes, unless
-    the URL sets its own ``connect_timeout``."""
-    if "connect_timeout" in make_url(url).query:
-        return kwargs
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
+    the URL sets its own ``connect_timeout``. With ``statement_seconds``, every session of
+    the engine cancels a statement that runs longer (libpq's ``options``, after any the URL
+    gives): no round trip per query."""
+    query = make_url(url).query
+    connect_args = dict(kwargs.get("connect_args", {}))
+    if "connect_timeout" not in query:
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    if statement_seconds:
+        given = query.get("options", connect_args.get("options", ""))
+        given = " ".join(given) if isinstance(given, tuple) else given
+        timeout = f"-c statement_timeout={int(statement_seconds) * 1000}"
+        connect_args["options"] = f"{given} {timeout}".strip()
     return {**kwargs, "connect_args": connect_args}
 
 
-def make_read_engine(url: str) -> Engine:
+def make_read_engine(url: str, statement_seconds: int = 0) -> Engine:
     """The look-up's engine: the app's own on SQLite; on a server, autocommit and no ping per
     checkout (``PreparedQuery.fetch`` recovers from a restart instead)."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    return make_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+    return make_engine(url, statement_seconds, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
 
 
 def _setup_sqlite(engine: Engine) -> None:
@@ -118,11 +127,12 @@ def init_app(app: Flask) -> None:
     """Make the app's engine and session factories; finish the unit of work of every request
     and close its session after every context."""
     url = app.config["DATABASE_URL"]
-    engine = make_engine(url)
+    seconds = app.config["DB_STATEMENT_TIMEOUT_SECONDS"]
+    engine = make_engine(url, seconds)
     writer = sessionmaker(bind=engine.execution_options(sqlite_writer=True), expire_on_commit=False)
     factories: dict[str, Any] = {
         "engine": engine,
-        "reads": engine if engine.dialect.name == "sqlite" else make_read_engine(url),
+        "reads": engine if engine.dialect.name == "sqlite" else make_read_engine(url, seconds),
         "reader": sessionmaker(bind=engine, expire_on_commit=False),
         "writer": writer,
         "on_unit": [],
