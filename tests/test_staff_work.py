@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import csrf_token
 from tracker import receipts
@@ -16,6 +16,7 @@ from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM, Actor
 from tracker.config import DEFAULTS
 from tracker.counter import batch
+from tracker.db import get_engine
 from tracker.intake import nik
 from tracker.models import AuditEntry, Closure, Handover, PickupPoint, Request, StatusEvent, utcnow
 from tracker.places import pickup
@@ -386,3 +387,32 @@ def test_mark_ready_refuses_a_point_of_another_office(make_request, session) -> 
             point=make_request.point("lbk-dinas"),
         )  # fmt: skip
     session.rollback()
+
+
+def test_a_search_by_receipt_number_or_nik_reads_its_index_not_every_name(
+    app, client, operator, make_request, session
+) -> None:
+    """A text with a digit is no part of a name: a receipt number (typed with its dashes, or
+    mistyped) or a NIK is looked up by its index, and the names of the office are not
+    scanned. The control: a word is looked for in names."""
+    made = make_request(Status.PROCESSING, name="Siti Rahmawati")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        grouped = receipts.format_grouped(made.receipt)
+        found = client.get("/staff/search", query_string={"q": grouped})
+        assert found.status_code == 303 and found.headers["Location"].endswith(made.receipt)
+        mistyped = grouped[:-1] + next(c for c in receipts.ALPHABET if c != grouped[-1])
+        for text in (mistyped, made.nik):
+            assert client.get("/staff/search", query_string={"q": text}).status_code in (200, 303)
+        assert not [s for s in statements if "LIKE" in s.upper()], statements
+        page = client.get("/staff/search", query_string={"q": "rahma"})
+        assert made.receipt in page.get_data(as_text=True)
+        assert [s for s in statements if "LIKE" in s.upper()]  # the control: names were read
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -74,7 +74,8 @@ def local_today(session: Session, scope: Scope, now: dt.datetime) -> dt.date:
 
 
 def search(session: Session, scope: Scope, text: str) -> list[Request]:
-    """Requests by receipt number, NIK or part of the applicant's name."""
+    """Requests by receipt number, NIK or part of the applicant's name (a text without
+    digits)."""
     text = text.strip()[:100]
     if not text:
         return []
@@ -86,7 +87,10 @@ def search(session: Session, scope: Scope, text: str) -> list[Request]:
     digits = nik.normalise(text)
     if digits.isdigit() and len(digits) == 16:
         conditions.append(Request.nik == digits)
-    if re.search(r"[^\W\d_]", text) and len(text) >= 3:
+    # Words are looked for in names (a scan of every name of the scope); a text with a digit
+    # is no part of a name (Permendagri 73/2022 allows none), so a receipt number or a NIK
+    # is found by its index alone.
+    if re.search(r"[^\W\d_]", text) and len(text) >= 3 and not re.search(r"\d", text):
         name = func.lower(Request.applicant_name)
         conditions.append(name.contains(text.lower(), autoescape=True))
     if not conditions:
