@@ -8,11 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import csrf_token
 from tracker.audit.trail import Actor
 from tracker.config import DEFAULTS
+from tracker.db import get_engine
 from tracker.models import Closure, CollectorKind, PickupPoint, Request, utcnow
 from tracker.places import pickup
 from tracker.places.workdays import is_holiday
@@ -89,6 +90,31 @@ def test_a_worker_builds_a_board_once_per_cache_period(app, client, make_request
     with app.app_context():
         worker_cache("boards").clear()  # as when the period is over
     assert client.get(BOARD, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+
+
+@pytest.mark.parametrize("seconds", [3600, 0], ids=["kept", "control"])
+def test_the_list_of_boards_counts_what_waits_once_per_cache_period(
+    app, client, make_request, seconds: int
+) -> None:
+    """The public list of boards counts every waiting document: a worker makes that count at
+    most once a ``BOARD_CACHE_SECONDS``, however often the list is asked for (the control,
+    without a period, counts at every ask)."""
+    app.config["BOARD_CACHE_SECONDS"] = seconds
+    ready_at(make_request, "Yusuf Hidayat")
+    counted: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "count(" in statement.lower() and "GROUP BY" in statement:
+            counted.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        pages = [client.get("/board").get_data(as_text=True) for _ in range(3)]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(counted) == (1 if seconds else 3)
+    assert pages[0] == pages[2]
 
 
 def test_the_same_data_gives_the_same_etag_in_every_worker(app, client, make_request) -> None:

@@ -17,6 +17,7 @@ from tracker.errors import DomainError
 from tracker.models import utcnow
 from tracker.places.closures import upcoming
 from tracker.web.arguments import declare, query
+from tracker.web.cache import worker_cache
 from tracker.web.edge import CleanText, QueryForm, TextList
 
 bp = Blueprint("board", __name__)
@@ -54,10 +55,15 @@ def index() -> str:
     if codes:
         return screen_of(codes)
     session = get_session()
+    # A count over every waiting document: this worker makes it at most once a
+    # BOARD_CACHE_SECONDS, however often the public list is asked for.
+    waiting = worker_cache("board-list").get(
+        "waiting", current_app.config["BOARD_CACHE_SECONDS"], lambda: waiting_counts(session)
+    )
     return render_template(
         "board/index.html",
         points=listed_points(session, utcnow()),
-        waiting=waiting_counts(session),
+        waiting=waiting,
         nothing=Waiting(),
     )
 
