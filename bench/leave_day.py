@@ -22,14 +22,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SQLITE = ROOT / "bench" / "results" / "lookup" / "bench.sqlite"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/siapambil_bench_lookup"
+from common import filled_arguments, filled_url  # bench/common.py (the script's own folder)
 
 
 def busiest_day(session: object) -> dt.date:
@@ -54,15 +49,10 @@ def busiest_day(session: object) -> dt.date:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    filled_arguments(parser)
     parser.add_argument("--day", type=dt.date.fromisoformat, help="the leave day (a weekday)")
     args = parser.parse_args()
-    url = args.postgres_url if args.database == "postgresql" else f"sqlite:///{SQLITE}"
-    if args.database == "sqlite" and not SQLITE.exists():
-        raise SystemExit(f"{SQLITE} is missing: run bench/lookup.py --keep first")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    sys.path.insert(0, str(ROOT))
+    url = filled_url(args)
     from tracker import create_app
     from tracker.audit.trail import SYSTEM
     from tracker.db import unit_of_work

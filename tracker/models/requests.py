@@ -34,6 +34,9 @@ class CollectorKind(enum.StrEnum):
 
 # The statuses in which a document waits at a point and holds its pickup number there.
 WAITING_SQL = text("status IN ('ready', 'returned')")
+# The statuses in which the service time runs (``tracker.status.CLOCK_RUNS``): the overdue
+# list's index holds those requests only.
+RUNNING_SQL = text("status IN ('submitted', 'verifying', 'processing')")
 
 
 class Request(Base):
@@ -95,7 +98,11 @@ class Request(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_requests_office_status", "office_id", "status"),
+        # The console's lists: a status's requests, oldest change first, of one office or
+        # of all (an admin's); the overdue list, by date, of those whose time runs.
+        Index("ix_requests_office_status_updated", "office_id", "status", "updated_at", "id"),
+        Index("ix_requests_status_updated", "status", "updated_at", "id"),
+        Index("ix_requests_running_expected", "expected_on", "id", postgresql_where=RUNNING_SQL),
         Index("ix_requests_status_announced_id", "status", "announced_id"),
         Index("ix_requests_pickup_point_id_status", "pickup_point_id", "status"),
         # A pickup number is held by one waiting document at a point at a time.
