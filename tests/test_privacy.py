@@ -130,19 +130,27 @@ def test_no_personal_data_in_any_public_answer(client, make_request, status) -> 
 def test_logs_carry_neither_receipts_nor_personal_data(live_server, make_request, caplog) -> None:
     request = make_request(Status.READY, nik=PEOPLE[0][1], name=PEOPLE[0][0])
     caplog.set_level(logging.INFO)
+    groups = receipts.format_grouped(request.receipt).split("-")
+    # The number as people type it and browsers send it: with spaces (``+`` or ``%20``),
+    # dots, a phone's en dash, a zero-width space copied from a chat.
+    typed = [sep.join(groups) for sep in ("-", "+", "%20", ".", "%E2%80%93", "%2D")]
+    typed.append("%E2%80%8B" + request.receipt)
     for path in (
         f"/s/{request.receipt}",
-        f"/cek?no={receipts.format_grouped(request.receipt)}",
+        *(f"/cek?no={number}" for number in typed),
+        f"/s/{typed[4]}",
         f"/api/v1/requests/{request.receipt.lower()}",
         "/cek?no=AAAA",
     ):
         assert fetch(live_server + path) < 500
     lines = "\n".join(record.getMessage() for record in caplog.records)
     assert "GET /s/R:" in lines  # the access log is there, with the number masked
+    masked = re.findall(r"/cek\?no=\W*R:[0-9a-f]{6} ", lines)  # a zero-width space stays
+    assert len(masked) == len(typed), lines
     for needle in (
         request.receipt,
-        receipts.format_grouped(request.receipt),
         request.receipt.lower(),
+        *typed,
         *forbidden(PEOPLE[0]),
     ):
         assert needle not in lines, needle
