@@ -10,7 +10,9 @@ import html as markup
 import re
 import xml.etree.ElementTree as ET
 
-from tracker import receipts
+import pytest
+
+from tracker import create_app, receipts
 from tracker.announcements import operations as announce
 from tracker.models import utcnow
 from tracker.status import Status
@@ -154,3 +156,40 @@ def test_the_feed_has_a_plain_name(client) -> None:
     assert "Ikuti pengumuman ini" in page and "Umpan" not in page
     english = text_of(client.get("/pengumuman?lang=en").get_data(as_text=True))
     assert "Follow these announcements" in english and "Atom feed" not in english
+
+
+# --- behind a proxy, under a path of an office's site -------------------------------------------
+
+ADDRESSES = re.compile(r'(?:href|src|action|data-api|data-[a-z-]*url)="(/[^"]*)"')
+
+
+@pytest.mark.parametrize("hops", [1, 0], ids=["trusted", "control"])
+def test_under_a_path_every_address_the_pages_give_keeps_the_path(
+    app_config, make_request, hops: int
+) -> None:
+    """Behind a proxy that serves the service under ``/siapambil`` (``X-Forwarded-Prefix``),
+    every address a page links, loads, posts to or polls, and every redirect, starts with the
+    path. The control: with no proxy trusted (``PROXY_FIX_HOPS`` 0) the header is ignored."""
+    app = create_app({**app_config, "PROXY_FIX_HOPS": hops})
+    ready = make_request(Status.READY)
+    client = app.test_client()
+    proxied = {"X-Forwarded-Prefix": "/siapambil", "X-Forwarded-For": "203.0.113.9"}
+    prefix = "/siapambil" if hops else ""
+    seen = 0
+    for path in ("/", f"/s/{ready.receipt}", "/board/srg-dinas", "/pengumuman", "/statistik",
+                 "/staff/login"):  # fmt: skip
+        answer = client.get(path, headers=proxied)
+        assert answer.status_code == 200, path
+        addresses = ADDRESSES.findall(answer.get_data(as_text=True))
+        assert addresses, path
+        for address in addresses:
+            assert address.startswith(prefix + "/") and not address.startswith(
+                "/siapambil/siapambil"
+            ), (path, address)
+            if not hops:
+                assert not address.startswith("/siapambil"), (path, address)
+        seen += len(addresses)
+    moved = client.get("/staff/", headers=proxied)  # not signed in: to the sign-in page
+    assert moved.status_code in (302, 303)
+    assert moved.headers["Location"].startswith(f"{prefix}/staff/login")
+    assert seen > 20

@@ -86,7 +86,10 @@ def register_extensions(app: Flask) -> None:
     arguments.register(app)
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # X-Forwarded-Prefix too: the service may sit under a path of an office's site.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
 
 
 def learn_calendar(app: Flask) -> None:
