@@ -29,9 +29,10 @@ RANDOM_LENGTH = LENGTH - 1
 # Crockford's forgiving reading: O is zero, I and L are one.
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.·]+")
-# What phones and copied messages put in a number beside the dash and the space: other
-# dashes (en dash from a keyboard's smart punctuation, U+2010 and U+2011 from a PDF, the
-# minus sign) and invisible format characters (a zero-width space copied from a chat).
+# What phones and copied messages put in a number beside the dash and the space, read as a
+# dash by ``parse``: other dashes (Unicode's dash punctuation: an en dash from a keyboard's
+# smart punctuation, U+2010 and U+2011 from a PDF), the minus sign (a math symbol to
+# Unicode), and invisible format characters (a zero-width space copied from a chat).
 _MINUS = "\u2212"
 _GF32_POLY = 0b100101  # x^5 + x^2 + 1, irreducible over GF(2)
 # The number the pages show as an example: a valid one, so that it is caught by no check.

@@ -241,6 +241,8 @@ class Form(FlaskForm):
             return TRANSLATIONS
 
         def wrap_formdata(self, form: BaseForm, formdata: Any) -> Any:
+            # Neither None (no data) nor a MultiDict a caller gave: Flask-WTF's marker for
+            # "the request's", which it would take from a JSON body.
             if request.is_json and formdata is not None and not hasattr(formdata, "getlist"):
                 return request.form if request.method in SUBMIT_METHODS else None
             return super().wrap_formdata(form, formdata)  # type: ignore[misc]

@@ -37,14 +37,14 @@ FIXED_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 _FIXED = list(FIXED_HEADERS.items())
+# WhatsApp's verification handshake carries WHATSAPP_VERIFY_TOKEN in its query string: the
+# request lines of the access logs show it hidden.
+_SECRET_ARGUMENT = re.compile(r"(hub\.verify_token=)[^&\s\"']*")
 # Receipt-shaped tokens: 12 characters of the receipt alphabet (and its look-alikes) in three
 # groups of four, with or without what people and browsers put between the groups: dashes,
 # spaces (``+``, ``%20``), dots, other dashes and invisible characters (a phone's en dash, a
 # zero-width space), as sent (percent-encoded: gunicorn's request line) or decoded (the
 # development server's). Whether a token is a receipt number is left to ``receipts.parse``.
-# WhatsApp's verification handshake carries WHATSAPP_VERIFY_TOKEN in its query string: the
-# request lines of the access logs show it hidden.
-_SECRET_ARGUMENT = re.compile(r"(hub\.verify_token=)[^&\s\"']*")
 _GAP = r"(?:[\s+._\-\u00b7\u2010-\u2015\u2212\u200b-\u200f\u2060\ufeff]|%[0-9A-Fa-f]{2}){0,9}"
 _RECEIPT_SHAPE = re.compile(
     r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))"
