@@ -1,21 +1,27 @@
 """The deploy files hold: the alert rules pass promtool and fire on the series they watch,
 every alert leads to a section of the runbook and every section has an alert, the systemd
-units are valid, and the audit check writes the metric its alert reads."""
+units are valid, the audit check writes the metric its alert reads, and the proxies' access
+logs carry no receipt number."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from sqlalchemy import text
 
-from tests.conftest import missing
+from tests.conftest import free_port, missing
 from tracker.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,3 +191,131 @@ def test_a_second_rehearsal_is_refused_while_one_runs(tmp_path: Path) -> None:
     assert namespaces() == before  # nothing built, nothing removed
     with lock.open("w") as free:
         fcntl.flock(free, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run still held it
+
+
+# --- the proxies' access logs -----------------------------------------------------------------
+
+RECEIPT = "7KQ2M9XA4RTN"
+NIK = "3673015507900002"
+ASKED = [
+    f"/s/{RECEIPT}",
+    f"/s/{RECEIPT}/qr.svg",
+    "/cek?no=7KQ2+M9XA+4RTN",
+    f"/api/v1/requests/{RECEIPT}",
+    f"/open311/v2/requests/{RECEIPT}.json",
+    f"/staff/r/{RECEIPT}",
+    f"/staff/search?q={NIK}",
+    "/siapambil/s/7KQ2-M9XA-4RTN",  # under a path of an office's site
+    "/board/srg-dinas",
+]
+LOGGED = ["/s/-", "/s/-/qr.svg", "/cek", "/api/v1/requests/-", "/open311/v2/requests/-",
+          "/staff/r/-", "/staff/search", "/siapambil/s/-", "/board/srg-dinas"]  # fmt: skip
+
+
+def _ask_through(port: int) -> None:
+    for path in ASKED:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).read()
+        except urllib.error.HTTPError:
+            pass
+
+
+def _haproxy_log(tmp_path: Path, backend: int, shipped: bool) -> str:
+    """HAProxy with the shipped file's logging lines (or, the control, httplog's own format)
+    in front of ``backend``, asked every path of ASKED; what it logged."""
+    lines = (DEPLOY / "haproxy-siapambil.cfg").read_text().splitlines()
+    logs = re.compile(r"\s+(http-request set-var\(txn\.logged\)|log-format) ")
+    logging_lines = [line for line in lines if logs.match(line)]
+    assert len(logging_lines) == 2
+    port = free_port()
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("\n".join([
+        "global", "    log stdout format raw local0",
+        "defaults", "    mode http", "    log global", "    option httplog",
+        "    timeout connect 5s", "    timeout client 10s", "    timeout server 10s",
+        "frontend f", f"    bind 127.0.0.1:{port}", *(logging_lines if shipped else []),
+        "    default_backend b",
+        "backend b", f"    server s1 127.0.0.1:{backend}", "",
+    ]))  # fmt: skip
+    haproxy = tool("haproxy", "haproxy")
+    subprocess.run([haproxy, "-c", "-q", "-f", str(config)], check=True, timeout=30)
+    process = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        _wait_listening(port)
+        _ask_through(port)
+        time.sleep(0.3)
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=30)
+    return out
+
+
+def _nginx_log(tmp_path: Path, backend: int, shipped: bool) -> str:
+    """nginx with the shipped file's map and log format (or, the control, its default
+    ``combined``) in front of ``backend``, asked every path of ASKED; what it logged."""
+    text = (DEPLOY / "nginx-siapambil.conf").read_text()
+    mapped = re.search(r"^map \$uri \$siapambil_logged_path \{.*?^\}", text, re.M | re.S)
+    formatted = re.search(r"^log_format siapambil .*?;$", text, re.M | re.S)
+    assert mapped and formatted
+    assert text.count("access_log /var/log/nginx/siapambil.access.log siapambil;") == 2
+    port = free_port()
+    log = tmp_path / "access.log"
+    (tmp_path / "nginx.conf").write_text(f"""
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{}}
+http {{
+    {mapped.group(0)}
+    {formatted.group(0)}
+    server {{
+        listen 127.0.0.1:{port};
+        access_log {log} {"siapambil" if shipped else "combined"};
+        location / {{ proxy_pass http://127.0.0.1:{backend}; }}
+    }}
+}}
+""")
+    nginx = tool("nginx", "nginx-light")
+    run = [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    subprocess.run([*run, "-t", "-q"], check=True, timeout=30)
+    subprocess.run(run, check=True, timeout=30)
+    try:
+        _wait_listening(port)
+        _ask_through(port)
+    finally:
+        subprocess.run([*run, "-s", "quit"], check=True, timeout=30)
+        deadline = time.monotonic() + 10
+        while (tmp_path / "nginx.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return log.read_text()
+
+
+def _wait_listening(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on {port}"
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("proxy", [_haproxy_log, _nginx_log], ids=["haproxy", "nginx"])
+def test_the_proxies_access_logs_carry_no_receipt_number_nor_search(
+    tmp_path: Path, httpserver: Any, proxy: Any
+) -> None:
+    """The shipped HAProxy and nginx files log each request's path with a receipt's segment
+    written "-" and without its query string. The control: the proxy's own format logs the
+    receipt number and the NIK searched for."""
+    httpserver.expect_request(re.compile(".*")).respond_with_data("ok")
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "own").mkdir()
+    shipped = proxy(tmp_path / "shipped", httpserver.port, True)
+    for needle in (RECEIPT, "7KQ2", "M9XA", NIK):
+        assert needle not in shipped, needle
+    for path in LOGGED:
+        assert f'GET {path}"' in shipped, (path, shipped)
+    own = proxy(tmp_path / "own", httpserver.port, False)
+    assert RECEIPT in own and NIK in own and "7KQ2+M9XA+4RTN" in own
