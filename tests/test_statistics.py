@@ -321,3 +321,24 @@ def test_the_deadlines_job_rolls_yesterday_up(runner, make_request, session) -> 
     ktp = session.scalars(select(Service).where(Service.code == "ktp-el")).one()
     assert {f.service_id for f in made} == {ktp.id}
     session.commit()
+
+
+def test_a_name_a_spreadsheet_would_run_is_inert_in_the_csv(client, demo, session) -> None:
+    """Office and service names are typed by staff, and the CSV is public: a name that
+    begins like a formula gets a leading ``'`` in the CSV (a spreadsheet shows it as text),
+    and stays as it is in the JSON. The control: every other name is as stored."""
+    formula = '=HYPERLINK("http://calo.example","Klik")'
+    office = session.scalars(select(Office).order_by(Office.id)).first()
+    service = session.scalars(select(Service).order_by(Service.id)).first()
+    office.name, service.name_id = formula, "@SUM(1+1)"
+    session.commit()
+    table = list(csv.DictReader(io.StringIO(client.get("/statistik.csv?minggu=52").text)))
+    mine = [row for row in table if row["office_code"] == office.code]
+    assert mine and all(row["office_name"] == "'" + formula for row in mine)
+    assert {row["service_name_id"] for row in table if row["service_code"] == service.code} == {
+        "'@SUM(1+1)"
+    }
+    others = [row for row in table if row["office_code"] != office.code]
+    assert others and not any(row["office_name"].startswith("'") for row in others)
+    data = client.get("/statistik.json?minggu=52").get_json()
+    assert formula in [o["name"] for o in data["offices"]]

@@ -303,7 +303,10 @@ def _week_json(week: Week) -> dict[str, Any]:
 
 
 def to_csv(stats: Statistics) -> str:
-    """One row per office and service, with a header row."""
+    """One row per office and service, with a header row. A name that a spreadsheet would
+    take for a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return) is given a leading ``'``, as OWASP advises against CSV injection: the file is
+    public, and the names are typed by staff."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -311,9 +314,16 @@ def to_csv(stats: Statistics) -> str:
     for o in stats.offices:
         for s in o.services:
             counts = ["" if v is None else v for v in figures_json(s.figures).values()]
-            names = [o.code, o.name, s.code, s.name_id, s.name_en, s.target_days]
-            writer.writerow([*names, first, last, *counts])
+            names = [_inert(x) for x in (o.code, o.name, s.code, s.name_id, s.name_en)]
+            writer.writerow([*names, s.target_days, first, last, *counts])
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _percent(share: float | None) -> float | None:
