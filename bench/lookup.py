@@ -74,6 +74,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from common import FILLED_POSTGRES  # bench/common.py (the script's own folder)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKDIR = ROOT / "bench" / "results" / "lookup"
 DB_NAME = "bench.sqlite"
@@ -84,7 +86,7 @@ HOST = "127.0.0.1"
 FILL_GOAL_SECONDS = 120.0
 FILL_GOAL_REQUESTS = 1_000_000
 FILL_GOAL_MB = 500
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/siapambil_bench_lookup"
+POSTGRES_URL = FILLED_POSTGRES
 MAX_ERROR_SHARE = 0.01
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0

@@ -31,8 +31,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import FILLED_POSTGRES  # bench/common.py (the script's own folder)
+
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/siapambil_bench_lookup"
+POSTGRES_URL = FILLED_POSTGRES
 SAMPLE = 2_000  # receipts and ids the threads pick from
 
 
