@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.factories import csrf_token
 from tracker import receipts
+from tracker.counter import batch
 from tracker.status import Status
 
 
@@ -147,3 +148,54 @@ def test_the_live_check_warns_of_another_chosen_point(
     warned = client.get(base + asked.receipt).get_json()
     assert warned["state"] == "elsewhere" and own.name in warned["message"]
     assert client.get(base + plain.receipt).get_json()["state"] == "ok"
+
+
+def test_a_list_pasted_with_commas_tabs_or_spaces_moves_every_number_in_it(
+    client, operator, make_request, session
+) -> None:
+    """A chat's "A, B", a spreadsheet row's tabs, a letter's "A; B" and numbers side by side
+    are each number on its own; one number typed in groups stays one."""
+    pile = [make_request(Status.VERIFYING) for _ in range(6)]
+    grouped = [receipts.format_grouped(r.receipt) for r in pile]
+    lines = [
+        f"{grouped[0]}, {grouped[1]}",
+        f"{pile[2].receipt}\t{pile[3].receipt}",
+        f"{grouped[4]};{pile[5].receipt.lower()} ",
+        grouped[0].replace("-", " "),  # one number in groups, a repeat of the first
+    ]
+    answer = send(client, lines, "processing")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    page = answer.get_data(as_text=True)
+    assert "6 permohonan" in page and "1 pindaian berulang diabaikan." in page
+    session.expire_all()
+    assert {r.status for r in pile} == {Status.PROCESSING}
+    session.rollback()
+
+
+def test_a_pasted_line_with_one_mistyped_number_stays_whole_and_stops_the_batch(
+    client, operator, make_request, session
+) -> None:
+    """Control: a line is split only when every part of it is a number."""
+    fine, other = make_request(Status.VERIFYING), make_request(Status.VERIFYING)
+    wrong = other.receipt[:-1] + ("0" if other.receipt[-1] != "0" else "1")
+    line = f"{fine.receipt}, {wrong}"
+    assert batch.lines_of(f"{line}\n\n  {other.receipt}  \n") == [line, other.receipt]
+    answer = send(client, [line, other.receipt], "processing")
+    assert answer.status_code == 409
+    session.expire_all()
+    assert {fine.status, other.status} == {Status.VERIFYING}
+    session.rollback()
+
+
+def test_the_lines_of_a_pile() -> None:
+    one, two = receipts.generate(), receipts.generate()
+    g1, g2 = receipts.format_grouped(one), receipts.format_grouped(two)
+    assert batch.lines_of(f"{g1}\r\n{two}") == [g1, two]
+    assert batch.lines_of(f"{g1} {g2}") == [g1, g2]
+    assert batch.lines_of(f"{g1.replace('-', ' ')}") == [g1.replace("-", " ")]
+    assert batch.lines_of(f"{g1.replace('-', ' ')}, {g2.replace('-', ' ')}") == [
+        g1.replace("-", " "),
+        g2.replace("-", " "),
+    ]
+    assert batch.lines_of("lihat daftar, ya") == ["lihat daftar, ya"]
+    assert batch.lines_of(" \n\t\n") == []

@@ -6,6 +6,7 @@ batch's waits for a choice: its own point, or the batch's."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,39 @@ class Line:
         return not (self.ok or self.dropped)
 
 
+# What separates numbers in a list pasted from a chat, a letter or a spreadsheet's row: first
+# the marks that never stand inside a number, then spaces too (a number may be typed in groups).
+_LIST_SEPARATORS = (re.compile(r"[,;\t]+"), re.compile(r"[,;\s]+"))
+
+
 def lines_of(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The numbers in a scanned or pasted pile: one per line, as a scanner sends them; a line
+    that is not one number but several, separated by commas, semicolons, tabs or spaces, gives
+    each. A line that is neither stays whole, to be shown as mistyped."""
+    found: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            found.extend(_numbers_in(line))
+    return found
+
+
+def _numbers_in(line: str) -> list[str]:
+    if _reads(line):
+        return [line]
+    for separators in _LIST_SEPARATORS:
+        parts = [part.strip() for part in separators.split(line) if part.strip()]
+        if len(parts) > 1 and all(map(_reads, parts)):
+            return parts
+    return [line]
+
+
+def _reads(text: str) -> bool:
+    try:
+        receipts.parse(text)
+    except ReceiptMistyped:
+        return False
+    return True
 
 
 def check(
