@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask
+from flask import Flask, template_rendered
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
@@ -95,6 +95,27 @@ def test_the_contract_is_served_as_json_and_as_a_page(client) -> None:
         assert f'id="schema-{name}"' in text
     assert "<script" not in text and "http://" not in text and "https://" not in text
     fits(page, "/api/v1/docs")
+
+
+def test_the_contract_page_is_drawn_once_per_language_in_a_worker(client, app) -> None:
+    """Anyone may ask for the page, and drawing it costs about ten look-ups: a worker keeps it.
+    Controls: another language is drawn, and so is an address with other arguments (its
+    language link keeps them)."""
+    drawn: list[str] = []
+
+    def count(_sender: Any, template: Any, **_extra: Any) -> None:
+        drawn.append(template.name)
+
+    with template_rendered.connected_to(count, app):
+        first = client.get("/api/v1/docs?lang=id").get_data(as_text=True)
+        again = client.get("/api/v1/docs").get_data(as_text=True)
+        assert drawn == ["api/docs.html"] and again == first
+        english = client.get("/api/v1/docs?lang=en").get_data(as_text=True)
+        assert len(drawn) == 2 and 'lang="en"' in english and 'lang="id"' in first
+        assert client.get("/api/v1/docs?lang=en").get_data(as_text=True) == english
+        assert len(drawn) == 2
+        other = client.get("/api/v1/docs?lang=id&x=1").get_data(as_text=True)
+        assert len(drawn) == 3 and "x=1" in other and "x=1" not in first
 
 
 def test_real_answers_fit_the_contract(client, session, make_request) -> None:

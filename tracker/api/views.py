@@ -23,6 +23,7 @@ from collections.abc import Callable
 from functools import partial
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -53,6 +54,7 @@ from tracker.web.wording import explain
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 POINTS_CACHE = "public, max-age=60"
+DOCS_KEPT_SECONDS = 3600  # the contract changes with the code, which a restart brings
 POLL_CACHE = "no-cache"  # a board may keep the answer, but asks again with its ETag
 
 bp.before_request(guard.authenticate)
@@ -72,6 +74,17 @@ def openapi() -> Response:
 @key_rate
 @declare()
 def docs() -> str:
+    """The contract as a page. It changes only with the code, and drawing it costs about ten
+    times a look-up, so each worker keeps it once per language (and path under a proxy): a
+    page anyone may ask for, with no budget counting it, costs its drawing once. An address
+    with arguments other than ``lang`` (its language link keeps them) is drawn each time."""
+    if set(request.args) - {"lang"}:
+        return _docs_page()
+    key = (str(get_locale() or "id"), request.script_root)
+    return worker_cache("api-docs").get(key, DOCS_KEPT_SECONDS, _docs_page)
+
+
+def _docs_page() -> str:
     return render_template(
         "api/docs.html", spec=contract.spec(), operations=contract.operations(),
         resolve=contract.resolve, with_code=contract.with_code,
