@@ -14,6 +14,7 @@ import pytest
 
 from tracker import create_app, receipts
 from tracker.announcements import operations as announce
+from tracker.announcements.queries import FEW, SHOWN
 from tracker.models import utcnow
 from tracker.status import Status
 from tracker.web.formatters import mask_name
@@ -129,6 +130,59 @@ def test_the_newest_announcement_lists_everything_that_waits_at_its_point(
     everywhere = client.get("/pengumuman").get_data(as_text=True)
     [serang] = [s for s in sections(everywhere) if "Disdukcapil Kota Serang" in s]
     assert rows(serang) == {elsewhere.pickup_number: True}  # each point its own list
+
+
+def test_a_point_with_more_waiting_than_a_page_is_listed_a_part_at_a_time(
+    client, make_request, session
+) -> None:
+    """A delivery of blank cards can make thousands ready at one point at once, and every list
+    of them is public: the page, the feed and the JSON carry a part, the count, and where the
+    rest is; the point's own page goes through all of them. Control: a point with few
+    waiting shows no part, no pager and no "more"."""
+    pile = [make_request(Status.READY, point="srg-cipocok") for _ in range(SHOWN + 5)]
+    few = [make_request(Status.READY, point="srg-kasemen") for _ in range(2)]
+    announce.publish(session, utcnow())
+    session.commit()
+    everyone = {r.pickup_number for r in pile}
+
+    first = client.get("/pengumuman?titik=srg-cipocok").get_data(as_text=True)
+    [newest] = sections(first)
+    assert len(rows(newest)) == SHOWN and f"{SHOWN + 5} dokumen" in text_of(newest)
+    assert f"Dokumen 1 sampai {SHOWN} dari {SHOWN + 5}" in text_of(newest)
+    assert "hal=2" in newest and "hal=0" not in newest
+    second = client.get("/pengumuman?titik=srg-cipocok&hal=2").get_data(as_text=True)
+    [rest] = sections(second)
+    assert set(rows(rest)) | set(rows(newest)) == everyone
+    assert not set(rows(rest)) & set(rows(newest)) and len(rows(rest)) == 5
+    assert "hal=1" in rest and "hal=3" not in rest
+    past = client.get("/pengumuman?titik=srg-cipocok&hal=3")
+    assert past.status_code == 200 and "melewati akhir daftar" in past.get_data(as_text=True)
+
+    everywhere = client.get("/pengumuman").get_data(as_text=True)
+    [busy] = [x for x in sections(everywhere) if "srg-cipocok" in x]
+    assert len(rows(busy)) == FEW and f"Lihat semua {SHOWN + 5} dokumen" in text_of(busy)
+    [quiet] = [x for x in sections(everywhere) if set(rows(x)) == {r.pickup_number for r in few}]
+    assert "Dokumen 1 sampai" not in quiet and "Lihat semua" not in quiet
+    assert "hal=" not in quiet and "lainnya" not in quiet
+
+    feed = ET.fromstring(client.get("/pengumuman.atom").data)
+    atom = "{http://www.w3.org/2005/Atom}"
+    contents = [e.findtext(f"{atom}content") for e in feed.iter(f"{atom}entry")]
+    [long] = [c for c in contents if "… dan 5 dokumen lainnya:" in c]
+    assert "titik=srg-cipocok" in long and sum(n in long for n in everyone) == SHOWN
+    assert not any("lainnya" in c for c in contents if c is not long)
+
+    listed = client.get("/api/v1/announcements").get_json()["announcements"]
+    by_count = sorted((a["count"], len(a["items"])) for a in listed)
+    assert by_count == [(2, 2), (SHOWN + 5, SHOWN)]
+
+
+def test_the_page_of_a_list_must_be_a_whole_number_from_1(client) -> None:
+    for bad in ("0", "-1", "abc", "1.5"):
+        answer = client.get(f"/pengumuman?titik=srg-cipocok&hal={bad}")
+        assert answer.status_code == 400, bad
+        assert "Halaman" in text_of(answer.get_data(as_text=True)), bad
+    assert client.get("/pengumuman?titik=srg-cipocok&hal=1").status_code == 200
 
 
 def test_the_list_of_boards_counts_what_waits_at_each_point(client, make_request) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, current_app, render_template
@@ -14,11 +15,19 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker.announcements.queries import closures_ahead, recent, waiting_now
+from tracker.announcements.queries import (
+    FEW,
+    SHOWN,
+    Part,
+    closures_ahead,
+    items_of,
+    recent,
+    waiting_now,
+)
 from tracker.db import get_session
 from tracker.models import Announcement, PickupPoint, Service, utcnow
 from tracker.web.arguments import declare, query
-from tracker.web.edge import PointsQuery, without_controls
+from tracker.web.edge import AnnouncementsQuery, PointsQuery, without_controls
 from tracker.web.formatters import format_moment
 
 bp = Blueprint("announcements", __name__)
@@ -30,19 +39,25 @@ def _recent() -> list[Announcement]:
 
 
 @bp.get("/pengumuman")
-@declare(query=PointsQuery)
+@declare(query=AnnouncementsQuery)
 def page() -> str:
     session = get_session()
+    asked = query(AnnouncementsQuery)
     points = session.scalars(select(PickupPoint).order_by(PickupPoint.code)).all()
     announcements = _recent()
+    number = asked.hal.data or 1
+    first = SHOWN if len(asked.codes()) == 1 else FEW
+    waiting = waiting_now(session, announcements, start=(number - 1) * first, first=first)
     return render_template(
         "announcements/index.html",
         announcements=announcements,
-        waiting=waiting_now(session, announcements),
+        waiting=waiting,
+        items=items_of(session, [a for a in announcements if a.id not in waiting], first),
+        number=number,
         services_of=services_of,
         points=points,
-        chosen=query(PointsQuery).codes(),
-        closures=closures_ahead(get_session(), utcnow(), query(PointsQuery).codes()),
+        chosen=asked.codes(),
+        closures=closures_ahead(get_session(), utcnow(), asked.codes()),
     )
 
 
@@ -58,16 +73,18 @@ def feed() -> Response:
     generator.language("id")
     generator.author({"name": "SiapAmbil"})
     announcements = _recent()
+    parts = items_of(get_session(), announcements)
     generator.updated(announcements[0].published_at if announcements else _epoch())
     with force_locale("id"):
         for item in reversed(announcements):  # add_entry prepends: oldest first, newest on top
             entry = generator.add_entry()
             entry.id(f"{base}/pengumuman/{item.id}")
             entry.title(without_controls(_title(item)))
-            entry.link(href=f"{base}/pengumuman?titik={item.point.code}")
+            link = f"{base}/pengumuman?titik={quote(item.point.code)}"
+            entry.link(href=link)
             entry.updated(item.published_at)
             entry.published(item.published_at)
-            entry.content(without_controls(_text(item)), type="text")
+            entry.content(without_controls(_text(item, parts[item.id], link)), type="text")
     answer = Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
     answer.headers["Cache-Control"] = FEED_CACHE
     return answer
@@ -86,16 +103,27 @@ def _title(item: Announcement) -> str:
     )
 
 
-def _text(item: Announcement) -> str:
+def _text(item: Announcement, part: Part, link: str) -> str:
+    """The entry's text: the point, its first documents (``SHOWN``), where the rest are, and
+    what to bring."""
     zone = item.point.office.timezone
     lines = [f"{item.point.name}, {item.point.address}"]
-    for entry in item.items:
+    for entry in part.rows:
         lines.append(
             f"{entry.pickup_number} · {entry.masked_name} · {entry.service.name_id} · "
             f"{format_moment(entry.window_starts, zone)} – {format_moment(entry.window_ends, zone)}"
         )
+    if part.after:
+        lines.append(
+            ngettext(
+                "… and %(num)d more document: %(link)s",
+                "… and %(num)d more documents: %(link)s",
+                part.after,
+                link=link,
+            )
+        )
     lines.append(_("What to bring: the receipt, and for each service:"))
-    for service in services_of(item.items):
+    for service in services_of(part.rows):
         lines.append(f"{service.name_id}: {service.bring_id or _('nothing else.')}")
     return "\n".join(lines)
 

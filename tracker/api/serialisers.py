@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from flask import current_app, url_for
 from flask_babel import force_locale, gettext, ngettext
 
+from tracker.announcements.queries import Part
 from tracker.board.queries import Board, Ticker
 from tracker.models import TIMEZONES, Announcement, PickupPoint
 from tracker.requests.public import Place, PublicStatus
@@ -216,13 +217,15 @@ def compact(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def announcement(item: Announcement) -> dict[str, Any]:
-    """An announcement: its point and, per document, pickup number, masked name, service,
-    what to bring and the window. Never a receipt number."""
+def announcement(item: Announcement, part: Part) -> dict[str, Any]:
+    """An announcement: its point, how many documents it announced (``count``) and, for the
+    first of them by pickup number (``part``), pickup number, masked name, service, what to
+    bring and the window. Never a receipt number."""
     return {
         "id": item.id,
         "kind": item.kind.value,
         "published_at": item.published_at.isoformat(),
+        "count": part.total,
         "point": {
             "code": item.point.code,
             "name": item.point.name,
@@ -241,7 +244,7 @@ def announcement(item: Announcement) -> dict[str, Any]:
                 "window": {"starts": entry.window_starts.isoformat(),
                            "ends": entry.window_ends.isoformat()},
             }
-            for entry in item.items
+            for entry in part.rows
         ],
     }  # fmt: skip
 

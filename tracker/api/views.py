@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker import receipts
+from tracker.announcements.queries import items_of as announced_items
 from tracker.announcements.queries import recent as recent_announcements
 from tracker.api import contract, guard, idempotency, serialisers, writes
 from tracker.api.forms import ChangesQuery, make_cursor
@@ -295,4 +296,5 @@ def _build_board(code: str) -> Kept:
 @declare(query=PointsQuery)
 def announcements() -> Response:
     found = recent_announcements(get_session(), query(PointsQuery).codes())
-    return jsonify(announcements=[serialisers.announcement(a) for a in found])
+    parts = announced_items(get_session(), found)
+    return jsonify(announcements=[serialisers.announcement(a, parts[a.id]) for a in found])

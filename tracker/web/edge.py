@@ -28,7 +28,7 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
+from wtforms import Field, IntegerField, StringField
 from wtforms import Form as BaseForm
 from wtforms.meta import DefaultMeta
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
@@ -295,3 +295,10 @@ class PointsQuery(QueryForm):
     def codes(self) -> list[str]:
         """The points asked for, in order, each once."""
         return list(dict.fromkeys(self.titik.data + self.point.data))
+
+
+class AnnouncementsQuery(PointsQuery):
+    """The points, and ``?hal=N``: which part of each list of what waits now (the page shows
+    a part at a time)."""
+
+    hal = IntegerField(_l("Page"), [Optional(), Bounded(1, LARGEST_ID)])
