@@ -26,6 +26,7 @@ from tracker.models import Channel, KeyScope, Office, OutboxMessage, OutboxStatu
 from tracker.outbox import dispatch
 from tracker.requests import operations as moves
 from tracker.status import Status
+from tracker.webhooks import events as webhook_events
 from tracker.webhooks import subscriptions
 
 SERANG, LEBAK = "36.73", "36.02"
@@ -272,6 +273,33 @@ def test_bodies_fit_the_contract_s_webhooks(make_request, session) -> None:
     assert contract.problems("WebhookStatusChanged", changed) == [
         ("data.nik", "Additional properties are not allowed ('nik' was unexpected)")
     ]
+
+
+def test_a_large_announcement_comes_in_parts_each_its_own_delivery(make_request, session) -> None:
+    """A busy point's digest lists thousands: each delivery carries a part, all of them the
+    whole list once. Control: parts as large as the list give the one delivery of before."""
+    subscribe(session, "https://bridge.example/hook")
+    pile = [make_request(Status.PROCESSING, at=T) for _ in range(5)]
+    for request in pile:
+        make_request.move(request, Status.READY, point="srg-cipocok", at=T)
+    [announcement] = announce.publish(session, T)
+    session.flush()
+    items = [webhook_events.Item(r.pickup_number, "B*** S******", r.service_id, T, T) for r in pile]
+    parts = webhook_events.announcement_published(session, announcement, items, per_delivery=2)
+    bodies = [json.loads(d.body) for d in parts]
+    assert [b["data"]["part"] for b in bodies] == [{"number": n, "of": 3} for n in (1, 2, 3)]
+    assert [len(b["data"]["items"]) for b in bodies] == [2, 2, 1]
+    assert [i["pickup_number"] for b in bodies for i in b["data"]["items"]] == [
+        r.pickup_number for r in pile
+    ]
+    assert {b["data"]["count"] for b in bodies} == {5}
+    keys = [d.key for d in parts]
+    assert len(set(keys)) == 3 and keys[0] == f"msg_{parts[0].subscription_id}_a{announcement.id}"
+    for body in bodies:
+        assert contract.problems("WebhookAnnouncementPublished", body) == []
+    [whole] = webhook_events.announcement_published(session, announcement, items, per_delivery=5)
+    assert whole.key == keys[0] and len(json.loads(whole.body)["data"]["items"]) == 5
+    session.rollback()
 
 
 def test_a_removed_subscription_gets_nothing_more(app, make_request, session, httpserver):

@@ -97,10 +97,21 @@ def status_changed(
     ]
 
 
+# The documents one ``announcement.published`` delivery carries at most (about 75 KB of
+# JSON): a morning digest lists everything that waits at a point, thousands at a busy one, and
+# a receiver behind a proxy's usual limit of a megabyte would refuse a body of them all.
+ITEMS_PER_DELIVERY = 500
+
+
 def announcement_published(
-    session: Session, announcement: Announcement, items: Sequence[Item]
+    session: Session,
+    announcement: Announcement,
+    items: Sequence[Item],
+    per_delivery: int = ITEMS_PER_DELIVERY,
 ) -> list[Delivery]:
-    """An announcement just published at a point: its point, time, count and documents."""
+    """An announcement just published at a point: its point, time, count and documents, in
+    parts of at most ``per_delivery`` documents, each its own delivery (``part``: its number
+    and how many; the first keeps the announcement's own ``webhook-id``)."""
     event = WebhookEvent.ANNOUNCEMENT_PUBLISHED
     point = session.get(PickupPoint, announcement.point_id)
     assert point is not None
@@ -110,27 +121,32 @@ def announcement_published(
     wanted = {item.service_id for item in items}
     rows = session.execute(select(Service.id, Service.code).where(Service.id.in_(wanted)))
     codes = {service_id: code for service_id, code in rows}
-    data = {
-        "announcement": announcement.id,
-        "kind": announcement.kind.value,
-        "point": {"code": point.code, "name": point.name},
-        "published_at": _iso(announcement.published_at),
-        "count": len(items),
-        "items": [
-            {
-                "pickup_number": item.pickup_number,
-                "name": item.masked_name,
-                "service": codes.get(item.service_id),
-                "window": {"starts": _iso(item.window_starts), "ends": _iso(item.window_ends)},
-            }
-            for item in items
-        ],
-    }
-    body = _body(event, announcement.published_at, data)
-    return [
-        Delivery(s.id, s.office_id, s.url, f"msg_{s.id}_a{announcement.id}", body)
-        for s in subscribers
-    ]
+    parts = [items[start : start + per_delivery] for start in range(0, len(items), per_delivery)]
+    deliveries = []
+    for number, part in enumerate(parts or [[]], start=1):
+        data = {
+            "announcement": announcement.id,
+            "kind": announcement.kind.value,
+            "point": {"code": point.code, "name": point.name},
+            "published_at": _iso(announcement.published_at),
+            "count": len(items),
+            "part": {"number": number, "of": max(len(parts), 1)},
+            "items": [
+                {
+                    "pickup_number": item.pickup_number,
+                    "name": item.masked_name,
+                    "service": codes.get(item.service_id),
+                    "window": {"starts": _iso(item.window_starts), "ends": _iso(item.window_ends)},
+                }
+                for item in part
+            ],
+        }
+        body = _body(event, announcement.published_at, data)
+        key = f"a{announcement.id}" if number == 1 else f"a{announcement.id}_p{number}"
+        deliveries += [
+            Delivery(s.id, s.office_id, s.url, f"msg_{s.id}_{key}", body) for s in subscribers
+        ]
+    return deliveries
 
 
 def _body(event: WebhookEvent, at: dt.datetime, data: dict[str, Any]) -> str:
