@@ -21,7 +21,7 @@ from tracker.extensions import (
     login_manager,
     select_locale,
 )
-from tracker.web import arguments, edge, formatters, security
+from tracker.web import arguments, cors, edge, formatters, security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     formatters.register(app)
     security.install_log_filter(app)
     arguments.register(app)
+    cors.install(app)
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         # X-Forwarded-Prefix too: the service may sit under a path of an office's site.

@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # for the web, below WEB_TIMEOUT; the scheduler and the commands run without one.
     "DB_STATEMENT_TIMEOUT_SECONDS": 0,
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # Origins whose pages may read the public API from a browser (tracker/web/cors.py); empty:
+    # none. The answers are public, and no credential is ever allowed.
+    "PUBLIC_API_ORIGINS": ["*"],
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "",  # deployments sharing one Redis keep their counts apart
@@ -149,6 +152,7 @@ ENV_KEYS = (
     "ENV",
     "SECRET_KEY",
     "SECRET_KEY_FALLBACKS",
+    "PUBLIC_API_ORIGINS",
     "AUDIT_HMAC_KEY",
     "LOG_MASKING_KEY",
     "BACKUP_KEY",
@@ -211,7 +215,7 @@ BOOL_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], bool)}
 INT_KEYS = {key for key in ENV_KEYS if type(DEFAULTS[key]) is int}
 LIST_KEYS = {key for key in ENV_KEYS if isinstance(DEFAULTS[key], list)}
 # Settings whose empty value means something (none), rather than "use the default".
-EMPTY_MEANS_NONE = {"NOTIFY_QUIET_HOURS"}
+EMPTY_MEANS_NONE = {"NOTIFY_QUIET_HOURS", "PUBLIC_API_ORIGINS"}
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
