@@ -325,6 +325,35 @@ def test_opening_hours_are_edited(client, make_account, make_request, session) -
     session.rollback()
 
 
+def test_overlapping_periods_of_a_day_are_refused_naming_the_day(
+    client, make_account, make_request, session
+) -> None:
+    """Two periods of one day that overlap, or the same period twice, are refused and change
+    nothing, in the form and in the operation. Control: two periods one after the other are
+    saved."""
+    from tests.factories import sign_in
+
+    sign_in(client, make_account("supervisor").username)
+    before = [(h.weekday, h.opens, h.closes) for h in make_request.point("srg-dinas").hours]
+    session.rollback()
+    for second in (("10:00", "16:00"), ("08:00", "15:00"), ("07:00", "09:00")):
+        data = {"d0_p0_opens": "08:00", "d0_p0_closes": "15:00",
+                "d0_p1_opens": second[0], "d0_p1_closes": second[1]}  # fmt: skip
+        answer = post(client, "/staff/points/srg-dinas/hours", data)
+        assert answer.status_code == 400, second
+        assert "Senin: jam-jamnya bertumpang tindih." in answer.get_data(as_text=True)
+        now = [(h.weekday, h.opens, h.closes) for h in make_request.point("srg-dinas").hours]
+        assert now == before
+        session.rollback()
+    data = {"d0_p0_opens": "08:00", "d0_p0_closes": "12:00",
+            "d0_p1_opens": "12:00", "d0_p1_closes": "15:00"}  # fmt: skip
+    assert post(client, "/staff/points/srg-dinas/hours", data).status_code == 303
+    overlap = [(2, dt.time(8), dt.time(12)), (2, dt.time(11), dt.time(15))]
+    with pytest.raises(ValueError, match="overlap"):
+        pickup.set_hours(make_request.point("srg-dinas"), overlap)
+    session.rollback()
+
+
 def test_the_audit_trail_is_chained_and_a_changed_row_is_caught(
     app, client, operator, make_request, session, runner, tmp_path
 ) -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 import math
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -35,6 +36,7 @@ from tracker.web.edge import (
     Required,
     Visible,
 )
+from tracker.web.formatters import weekday_name
 from tracker.web.forms import COUNTER_LENGTH, MAX_COUNTERS, REQUIRED, options
 
 PERIODS_PER_DAY = 2
@@ -120,7 +122,29 @@ class HoursForm(Form):
         if valid and not self.periods():
             self.form_errors.append(_l("Give at least one opening period."))
             valid = False
+        if valid:
+            for weekday in overlapping(self.periods()):
+                self.form_errors.append(
+                    _(
+                        "%(day)s: the periods overlap. Give the second one after the first closes.",
+                        day=weekday_name(weekday),
+                    )
+                )
+                valid = False
         return valid
+
+
+def overlapping(periods: list[tuple[int, dt.time, dt.time]]) -> list[int]:
+    """The weekdays whose periods overlap (or repeat): one opening a day at a time."""
+    found = []
+    by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for weekday, opens, closes in periods:
+        by_day.setdefault(weekday, []).append((opens, closes))
+    for weekday, day in sorted(by_day.items()):
+        day.sort()
+        if any(earlier[1] > later[0] for earlier, later in zip(day, day[1:], strict=False)):
+            found.append(weekday)
+    return found
 
 
 for _weekday in range(7):

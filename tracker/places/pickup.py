@@ -263,6 +263,10 @@ def set_hours(point: PickupPoint, periods: list[tuple[int, dt.time, dt.time]]) -
     for weekday, opens, closes in periods:
         if not 0 <= weekday <= 6 or opens >= closes:
             raise ValueError(f"a period must open before it closes ({weekday} {opens}-{closes})")
+    day = sorted(periods)
+    for earlier, later in zip(day, day[1:], strict=False):
+        if earlier[0] == later[0] and earlier[2] > later[1]:
+            raise ValueError(f"the periods of weekday {earlier[0]} overlap")
     point.hours = [OpeningHours(weekday=w, opens=o, closes=c) for w, o, c in sorted(periods)]
 
 
