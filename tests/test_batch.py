@@ -197,5 +197,7 @@ def test_the_lines_of_a_pile() -> None:
         g1.replace("-", " "),
         g2.replace("-", " "),
     ]
+    both = f"https://cek.example.go.id/s/{one} https://cek.example.go.id/s/{two}"
+    assert batch.lines_of(both) == both.split()  # two scanned addresses, not the first alone
     assert batch.lines_of("lihat daftar, ya") == ["lihat daftar, ya"]
     assert batch.lines_of(" \n\t\n") == []

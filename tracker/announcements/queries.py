@@ -130,8 +130,9 @@ def waiting_now(
     its id: the documents announced at that point that are still ready there now, by pickup
     number, ``first`` of them from ``start``, and how many there are, so that the newest
     announcement reads as the full list of what waits. A document collected since is no longer
-    on it; one made ready since the announcement waits for the next. Two queries on the index
-    of point and status, whatever the number stored."""
+    on it; one made ready since the announcement waits for the next. Two queries, whatever the
+    number stored: one counts them, one numbers them by point and keeps the part asked for
+    (its cost grows with what waits at the points shown, not with what is stored)."""
     newest: dict[int, Announcement] = {}
     for announcement in announcements:
         newest.setdefault(announcement.point_id, announcement)

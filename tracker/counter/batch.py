@@ -80,8 +80,8 @@ def lines_of(text: str) -> list[str]:
 
 
 def _numbers_in(line: str) -> list[str]:
-    if _reads(line):
-        return [line]
+    # Split first: a line of two QR addresses reads as its first number whole. No one number
+    # splits into parts that are all numbers (each part would be a whole number's length).
     for separators in _LIST_SEPARATORS:
         parts = [part.strip() for part in separators.split(line) if part.strip()]
         if len(parts) > 1 and all(map(_reads, parts)):
