@@ -25,6 +25,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 from tracker.intake.checks import normalise_phone
 from tracker.models.base import TIMEZONES
 from tracker.models.places import OfficeKind, PointKind
+from tracker.places import pickup
 from tracker.web.edge import (
     FIRST_DAY,
     LAST_DAY,
@@ -123,7 +124,7 @@ class HoursForm(Form):
             self.form_errors.append(_l("Give at least one opening period."))
             valid = False
         if valid:
-            for weekday in overlapping(self.periods()):
+            for weekday in pickup.overlapping(self.periods()):
                 self.form_errors.append(
                     _(
                         "%(day)s: the periods overlap. Give the second one after the first closes.",
@@ -132,19 +133,6 @@ class HoursForm(Form):
                 )
                 valid = False
         return valid
-
-
-def overlapping(periods: list[tuple[int, dt.time, dt.time]]) -> list[int]:
-    """The weekdays whose periods overlap (or repeat): one opening a day at a time."""
-    found = []
-    by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
-    for weekday, opens, closes in periods:
-        by_day.setdefault(weekday, []).append((opens, closes))
-    for weekday, day in sorted(by_day.items()):
-        day.sort()
-        if any(earlier[1] > later[0] for earlier, later in zip(day, day[1:], strict=False)):
-            found.append(weekday)
-    return found
 
 
 for _weekday in range(7):

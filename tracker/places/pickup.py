@@ -263,11 +263,18 @@ def set_hours(point: PickupPoint, periods: list[tuple[int, dt.time, dt.time]]) -
     for weekday, opens, closes in periods:
         if not 0 <= weekday <= 6 or opens >= closes:
             raise ValueError(f"a period must open before it closes ({weekday} {opens}-{closes})")
-    day = sorted(periods)
-    for earlier, later in zip(day, day[1:], strict=False):
-        if earlier[0] == later[0] and earlier[2] > later[1]:
-            raise ValueError(f"the periods of weekday {earlier[0]} overlap")
+    if clashing := overlapping(periods):
+        raise ValueError(f"the periods of weekday {clashing[0]} overlap")
     point.hours = [OpeningHours(weekday=w, opens=o, closes=c) for w, o, c in sorted(periods)]
+
+
+def overlapping(periods: list[tuple[int, dt.time, dt.time]]) -> list[int]:
+    """The weekdays whose ``(weekday, opens, closes)`` periods overlap (or repeat): a point
+    has one opening a day at a time."""
+    day = sorted(periods)
+    return sorted(
+        {a[0] for a, b in zip(day, day[1:], strict=False) if a[0] == b[0] and a[2] > b[1]}
+    )
 
 
 def schedule_visit(

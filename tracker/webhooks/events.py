@@ -121,16 +121,18 @@ def announcement_published(
     wanted = {item.service_id for item in items}
     rows = session.execute(select(Service.id, Service.code).where(Service.id.in_(wanted)))
     codes = {service_id: code for service_id, code in rows}
-    parts = [items[start : start + per_delivery] for start in range(0, len(items), per_delivery)]
+    parts = [
+        items[start : start + per_delivery] for start in range(0, len(items), per_delivery)
+    ] or [items]
     deliveries = []
-    for number, part in enumerate(parts or [[]], start=1):
+    for number, part in enumerate(parts, start=1):
         data = {
             "announcement": announcement.id,
             "kind": announcement.kind.value,
             "point": {"code": point.code, "name": point.name},
             "published_at": _iso(announcement.published_at),
             "count": len(items),
-            "part": {"number": number, "of": max(len(parts), 1)},
+            "part": {"number": number, "of": len(parts)},
             "items": [
                 {
                     "pickup_number": item.pickup_number,
