@@ -234,3 +234,44 @@ def test_a_scanned_document_chosen_for_another_point_is_asked_about(
     session.expire_all()
     assert asked.pickup_point_id == own.id and plain.pickup_point_id != own.id
     session.commit()
+
+
+def test_scans_answered_out_of_order_are_listed_in_the_order_scanned(
+    desk, live_server, make_account, make_request, session
+):
+    page = desk
+    account = make_account("operator")
+    first, second, third = (make_request(Status.PROCESSING) for _ in range(3))
+    session.commit()
+    sign_in(page, live_server, account.username)
+    page.goto(live_server + "/staff/batch")
+    held: list[Any] = []  # the first scan's check, answered only after the second's
+    page.route(
+        lambda url: "/staff/batch/check" in url and first.receipt in url,
+        lambda route: held.append(route),
+    )
+    scan = page.locator("#scan")
+    scan.type(first.receipt)
+    scan.press("Enter")
+    with page.expect_response(lambda response: second.receipt in response.url):
+        scan.type(second.receipt)
+        scan.press("Enter")
+    assert len(held) == 1
+    page.wait_for_timeout(200)  # the second's answer is in the page, and waits its turn
+    held[0].continue_()
+    expect(page.locator("#scanned li.line-ok")).to_have_count(2)
+    assert page.locator("#receipts").input_value().split() == [first.receipt, second.receipt]
+    # Control: an answer that comes in order is listed at once, after those before it.
+    scan.type(third.receipt)
+    scan.press("Enter")
+    expect(page.locator("#scanned li.line-ok")).to_have_count(3)
+    assert page.locator("#receipts").input_value().split() == [
+        first.receipt,
+        second.receipt,
+        third.receipt,
+    ]
+    assert [line.split(" — ")[0] for line in page.locator("#scanned li").all_inner_texts()] == [
+        third.receipt,
+        second.receipt,
+        first.receipt,
+    ]  # newest on top

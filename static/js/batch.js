@@ -12,6 +12,10 @@
   var point = document.getElementById("point");
   var fine = 0, wrong = 0;
   var taken = {};  // receipts already in the list: a second scan is dropped, with a note
+  // The checks run at once, but their answers are shown in the order of the scans: a quick
+  // answer for a later scan waits for the slower one before it, so that the list (and the
+  // batch the form sends) is the pile in the order it was scanned.
+  var shown = Promise.resolve();
   scan.closest(".field").hidden = false;
 
   function show(result) {
@@ -42,9 +46,10 @@
     scan.value = "";
     if (!typed) { return; }
     var query = new URLSearchParams({ no: typed, to: to.value, point: point ? point.value : "" });
-    fetch(form.dataset.check + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var answer = fetch(form.dataset.check + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
-      .then(show)
-      .catch(function () { show({ typed: typed, state: "error", message: form.dataset.offline }); });
+      .catch(function () { return { typed: typed, state: "error", message: form.dataset.offline }; });
+    shown = shown.then(function () { return answer; }).then(show)
+      .catch(function (error) { if (window.console) { console.error(error); } });  // the next scan still shows
   });
 }());
