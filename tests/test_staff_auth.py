@@ -129,14 +129,22 @@ def test_the_next_address_stays_on_this_site(client, make_account):
     token = csrf_token(client)
     for target, expected in (
         ("/staff/batch", "/staff/batch"),
+        ("/staff/batch?point=2", "/staff/batch?point=2"),  # control: a console path as it is
+        ("/staff", "/staff"),
         ("https://evil.example/", "/staff/"),
+        ("//evil.example/staff", "/staff/"),
+        ("/staffroom", "/staff/"),
+        # dot segments that a browser resolves to a path outside the console
+        ("/staff/../api/v1/docs", "/staff/"),
+        ("/staff/%2E%2e/api/v1/docs", "/staff/"),
+        ("/staff/batch/..", "/staff/"),
     ):
         answer = client.post(
             "/staff/login",
             data={"username": account.username, "password": PASSWORD, "csrf_token": token,
                   "next": target},
         )  # fmt: skip
-        assert answer.headers["Location"].endswith(expected)
+        assert answer.headers["Location"].endswith(expected), target
         token = csrf_token(client)
 
 

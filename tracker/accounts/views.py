@@ -38,7 +38,11 @@ from tracker.web.forms import ButtonForm, options
 from tracker.web.wording import explain
 
 FAILED = 401
-SAFE_PATH = re.compile(r"/staff[!-~]*")  # printable ASCII, no space or control character
+# /staff itself or below it, in printable ASCII (no space or control character)
+SAFE_PATH = re.compile(r"/staff(?:[/?#][!-~]*)?")
+# a "." or ".." segment of the path (also written %2e, or after a backslash, which browsers
+# read as "/"): "/staff/../x" is "/x" once a browser has resolved it
+DOT_SEGMENT = re.compile(r"(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\]|$)", re.IGNORECASE)
 
 
 def _account_key() -> str:
@@ -86,9 +90,12 @@ def login() -> Response | tuple[str, int] | str:
 
 def _safe_next(target: str | None) -> str:
     """Only a path of the console on this site: a text that starts with ``/staff`` has no
-    scheme and no host, so it never leads elsewhere."""
+    scheme and no host, so it never leads elsewhere, and a path without dot segments stays
+    in the console once a browser resolves it."""
     if target and SAFE_PATH.fullmatch(target):
-        return target
+        path = re.split(r"[?#]", target, maxsplit=1)[0]
+        if not DOT_SEGMENT.search(path):
+            return target
     return url_for("staff.home")
 
 
