@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tracker import demo
 from tracker.announcements import operations as announce
+from tracker.announcements.queries import SHOWN
 from tracker.models import TIMEZONES, utcnow
 from tracker.statistics import figures as statistics
 from tracker.status import Status
@@ -74,3 +75,32 @@ def test_public_pages_fit_a_phone_and_their_chart_labels_are_readable(
         page.goto(live_server + "/statistik")
         sizes = [size for _text, size in page.evaluate(LABELS)]
         assert len(sizes) >= 20 and min(sizes) >= 12, (width, min(sizes))
+
+
+def test_a_long_list_of_announcements_is_paged_on_a_phone(page, live_server, make_request, session):
+    """A point with more waiting than a page: each page of its list fits a phone, passes axe,
+    and its pager is reached by keyboard. Control: the page of a point with two waiting has
+    no pager."""
+    for _ in range(SHOWN + 5):
+        make_request(Status.READY, point="srg-cipocok")
+    for _ in range(2):
+        make_request(Status.READY, point="srg-kasemen")
+    announce.publish(session, utcnow())
+    session.commit()
+    axe = Axe()
+    page.goto(live_server + "/pengumuman?titik=srg-cipocok")
+    for number, listed in ((1, SHOWN), (2, 5)):
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, number
+        result = axe.run(page, options=WCAG_AA)
+        assert result.violations_count == 0, (number, result.generate_report())
+        assert page.locator("table.list tbody tr").count() == listed, number
+        if number == 1:
+            onward = page.locator(".pager a[href*='hal=2']")
+            onward.focus()
+            page.keyboard.press("Enter")
+            page.wait_for_url("**hal=2**")
+    back = page.locator(".pager a[href*='hal=1']")
+    assert back.count() == 1 and page.locator(".pager a[href*='hal=3']").count() == 0
+    page.goto(live_server + "/pengumuman?titik=srg-kasemen")
+    assert page.locator("table.list tbody tr").count() == 2
+    assert page.locator(".pager").count() == 0
