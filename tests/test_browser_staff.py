@@ -275,3 +275,41 @@ def test_scans_answered_out_of_order_are_listed_in_the_order_scanned(
         second.receipt,
         first.receipt,
     ]  # newest on top
+
+
+def test_a_scan_that_could_not_be_checked_goes_in_the_batch_to_be_checked_when_sent(
+    desk, live_server, make_account, make_request, session
+):
+    """The line says "it will be checked when the batch is sent": so it is in the batch. A
+    check that never arrives (the network) and one answered with an error both count.
+    Control: a mistyped scan, which was checked, stays out."""
+    page = desk
+    account = make_account("operator")
+    lost, failed, fine = (make_request(Status.PROCESSING) for _ in range(3))
+    session.commit()
+    sign_in(page, live_server, account.username)
+    page.goto(live_server + "/staff/batch")
+    page.select_option("#point", label="Disdukcapil Kota Serang")
+    page.route(lambda url: lost.receipt in url, lambda route: route.abort())
+    page.route(
+        lambda url: failed.receipt in url,
+        lambda route: route.fulfill(status=503, json={"error": "busy"}),
+    )
+    scan = page.locator("#scan")
+    for typed in (lost.receipt, failed.receipt, "NOT-A-NUMBER", fine.receipt):
+        scan.type(typed)
+        scan.press("Enter")
+    expect(page.locator("#scanned li")).to_have_count(4)
+    unchecked = page.locator("#scanned li.line-error")
+    expect(unchecked).to_have_count(2)
+    assert "akan diperiksa saat daftar ini dikirim" in unchecked.first.inner_text()
+    assert page.locator("#receipts").input_value().split() == [
+        lost.receipt,
+        failed.receipt,
+        fine.receipt,
+    ]
+    page.unroute_all()
+    page.locator("#batch button.primary").click()
+    page.locator("table.batch-done").wait_for()
+    session.expire_all()
+    assert {r.status for r in (lost, failed, fine)} == {Status.READY}

@@ -24,15 +24,21 @@
     item.textContent = (result.receipt || result.typed) + " — " + result.message;
     list.insertBefore(item, list.firstChild);
     var fits = result.state === "ok" || result.state === "elsewhere";  // elsewhere: asked later
-    if (fits && taken[result.receipt]) {
+    // Not checked (the network, or the session): it goes in as typed, and the batch's own
+    // check reads it when the form is sent, as the line says.
+    var unchecked = result.state === "error";
+    var key = unchecked ? result.typed : result.receipt;
+    if ((fits || unchecked) && taken[key]) {
       item.className = "line-repeated";
-      item.textContent = result.receipt + " — " + form.dataset.repeated;
+      item.textContent = key + " — " + form.dataset.repeated;
       return;
     }
+    if (fits || unchecked) {
+      taken[key] = true;
+      receipts.value += (receipts.value && !receipts.value.endsWith("\n") ? "\n" : "") + key + "\n";
+    }
     if (fits) {
-      taken[result.receipt] = true;
       fine += 1;
-      receipts.value += (receipts.value && !receipts.value.endsWith("\n") ? "\n" : "") + result.receipt + "\n";
     } else {
       wrong += 1;
     }
@@ -47,7 +53,10 @@
     if (!typed) { return; }
     var query = new URLSearchParams({ no: typed, to: to.value, point: point ? point.value : "" });
     var answer = fetch(form.dataset.check + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.json(); })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.json();
+      })
       .catch(function () { return { typed: typed, state: "error", message: form.dataset.offline }; });
     shown = shown.then(function () { return answer; }).then(show)
       .catch(function (error) { if (window.console) { console.error(error); } });  // the next scan still shows
