@@ -82,6 +82,7 @@ BASELINES: dict[str, Baseline] = {
     "lookup.pickup_calendar": Baseline({"receipt": "{ready}"}),
     "lookup.printable": Baseline(RECEIPT),
     "lookup.qr": Baseline(RECEIPT),
+    "lookup.qr_png": Baseline(RECEIPT),
     "lookup.status": Baseline(RECEIPT),
     "lookup.resume_messages": Baseline({"receipt": "{stopped}"}, uses=("stopped",)),
     "lookup.stop_messages": Baseline(RECEIPT, {"yakin": "1"}, uses=("processing",)),

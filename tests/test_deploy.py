@@ -200,6 +200,7 @@ NIK = "3673015507900002"
 ASKED = [
     f"/s/{RECEIPT}",
     f"/s/{RECEIPT}/qr.svg",
+    f"/s/{RECEIPT}/qr.png",
     "/cek?no=7KQ2+M9XA+4RTN",
     f"/api/v1/requests/{RECEIPT}",
     f"/open311/v2/requests/{RECEIPT}.json",
@@ -208,7 +209,7 @@ ASKED = [
     "/siapambil/s/7KQ2-M9XA-4RTN",  # under a path of an office's site
     "/board/srg-dinas",
 ]
-LOGGED = ["/s/-", "/s/-/qr.svg", "/cek", "/api/v1/requests/-", "/open311/v2/requests/-",
+LOGGED = ["/s/-", "/s/-/qr.svg", "/s/-/qr.png", "/cek", "/api/v1/requests/-", "/open311/v2/requests/-",
           "/staff/r/-", "/staff/search", "/siapambil/s/-", "/board/srg-dinas"]  # fmt: skip
 
 

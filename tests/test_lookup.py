@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from urllib.parse import quote
 
 import pytest
 import qrcode
+import zxingcpp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from tests.qr import decode_svg
 from tracker import receipts
@@ -176,8 +179,46 @@ def test_the_qr_file_is_the_status_pages_drawing_with_its_fixed_mask(client, mak
     assert drawn != dark((receipts.QR_INLINE_MASK + 1) % 8)
 
 
+def test_the_qr_png_is_the_same_code_for_what_cannot_take_an_svg(client, make_request) -> None:
+    """A messaging app's image or a printer's own software takes a PNG: it decodes to the
+    status page, is black and white at ``QR_PNG_SCALE`` pixels a module, and is module for
+    module the SVG's code (control: a module of the SVG's that is light is light here too,
+    and the codes of two receipts differ)."""
+    request, other = make_request(), make_request()
+    answer = client.get(f"/s/{request.receipt}/qr.png")
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    assert "immutable" in answer.headers["Cache-Control"]
+    image = Image.open(io.BytesIO(answer.data))
+    assert image.mode == "1"
+    [found] = zxingcpp.read_barcodes(image)
+    assert found.text == f"https://cek.example.go.id/s/{request.receipt}"
+    svg = client.get(f"/s/{request.receipt}/qr.svg").get_data(as_text=True)
+    side = int(re.search(r'viewBox="0 0 (\d+)', svg).group(1))
+    assert image.size == (side * receipts.QR_PNG_SCALE,) * 2
+    path = re.search(r'<path d="([^"]+)"', svg).group(1)
+    drawn = {
+        (x, int(y))
+        for x1, y, x2 in re.findall(r"M(\d+),(\d+)H(\d+)V", path)
+        for x in range(int(x1), int(x2))
+    }
+    scale = receipts.QR_PNG_SCALE
+    dark = {
+        (x, y)
+        for y in range(side)
+        for x in range(side)
+        if not image.getpixel((x * scale + scale // 2, y * scale + scale // 2))
+    }
+    assert dark == drawn and 0 < len(dark) < side * side
+    assert client.get(f"/s/{other.receipt}/qr.png").data != answer.data
+    again = client.get(
+        f"/s/{request.receipt}/qr.png", headers={"If-None-Match": answer.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
 def test_a_mistyped_qr_is_not_found(client) -> None:
     assert client.get("/s/AAAAAAAAAAAA/qr.svg").status_code == 404
+    assert client.get("/s/AAAAAAAAAAAA/qr.png").status_code == 404
 
 
 def test_the_receipt_prints_number_qr_and_dates(client, make_request) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
@@ -148,14 +149,26 @@ def pickup_calendar(receipt: str) -> Response:
 def qr(receipt: str) -> Response:
     """The receipt's QR code. It is made from the number alone (no database read, so it tells
     nothing about whether a request exists) and never changes, so browsers may keep it."""
+    return _qr_file(receipt, receipts.qr_svg, "image/svg+xml")
+
+
+@bp.get("/s/<receipt>/qr.png")
+@declare()
+def qr_png(receipt: str) -> Response:
+    """The same QR code as a PNG, for what cannot take an SVG (a message's image, a printer's
+    own software)."""
+    return _qr_file(receipt, receipts.qr_png, "image/png")
+
+
+def _qr_file(receipt: str, draw: Callable[[str], bytes], mimetype: str) -> Response:
     try:
         number = receipts.parse(receipt)
     except ReceiptMistyped:
         abort(404)
-    svg = receipts.qr_svg(receipts.status_url(current_app.config["PUBLIC_BASE_URL"], number))
-    response = Response(svg, mimetype="image/svg+xml")
+    drawn = draw(receipts.status_url(current_app.config["PUBLIC_BASE_URL"], number))
+    response = Response(drawn, mimetype=mimetype)
     response.headers["Cache-Control"] = QR_CACHE
-    response.set_etag(hashlib.sha256(svg).hexdigest()[:32])
+    response.set_etag(hashlib.sha256(drawn).hexdigest()[:32])
     return response.make_conditional(request)
 
 
