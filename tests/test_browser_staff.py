@@ -236,15 +236,23 @@ def test_a_scanned_document_chosen_for_another_point_is_asked_about(
     session.commit()
 
 
+def at_the_batch_page(
+    page: Any, base: str, make_account: Any, make_request: Any, session: Any
+) -> list[Request]:
+    """An operator signed in at the batch page, and three documents in processing."""
+    account = make_account("operator")
+    made = [make_request(Status.PROCESSING) for _ in range(3)]
+    session.commit()
+    sign_in(page, base, account.username)
+    page.goto(base + "/staff/batch")
+    return made
+
+
 def test_scans_answered_out_of_order_are_listed_in_the_order_scanned(
     desk, live_server, make_account, make_request, session
 ):
     page = desk
-    account = make_account("operator")
-    first, second, third = (make_request(Status.PROCESSING) for _ in range(3))
-    session.commit()
-    sign_in(page, live_server, account.username)
-    page.goto(live_server + "/staff/batch")
+    first, second, third = at_the_batch_page(page, live_server, make_account, make_request, session)
     held: list[Any] = []  # the first scan's check, answered only after the second's
     page.route(
         lambda url: "/staff/batch/check" in url and first.receipt in url,
@@ -284,11 +292,7 @@ def test_a_scan_that_could_not_be_checked_goes_in_the_batch_to_be_checked_when_s
     check that never arrives (the network) and one answered with an error both count.
     Control: a mistyped scan, which was checked, stays out."""
     page = desk
-    account = make_account("operator")
-    lost, failed, fine = (make_request(Status.PROCESSING) for _ in range(3))
-    session.commit()
-    sign_in(page, live_server, account.username)
-    page.goto(live_server + "/staff/batch")
+    lost, failed, fine = at_the_batch_page(page, live_server, make_account, make_request, session)
     page.select_option("#point", label="Disdukcapil Kota Serang")
     page.route(lambda url: lost.receipt in url, lambda route: route.abort())
     page.route(
