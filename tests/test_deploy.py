@@ -209,8 +209,9 @@ ASKED = [
     "/siapambil/s/7KQ2-M9XA-4RTN",  # under a path of an office's site
     "/board/srg-dinas",
 ]
-LOGGED = ["/s/-", "/s/-/qr.svg", "/s/-/qr.png", "/cek", "/api/v1/requests/-", "/open311/v2/requests/-",
-          "/staff/r/-", "/staff/search", "/siapambil/s/-", "/board/srg-dinas"]  # fmt: skip
+LOGGED = ["/s/-", "/s/-/qr.svg", "/s/-/qr.png", "/cek", "/api/v1/requests/-",
+          "/open311/v2/requests/-", "/staff/r/-", "/staff/search", "/siapambil/s/-",
+          "/board/srg-dinas"]  # fmt: skip
 
 
 def _ask_through(port: int) -> None:
