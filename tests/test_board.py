@@ -81,6 +81,16 @@ def test_the_etag_answers_304_until_the_board_changes(client, make_request, sess
     assert request.pickup_number not in [d["number"] for d in gone.get_json()["documents"]]
 
 
+def test_a_poll_with_the_etag_a_compressing_proxy_made_weak_is_answered_304(client) -> None:
+    """nginx's gzip, HAProxy's compression and CDNs turn a strong ETag into W/"…" as they
+    compress; the board's poll sends that back. Control: another tag, weak or not, is 200."""
+    etag = client.get(BOARD).headers["ETag"]
+    assert not etag.startswith("W/")
+    assert client.get(BOARD, headers={"If-None-Match": f"W/{etag}"}).status_code == 304
+    for other in ('W/"0000"', '"0000"'):
+        assert client.get(BOARD, headers={"If-None-Match": other}).status_code == 200
+
+
 def test_a_worker_builds_a_board_once_per_cache_period(app, client, make_request) -> None:
     app.config["BOARD_CACHE_SECONDS"] = 3600
     first = client.get(BOARD)

@@ -276,7 +276,9 @@ def points() -> Response:
 def board(code: str) -> Response:
     seconds = current_app.config["BOARD_CACHE_SECONDS"]
     kept = worker_cache("boards").get(code, seconds, partial(_build_board, code))
-    if request.if_none_match.contains(kept.etag):
+    # The weak comparison that RFC 9110 gives If-None-Match: a proxy that compresses the
+    # answer (nginx's gzip, HAProxy's compression, a CDN) hands the board W/"…" instead.
+    if request.if_none_match.contains_weak(kept.etag):
         answer = Response(status=304)
     else:
         answer = Response(kept.body, mimetype="application/json")
