@@ -5,6 +5,8 @@ logs carry no receipt number."""
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from sqlalchemy import text
 
 from tests.conftest import free_port, missing
 from tracker.db import make_engine
+from tracker.status import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -222,20 +226,17 @@ def _ask_through(port: int) -> None:
             pass
 
 
-def _haproxy_log(tmp_path: Path, backend: int, shipped: bool) -> str:
-    """HAProxy with the shipped file's logging lines (or, the control, httplog's own format)
-    in front of ``backend``, asked every path of ASKED; what it logged."""
-    lines = (DEPLOY / "haproxy-siapambil.cfg").read_text().splitlines()
-    logs = re.compile(r"\s+(http-request set-var\(txn\.logged\)|log-format) ")
-    logging_lines = [line for line in lines if logs.match(line)]
-    assert len(logging_lines) == 2
+@contextlib.contextmanager
+def _haproxy(tmp_path: Path, frontend: list[str], backend: int) -> Iterator[tuple[int, list[str]]]:
+    """HAProxy on a free port with ``frontend``'s lines, in front of ``backend``: yields its
+    port and a list that holds what it logged once it has stopped."""
     port = free_port()
     config = tmp_path / "haproxy.cfg"
     config.write_text("\n".join([
         "global", "    log stdout format raw local0",
         "defaults", "    mode http", "    log global", "    option httplog",
         "    timeout connect 5s", "    timeout client 10s", "    timeout server 10s",
-        "frontend f", f"    bind 127.0.0.1:{port}", *(logging_lines if shipped else []),
+        "frontend f", f"    bind 127.0.0.1:{port}", *frontend,
         "    default_backend b",
         "backend b", f"    server s1 127.0.0.1:{backend}", "",
     ]))  # fmt: skip
@@ -243,14 +244,59 @@ def _haproxy_log(tmp_path: Path, backend: int, shipped: bool) -> str:
     subprocess.run([haproxy, "-c", "-q", "-f", str(config)], check=True, timeout=30)
     process = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    logged: list[str] = []
     try:
         _wait_listening(port)
-        _ask_through(port)
+        yield port, logged
         time.sleep(0.3)
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=30)
-    return out
+        logged.append(out)
+
+
+@contextlib.contextmanager
+def _nginx(tmp_path: Path, http: str, server: str) -> Iterator[int]:
+    """nginx on a free port with ``http``'s lines in its http block and ``server``'s in its
+    server (``{port}`` in them is the port): yields the port."""
+    port = free_port()
+    (tmp_path / "nginx.conf").write_text(f"""
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{}}
+http {{
+    {http}
+    server {{
+        listen 127.0.0.1:{port};
+        {server}
+    }}
+}}
+""")
+    nginx = tool("nginx", "nginx-light")
+    run = [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    subprocess.run([*run, "-t", "-q"], check=True, timeout=30)
+    subprocess.run(run, check=True, timeout=30)
+    try:
+        _wait_listening(port)
+        yield port
+    finally:
+        subprocess.run([*run, "-s", "quit"], check=True, timeout=30)
+        deadline = time.monotonic() + 10
+        while (tmp_path / "nginx.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _haproxy_log(tmp_path: Path, backend: int, shipped: bool) -> str:
+    """HAProxy with the shipped file's logging lines (or, the control, httplog's own format)
+    in front of ``backend``, asked every path of ASKED; what it logged."""
+    lines = (DEPLOY / "haproxy-siapambil.cfg").read_text().splitlines()
+    logs = re.compile(r"\s+(http-request set-var\(txn\.logged\)|log-format) ")
+    logging_lines = [line for line in lines if logs.match(line)]
+    assert len(logging_lines) == 2
+    with _haproxy(tmp_path, logging_lines if shipped else [], backend) as (port, logged):
+        _ask_through(port)
+    return logged[0]
 
 
 def _nginx_log(tmp_path: Path, backend: int, shipped: bool) -> str:
@@ -261,35 +307,11 @@ def _nginx_log(tmp_path: Path, backend: int, shipped: bool) -> str:
     formatted = re.search(r"^log_format siapambil .*?;$", text, re.M | re.S)
     assert mapped and formatted
     assert text.count("access_log /var/log/nginx/siapambil.access.log siapambil;") == 2
-    port = free_port()
     log = tmp_path / "access.log"
-    (tmp_path / "nginx.conf").write_text(f"""
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{}}
-http {{
-    {mapped.group(0)}
-    {formatted.group(0)}
-    server {{
-        listen 127.0.0.1:{port};
-        access_log {log} {"siapambil" if shipped else "combined"};
-        location / {{ proxy_pass http://127.0.0.1:{backend}; }}
-    }}
-}}
-""")
-    nginx = tool("nginx", "nginx-light")
-    run = [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
-    subprocess.run([*run, "-t", "-q"], check=True, timeout=30)
-    subprocess.run(run, check=True, timeout=30)
-    try:
-        _wait_listening(port)
+    server = f"""access_log {log} {"siapambil" if shipped else "combined"};
+        location / {{ proxy_pass http://127.0.0.1:{backend}; }}"""
+    with _nginx(tmp_path, f"{mapped.group(0)}\n    {formatted.group(0)}", server) as port:
         _ask_through(port)
-    finally:
-        subprocess.run([*run, "-s", "quit"], check=True, timeout=30)
-        deadline = time.monotonic() + 10
-        while (tmp_path / "nginx.pid").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
     return log.read_text()
 
 
@@ -321,3 +343,68 @@ def test_the_proxies_access_logs_carry_no_receipt_number_nor_search(
         assert f'GET {path}"' in shipped, (path, shipped)
     own = proxy(tmp_path / "own", httpserver.port, False)
     assert RECEIPT in own and NIK in own and "7KQ2+M9XA+4RTN" in own
+
+
+# --- the proxies' compression -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _compressing(proxy: str, tmp_path: Path, backend: int) -> Iterator[int]:
+    """The shipped file's compression lines of ``proxy`` in front of ``backend``: its port."""
+    text = (DEPLOY / f"{proxy}-siapambil.{'cfg' if proxy == 'haproxy' else 'conf'}").read_text()
+    if proxy == "haproxy":
+        shipped = re.findall(r"^ +(?:compression |http-request del-header Accept).*$", text, re.M)
+        assert len(shipped) == 3
+        with _haproxy(tmp_path, shipped, backend) as (port, _logged):
+            yield port
+        return
+    zipping = re.findall(r"^    gzip[a-z_]* .*;$", text, re.M)
+    console = re.search(r"^    location \^~ /staff \{.*?^    \}", text, re.M | re.S)
+    assert len(zipping) >= 6 and console and "gzip off;" in console.group(0)
+    server = "\n".join([*zipping, console.group(0), "location / { proxy_pass http://siapambil; }"])
+    with _nginx(
+        tmp_path, "", server.replace("http://siapambil", f"http://127.0.0.1:{backend}")
+    ) as port:
+        yield port
+
+
+def _get(url: str, headers: dict[str, str]) -> tuple[int, Any, bytes]:
+    """Status, headers (any case: HAProxy writes them in lower case) and body of a GET."""
+    ask = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(ask, timeout=10) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.mark.parametrize("proxy", ["haproxy", "nginx"])
+def test_the_proxies_compress_public_answers_and_never_the_console(
+    tmp_path: Path, live_server: str, make_request: Any, session: Any, proxy: str
+) -> None:
+    """Through the shipped lines, a citizen's page and a board's JSON come gzipped when the
+    browser asks, and the same once unpacked; the board's poll with the tag the proxy made
+    weak is a 304. The console's pages (a CSRF token beside what staff typed: BREACH) never
+    are. Control: a client that does not ask gets the plain answer."""
+    for _ in range(12):
+        make_request(Status.READY, point="srg-cipocok")
+    session.commit()
+    backend = int(live_server.rsplit(":", 1)[1])
+    gzipped = {"Accept-Encoding": "gzip"}
+    with _compressing(proxy, tmp_path, backend) as port:
+        base = f"http://127.0.0.1:{port}"
+        for path in ("/", "/api/v1/points/srg-cipocok/board", "/static/css/site.css"):
+            status, headers, body = _get(base + path, gzipped)
+            assert status == 200 and headers.get("Content-Encoding") == "gzip", path
+            _, plain_headers, plain = _get(base + path, {})
+            assert "Content-Encoding" not in plain_headers, path  # the control
+            assert gzip.decompress(body) == plain and len(body) < len(plain), path
+        _, headers, _ = _get(base + "/api/v1/points/srg-cipocok/board", gzipped)
+        assert headers["ETag"].startswith("W/")
+        status, _, _ = _get(
+            base + "/api/v1/points/srg-cipocok/board", {**gzipped, "If-None-Match": headers["ETag"]}
+        )
+        assert status == 304
+        status, headers, body = _get(base + "/staff/login", gzipped)
+        assert status == 200 and b"csrf_token" in body
+        assert "Content-Encoding" not in headers
