@@ -258,7 +258,7 @@ def _haproxy(tmp_path: Path, frontend: list[str], backend: int) -> Iterator[tupl
 @contextlib.contextmanager
 def _nginx(tmp_path: Path, http: str, server: str) -> Iterator[int]:
     """nginx on a free port with ``http``'s lines in its http block and ``server``'s in its
-    server (``{port}`` in them is the port): yields the port."""
+    server block: yields the port."""
     port = free_port()
     (tmp_path / "nginx.conf").write_text(f"""
 worker_processes 1;
