@@ -6,6 +6,7 @@ switching an account off ends its sessions at once."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -92,10 +93,8 @@ def _safe_next(target: str | None) -> str:
     """Only a path of the console on this site: a text that starts with ``/staff`` has no
     scheme and no host, so it never leads elsewhere, and a path without dot segments stays
     in the console once a browser resolves it."""
-    if target and SAFE_PATH.fullmatch(target):
-        path = re.split(r"[?#]", target, maxsplit=1)[0]
-        if not DOT_SEGMENT.search(path):
-            return target
+    if target and SAFE_PATH.fullmatch(target) and not DOT_SEGMENT.search(urlsplit(target).path):
+        return target
     return url_for("staff.home")
 
 
