@@ -131,6 +131,7 @@ class Hosts:
             "SECRET_KEY": secrets.token_hex(32),
             "AUDIT_HMAC_KEY": secrets.token_hex(32),
             "LOG_MASKING_KEY": secrets.token_hex(32),
+            "WEBHOOK_SECRET_KEY": secrets.token_hex(32),
             "DATABASE_URL": f"postgresql+psycopg://postgres@{ip('db')}:5432/siapambil",
             "RATELIMIT_STORAGE_URI": f"redis://:{self.redis_password}@{ip('redis')}:6379",
             "RATELIMIT_KEY_PREFIX": "rehearsal",

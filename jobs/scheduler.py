@@ -25,10 +25,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from jobs import runner, work
+from tracker.audit.trail import SYSTEM
 from tracker.config import JOB_INTERVALS
 from tracker.db import unit_of_work
 from tracker.models import TIMEZONES, utcnow
 from tracker.requests import changes
+from tracker.webhooks import sealing, subscriptions
 
 MISFIRE_GRACE_SECONDS = 300
 
@@ -100,10 +102,23 @@ def build(app: Flask, kind: type[BaseScheduler] = BlockingScheduler) -> BaseSche
 def prepare(app: Flask, now: dt.datetime) -> None:
     """What the scheduler does once as it starts (at ``now``), restarted last in an upgrade
     (after every web host runs the new release): requests the release before made or moved
-    meanwhile are marked changed (``tracker.requests.changes.catch_up``)."""
+    meanwhile are marked changed (``tracker.requests.changes.catch_up``), and the webhooks'
+    signing secrets are sealed by the current ``WEBHOOK_SECRET_KEY`` (those an earlier
+    release kept in the clear, and those sealed by a key now among the fallbacks: as
+    ``webhook reseal`` does; two schedulers starting at once write the same values)."""
+    log = logging.getLogger("jobs")
     with app.app_context(), unit_of_work(app) as session:
         if caught := changes.catch_up(session, now):
-            logging.getLogger("jobs").info("changed_at set on %d requests at start", caught)
+            log.info("changed_at set on %d requests at start", caught)
+        done = subscriptions.reseal(session, now, SYSTEM, sealing.keyring(app.config))
+        if done.sealed:
+            log.info("webhook secrets sealed by the current key at start: %d", done.sealed)
+        if done.unreadable:
+            log.error(
+                "no key opens the signing secrets of webhook %s: name the key they were "
+                "sealed by in WEBHOOK_SECRET_KEY_FALLBACKS",
+                ", ".join(map(str, done.unreadable)),
+            )
 
 
 def run_forever(app: Flask) -> None:

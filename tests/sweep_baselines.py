@@ -27,7 +27,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.status import Status
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 
 HOME_POINT = "srg-dinas"
 HOURS = {
@@ -315,7 +315,7 @@ class Targets:
         office = session.get(Office, self.boss.office_id)
         made, _secret = subscriptions.add(
             session, utcnow(), Actor("sweep"), office=office, url="https://siak.example/hook",
-            events=["request.status_changed"],
+            events=["request.status_changed"], ring=sealing.keyring(self.make_request.app.config),
         )  # fmt: skip
         session.commit()
         return {"webhook_id": made.id}

@@ -21,7 +21,7 @@ from tests.test_api_keys import bearer, make_key
 from tests.test_notify import sms_url
 from tracker.audit.trail import Actor
 from tracker.models import KeyScope, Office, PickupPoint, utcnow
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 
 WIB = ZoneInfo("Asia/Jakarta")
 REGISTRATION = {
@@ -47,7 +47,7 @@ def test_a_request_registered_and_made_ready_through_the_api_reaches_every_recei
     events = ["request.status_changed", "announcement.published"]
     _hook, secret = subscriptions.add(
         session, utcnow(), Actor("it"), office=serang, url=httpserver.url_for("/hook"),
-        events=events,
+        events=events, ring=sealing.keyring(app.config),
     )  # fmt: skip
     session.commit()
     key = bearer(make_key(session, "siak-serang", scope=KeyScope.WRITE))

@@ -27,7 +27,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.status import Status
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 
 OPERATOR, SUPERVISOR, ADMIN = "operator", "supervisor", "admin"
 RANK = {OPERATOR: 0, SUPERVISOR: 1, ADMIN: 2}
@@ -326,7 +326,7 @@ def world(make_request: Any, make_account: Any) -> dict[str, dict[str, Any]]:
         hook, _secret = subscriptions.add(
             make_request.session, utcnow(), Actor("test"), office=processing.office,
             url=f"https://{office.replace('.', '-')}.example.go.id/hook",
-            events=["request.status_changed"],
+            events=["request.status_changed"], ring=sealing.keyring(make_request.app.config),
         )  # fmt: skip
         make_request.session.commit()
         found[office] = {

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.factories import csrf_token, sign_in
 from tracker.audit.trail import Actor
 from tracker.models import AuditEntry, Office, WebhookSubscription, utcnow
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 
 SERANG, LEBAK = "36.73", "36.02"
 HOOK = "https://siak.example.go.id/hook"
@@ -36,7 +36,7 @@ def secret_in(output: str) -> str:
     return next(word for word in output.split() if word.startswith("whsec_"))
 
 
-def test_webhook_add_prints_a_standard_secret_once(runner, session) -> None:
+def test_webhook_add_prints_a_standard_secret_once(app, runner, session) -> None:
     made = runner.invoke(
         args=["webhook", "add", HOOK, "--office", SERANG,
               "--events", "request.status_changed,announcement.published"]
@@ -45,7 +45,8 @@ def test_webhook_add_prints_a_standard_secret_once(runner, session) -> None:
     secret = secret_in(made.output)
     assert 24 <= len(base64.b64decode(secret.removeprefix("whsec_"))) <= 32
     [subscription] = stored(session)
-    assert subscription.secret == secret and subscription.active
+    assert sealing.keyring(app.config).open(subscription.secret) == secret
+    assert subscription.secret.startswith("sealed.") and subscription.active
     assert subscription.event_names == ["request.status_changed", "announcement.published"]
     listed = runner.invoke(args=["webhook", "list"])
     assert listed.exit_code == 0 and HOOK in listed.output and secret not in listed.output
@@ -53,7 +54,7 @@ def test_webhook_add_prints_a_standard_secret_once(runner, session) -> None:
     assert secret not in str(audited(session, "webhook_added")[-1].details)
 
 
-def test_webhook_rotate_keeps_the_old_secret_for_a_day_and_remove_stops_it(runner, session):
+def test_webhook_rotate_keeps_the_old_secret_for_a_day_and_remove_stops_it(app, runner, session):
     old = secret_in(runner.invoke(args=["webhook", "add", HOOK, "--office", SERANG,
                                         "--events", "request.status_changed"]).output)  # fmt: skip
     [subscription] = stored(session)
@@ -61,7 +62,8 @@ def test_webhook_rotate_keeps_the_old_secret_for_a_day_and_remove_stops_it(runne
     assert rotated.exit_code == 0, rotated.output
     new = secret_in(rotated.output)
     [subscription] = stored(session)
-    assert (subscription.secret, subscription.previous_secret) == (new, old)
+    ring = sealing.keyring(app.config)
+    assert (ring.open(subscription.secret), ring.open(subscription.previous_secret)) == (new, old)
     assert subscription.previous_until - subscription.created_at >= subscriptions.OVERLAP
     removed = runner.invoke(args=["webhook", "remove", str(subscription.id)])
     assert removed.exit_code == 0, removed.output
@@ -97,20 +99,21 @@ def test_webhook_commands_refuse_bad_input_and_change_nothing(runner, session) -
 # --- the console ---------------------------------------------------------------------------
 
 
-def lebak_subscription(session: Any) -> int:
+def lebak_subscription(session: Any, ring: sealing.Keyring) -> int:
     office = session.scalars(select(Office).where(Office.code == LEBAK)).one()
     made, _secret = subscriptions.add(
         session, utcnow(), Actor("tester"), office=office, url="https://lebak.example/hook",
-        events=["request.status_changed"],
+        events=["request.status_changed"], ring=ring,
     )  # fmt: skip
     session.commit()
     return made.id
 
 
 def test_a_supervisor_adds_rotates_and_removes_their_office_s_webhooks(
-    client, session, make_account
+    app, client, session, make_account
 ) -> None:
-    lebak = lebak_subscription(session)
+    ring = sealing.keyring(app.config)
+    lebak = lebak_subscription(session, ring)
     boss = make_account("supervisor")
     assert sign_in(client, boss.username).status_code == 303
     token = csrf_token(client, "/staff/webhooks")
@@ -122,14 +125,14 @@ def test_a_supervisor_adds_rotates_and_removes_their_office_s_webhooks(
     assert made.status_code == 200
     mine = stored(session)[-1]
     assert mine.office.code == SERANG and mine.created_by == boss.username
-    assert mine.secret in made.get_data(as_text=True)
-    assert mine.secret not in client.get("/staff/webhooks").get_data(as_text=True)  # once
+    assert ring.open(mine.secret) in made.get_data(as_text=True)
+    assert ring.open(mine.secret) not in client.get("/staff/webhooks").get_data(as_text=True)
     assert audited(session, "webhook_added")[-1].actor == boss.username
 
     rotated = client.post(f"/staff/webhooks/{mine.id}/rotate", data={"csrf_token": token})
     assert rotated.status_code == 200
     mine = stored(session)[-1]
-    assert mine.secret in rotated.get_data(as_text=True) and mine.previous_secret
+    assert ring.open(mine.secret) in rotated.get_data(as_text=True) and mine.previous_secret
     assert audited(session, "webhook_rotated")[-1].actor == boss.username
 
     # Another office's subscription: neither rotated nor removed, and the refusal audited.
@@ -183,9 +186,9 @@ def test_operators_may_not_see_or_add_webhooks(client, session, make_account) ->
 
 
 def test_an_admin_sees_every_office_s_webhooks_and_adds_one_for_another(
-    client, session, make_account
+    app, client, session, make_account
 ) -> None:
-    lebak_subscription(session)
+    lebak_subscription(session, sealing.keyring(app.config))
     lebak = session.scalars(select(Office).where(Office.code == LEBAK)).one().id
     session.commit()
     assert sign_in(client, make_account("admin").username).status_code == 303

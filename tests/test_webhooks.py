@@ -27,7 +27,7 @@ from tracker.outbox import dispatch
 from tracker.requests import operations as moves
 from tracker.status import Status
 from tracker.webhooks import events as webhook_events
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 
 SERANG, LEBAK = "36.73", "36.02"
 TESTER = Actor("tester")
@@ -35,10 +35,20 @@ BOTH = ["request.status_changed", "announcement.published"]
 T = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC)  # 09.00 WIB, a Wednesday
 
 
-def subscribe(session: Any, url: str, office: str = SERANG, events: list[str] = BOTH) -> Any:
+@pytest.fixture
+def ring(app: Any) -> sealing.Keyring:
+    """The keys the app seals and opens webhook secrets with."""
+    return sealing.keyring(app.config)
+
+
+def subscribe(
+    session: Any, ring: Any, url: str, office: str = SERANG, events: list[str] = BOTH
+) -> Any:
     """A subscription, committed; returns (its id, its secret)."""
     found = session.scalars(select(Office).where(Office.code == office)).one()
-    made, secret = subscriptions.add(session, T, TESTER, office=found, url=url, events=events)
+    made, secret = subscriptions.add(
+        session, T, TESTER, office=found, url=url, events=events, ring=ring
+    )
     session.commit()
     return made.id, secret
 
@@ -64,9 +74,9 @@ def settings(app: Any, **changes: Any) -> dict[str, Any]:
     return {**app.config, **changes}
 
 
-def test_a_status_change_arrives_signed_and_verifies(app, make_request, session, httpserver):
+def test_a_status_change_arrives_signed_and_verifies(app, make_request, session, httpserver, ring):
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    _sid, secret = subscribe(session, httpserver.url_for("/hook"))
+    _sid, secret = subscribe(session, ring, httpserver.url_for("/hook"))
     request = make_request(Status.SUBMITTED, at=T)
     make_request.move(request, Status.VERIFYING, at=T)
     session.commit()
@@ -102,8 +112,8 @@ def test_a_status_change_arrives_signed_and_verifies(app, make_request, session,
     assert webhooks(session)[0].status == OutboxStatus.SENT
 
 
-def test_a_move_that_rolls_back_writes_no_webhook(app, make_request, session) -> None:
-    subscribe(session, "https://bridge.example/hook")
+def test_a_move_that_rolls_back_writes_no_webhook(app, make_request, session, ring) -> None:
+    subscribe(session, ring, "https://bridge.example/hook")
     request_id = make_request(Status.SUBMITTED, at=T).id
     session.commit()
 
@@ -123,10 +133,10 @@ def test_a_move_that_rolls_back_writes_no_webhook(app, make_request, session) ->
 
 
 def test_a_failing_receiver_is_retried_then_dead_and_sent_again_with_the_same_id(
-    app, client, make_account, make_request, session, httpserver
+    app, client, make_account, make_request, session, httpserver, ring
 ):
     httpserver.expect_request("/hook").respond_with_data("down", status=503)
-    _sid, secret = subscribe(session, httpserver.url_for("/hook"))
+    _sid, secret = subscribe(session, ring, httpserver.url_for("/hook"))
     request = make_request(Status.SUBMITTED, at=T)
     make_request.move(request, Status.VERIFYING, at=T)
     session.commit()
@@ -156,10 +166,10 @@ def test_a_failing_receiver_is_retried_then_dead_and_sent_again_with_the_same_id
 
 
 def test_a_receiver_that_refuses_the_delivery_is_given_up_at_once(
-    app, make_request, session, httpserver
+    app, make_request, session, httpserver, ring
 ):
     httpserver.expect_request("/hook").respond_with_data("gone", status=410)
-    subscribe(session, httpserver.url_for("/hook"))
+    subscribe(session, ring, httpserver.url_for("/hook"))
     make_request.move(make_request(Status.SUBMITTED, at=T), Status.VERIFYING, at=T)
     session.commit()
     with app.app_context():
@@ -169,10 +179,10 @@ def test_a_receiver_that_refuses_the_delivery_is_given_up_at_once(
 
 
 def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(
-    app, make_request, session
+    app, make_request, session, ring
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as silent:  # takes the connection, says nothing
-        subscribe(session, f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        subscribe(session, ring, f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
         make_request.move(make_request(Status.SUBMITTED, at=T), Status.VERIFYING, at=T)
         session.commit()
         with app.app_context():
@@ -183,12 +193,14 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(
 
 
 def test_after_a_rotation_both_secrets_sign_for_a_day_then_only_the_new(
-    app, make_request, session, httpserver
+    app, make_request, session, httpserver, ring
 ):
     httpserver.expect_request("/hook").respond_with_data("ok")
-    sid, old = subscribe(session, httpserver.url_for("/hook"))
+    sid, old = subscribe(session, ring, httpserver.url_for("/hook"))
     rotated_at = T + dt.timedelta(hours=1)
-    new = subscriptions.rotate(session, rotated_at, TESTER, subscriptions.find(session, sid))
+    new = subscriptions.rotate(
+        session, rotated_at, TESTER, subscriptions.find(session, sid), ring=ring
+    )
     session.commit()
     assert new != old and new.startswith("whsec_")
     within = rotated_at + dt.timedelta(hours=23)
@@ -210,8 +222,10 @@ def test_after_a_rotation_both_secrets_sign_for_a_day_then_only_the_new(
         verify(old, later, after)
 
 
-def test_an_office_s_subscription_is_told_only_of_its_own_office(make_request, session) -> None:
-    subscribe(session, "https://serang.example/hook", office=SERANG)
+def test_an_office_s_subscription_is_told_only_of_its_own_office(
+    make_request, session, ring
+) -> None:
+    subscribe(session, ring, "https://serang.example/hook", office=SERANG)
     lebak = make_request(Status.SUBMITTED, office=LEBAK, at=T)
     make_request.move(lebak, Status.VERIFYING, at=T)
     session.commit()
@@ -223,8 +237,8 @@ def test_an_office_s_subscription_is_told_only_of_its_own_office(make_request, s
     assert json.loads(message.body)["data"]["receipt"] == serang.receipt
 
 
-def test_a_subscription_is_told_only_of_the_events_it_chose(make_request, session) -> None:
-    subscribe(session, "https://a.example/announcements", events=["announcement.published"])
+def test_a_subscription_is_told_only_of_the_events_it_chose(make_request, session, ring) -> None:
+    subscribe(session, ring, "https://a.example/announcements", events=["announcement.published"])
     request = make_request(Status.PROCESSING, at=T)
     assert webhooks(session) == []
     make_request.move(request, Status.READY, point="srg-cipocok", at=T)
@@ -236,9 +250,9 @@ def test_a_subscription_is_told_only_of_the_events_it_chose(make_request, sessio
     assert json.loads(message.body)["type"] == "announcement.published"
 
 
-def test_no_body_carries_personal_data(make_request, session) -> None:
+def test_no_body_carries_personal_data(make_request, session, ring) -> None:
     request = make_request(Status.PROCESSING, name="Budi Santoso", at=T)
-    subscribe(session, "https://bridge.example/hook")
+    subscribe(session, ring, "https://bridge.example/hook")
     nik, phone = request.nik, request.phone
     assert nik and phone  # the request holds them: their absence below means something
     make_request.move(
@@ -258,9 +272,9 @@ def test_no_body_carries_personal_data(make_request, session) -> None:
     assert request.receipt not in published.body  # the announcement is public: no receipt
 
 
-def test_bodies_fit_the_contract_s_webhooks(make_request, session) -> None:
+def test_bodies_fit_the_contract_s_webhooks(make_request, session, ring) -> None:
     request = make_request(Status.PROCESSING, at=T)
-    subscribe(session, "https://bridge.example/hook")
+    subscribe(session, ring, "https://bridge.example/hook")
     make_request.move(request, Status.READY, point="srg-cipocok", at=T)
     announce.publish(session, T)
     session.commit()
@@ -275,10 +289,12 @@ def test_bodies_fit_the_contract_s_webhooks(make_request, session) -> None:
     ]
 
 
-def test_a_large_announcement_comes_in_parts_each_its_own_delivery(make_request, session) -> None:
+def test_a_large_announcement_comes_in_parts_each_its_own_delivery(
+    make_request, session, ring
+) -> None:
     """A busy point's digest lists thousands: each delivery carries a part, all of them the
     whole list once. Control: parts as large as the list give the one delivery of before."""
-    subscribe(session, "https://bridge.example/hook")
+    subscribe(session, ring, "https://bridge.example/hook")
     pile = [make_request(Status.PROCESSING, at=T) for _ in range(5)]
     for request in pile:
         make_request.move(request, Status.READY, point="srg-cipocok", at=T)
@@ -302,8 +318,8 @@ def test_a_large_announcement_comes_in_parts_each_its_own_delivery(make_request,
     session.rollback()
 
 
-def test_a_removed_subscription_gets_nothing_more(app, make_request, session, httpserver):
-    sid, _secret = subscribe(session, httpserver.url_for("/hook"))
+def test_a_removed_subscription_gets_nothing_more(app, make_request, session, httpserver, ring):
+    sid, _secret = subscribe(session, ring, httpserver.url_for("/hook"))
     make_request.move(make_request(Status.SUBMITTED, at=T), Status.VERIFYING, at=T)
     session.commit()
     subscriptions.remove(session, T, TESTER, subscriptions.find(session, sid))
@@ -329,10 +345,10 @@ def test_the_docs_page_shows_both_webhooks_and_their_bodies(client) -> None:
 
 
 def test_a_bridge_moves_a_request_through_the_api_and_its_webhook_verifies(
-    app, client, session, httpserver
+    app, client, session, httpserver, ring
 ) -> None:
     httpserver.expect_request("/hook").respond_with_data("ok")
-    _sid, secret = subscribe(session, httpserver.url_for("/hook"))
+    _sid, secret = subscribe(session, ring, httpserver.url_for("/hook"))
     token = make_key(session, "bridge", scope=KeyScope.WRITE)
     body = {
         "service": "ktp-el", "applicant_name": "Siti Aminah", "nik": "3673015507900002",

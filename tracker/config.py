@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "LOG_MASKING_KEY": None,  # keys the tags that stand for receipt numbers in logs
     "BACKUP_KEY": None,  # encrypts backups; `backup` refuses without it
     "BACKUP_KEY_FALLBACKS": [],  # earlier keys that `restore` still tries
+    "WEBHOOK_SECRET_KEY": None,  # seals the webhook signing secrets stored in the database
+    "WEBHOOK_SECRET_KEY_FALLBACKS": [],  # earlier keys that still open them, until `reseal`
     "DATABASE_URL": None,
     # PostgreSQL cancels a statement of the app's that runs longer (a 503 answers it, its
     # transaction is rolled back and its locks freed); 0: never. gunicorn.conf.py sets it
@@ -157,6 +159,8 @@ ENV_KEYS = (
     "LOG_MASKING_KEY",
     "BACKUP_KEY",
     "BACKUP_KEY_FALLBACKS",
+    "WEBHOOK_SECRET_KEY",
+    "WEBHOOK_SECRET_KEY_FALLBACKS",
     "DATABASE_URL",
     "DB_STATEMENT_TIMEOUT_SECONDS",
     "PUBLIC_BASE_URL",
@@ -268,6 +272,12 @@ def finish(config: dict[str, Any], instance_path: str, log: Any) -> None:
         log.warning(
             "LOG_MASKING_KEY is not set: the tags of receipt numbers in the logs are keyed by "
             "SECRET_KEY, so a new SECRET_KEY would change them; set LOG_MASKING_KEY"
+        )
+    if not config.get("WEBHOOK_SECRET_KEY"):
+        log.warning(
+            "WEBHOOK_SECRET_KEY is not set: the webhook signing secrets are sealed by a key "
+            "drawn from SECRET_KEY, so an old SECRET_KEY must stay in SECRET_KEY_FALLBACKS until "
+            "the scheduler has restarted with the new one; set WEBHOOK_SECRET_KEY"
         )
 
 

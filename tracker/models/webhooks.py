@@ -1,8 +1,10 @@
 """Webhook subscriptions: an office's endpoint that is told of its changes as they happen.
 
-The signing secret is kept as it is (``whsec_`` and base64): a delivery is signed with it
-when sent, so it cannot be a one-way hash as an API key is. After a rotation the previous
-secret still signs, beside the new one, until ``previous_until``.
+A delivery is signed with the signing secret when sent, so it cannot be a one-way hash as an
+API key is; it is kept sealed by ``WEBHOOK_SECRET_KEY`` instead (``tracker.webhooks.sealing``:
+``sealed.`` and base64; one stored by an earlier release may still be ``whsec_`` in the clear
+until ``webhook reseal``). After a rotation the previous secret still signs, beside the new
+one, until ``previous_until``.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class WebhookSubscription(Base):
         return event.value in self.event_names
 
     def secrets_at(self, now: dt.datetime) -> list[str]:
-        """The secrets that sign a delivery sent at ``now``: the current one, and the
-        previous one while it is still valid."""
+        """The stored secrets that sign a delivery sent at ``now`` (sealed: the keyring opens
+        them): the current one, and the previous one while it is still valid."""
         valid = self.previous_secret and self.previous_until and now < self.previous_until
         return [self.secret, self.previous_secret] if valid else [self.secret]  # type: ignore[list-item]

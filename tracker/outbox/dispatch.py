@@ -47,6 +47,7 @@ from tracker.outbox import operations as outbox
 from tracker.outbox import texts, whatsapp
 from tracker.outbox.kinds import KINDS, Kind
 from tracker.webhooks import delivery as webhook_delivery
+from tracker.webhooks import sealing
 
 DEAD, SENDING = OutboxStatus.DEAD, OutboxStatus.SENDING
 log = logging.getLogger(__name__)
@@ -130,8 +131,13 @@ def _send_webhook(
     if found is None or not found.active:
         outbox.cancel(session, [message.id])
         return "cancelled"
+    try:
+        signing = [sealing.keyring(config).open(stored) for stored in found.secrets_at(now)]
+    except sealing.SecretUnreadable as error:
+        log.error("webhook %s: %s", found.id, error)
+        return _failed(session, message, str(error), config, now)
     outcome = webhook_delivery.post(
-        found.url, message.idempotency_key, message.body, found.secrets_at(now), now=now,
+        found.url, message.idempotency_key, message.body, signing, now=now,
         timeout=config["WEBHOOK_TIMEOUT_SECONDS"],
     )  # fmt: skip
     if outcome.error is None:

@@ -1,8 +1,10 @@
-"""The ``webhook`` commands: subscribe an office's endpoint, list, rotate a secret, remove."""
+"""The ``webhook`` commands: subscribe an office's endpoint, list, rotate a secret, remove,
+and seal the stored secrets again under the newest ``WEBHOOK_SECRET_KEY``."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from tracker.audit.trail import SYSTEM
@@ -10,7 +12,7 @@ from tracker.db import unit_of_work
 from tracker.errors import WebhookError
 from tracker.models import utcnow
 from tracker.web.wording import explain
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 
 webhook = AppGroup("webhook", help="Webhooks: an office's endpoints told of its changes.")
 
@@ -29,8 +31,9 @@ def add(url: str, office_code: str, events: str) -> None:
         try:
             office = subscriptions.find_office(session, office_code)
             made, secret = subscriptions.add(
-                session, utcnow(), SYSTEM, office=office, url=url, events=events.split(",")
-            )
+                session, utcnow(), SYSTEM, office=office, url=url, events=events.split(","),
+                ring=sealing.keyring(current_app.config),
+            )  # fmt: skip
         except WebhookError as error:
             raise click.UsageError(explain(error)) from None
         summary = f"Webhook {made.id} ({office.code}; {made.events}) → {made.url}"
@@ -69,7 +72,9 @@ def rotate(subscription_id: int) -> None:
     with unit_of_work() as session:
         try:
             found = subscriptions.find(session, subscription_id)
-            secret = subscriptions.rotate(session, now, SYSTEM, found)
+            secret = subscriptions.rotate(
+                session, now, SYSTEM, found, ring=sealing.keyring(current_app.config)
+            )
         except WebhookError as error:
             raise click.UsageError(explain(error)) from None
     click.echo(f"Webhook {subscription_id}: new signing secret: {secret}")
@@ -88,3 +93,20 @@ def remove(subscription_id: int) -> None:
         except WebhookError as error:
             raise click.UsageError(explain(error)) from None
     click.echo(f"Webhook {subscription_id} is removed ({cancelled} waiting deliveries cancelled).")
+
+
+@webhook.command("reseal")
+def reseal() -> None:
+    """Seal every stored signing secret by WEBHOOK_SECRET_KEY: those kept in the clear by an
+    earlier release, and those sealed by a key now in WEBHOOK_SECRET_KEY_FALLBACKS (after
+    it, the old key can be dropped). Receivers keep their secrets; nothing is shown."""
+    with unit_of_work() as session:
+        done = subscriptions.reseal(session, utcnow(), SYSTEM, sealing.keyring(current_app.config))
+    click.echo(f"Secrets sealed again: {done.sealed}; already sealed by the current key: "
+               f"{done.current}.")  # fmt: skip
+    if done.unreadable:
+        listed = ", ".join(map(str, done.unreadable))
+        raise click.ClickException(
+            f"No key opens the secrets of webhook {listed}: put the key they were sealed by in "
+            "WEBHOOK_SECRET_KEY_FALLBACKS, or rotate their secrets (webhook rotate ID)."
+        )

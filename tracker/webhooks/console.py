@@ -6,7 +6,7 @@ anything else is refused with 403, audited."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from tracker.models import Office, WebhookSubscription, utcnow
 from tracker.web.arguments import declare
 from tracker.web.forms import ButtonForm, options
 from tracker.web.wording import explain
-from tracker.webhooks import subscriptions
+from tracker.webhooks import sealing, subscriptions
 from tracker.webhooks.forms import EVENT_NAMES, NewWebhookForm
 
 
@@ -50,7 +50,7 @@ def add_webhook() -> tuple[str, int] | str:
     try:
         made = subscriptions.add(
             session, utcnow(), acting(), office=office, url=form.url.data or "",
-            events=form.events.data or [],
+            events=form.events.data or [], ring=sealing.keyring(current_app.config),
         )  # fmt: skip
     except WebhookError as error:
         field = form.events if error.details.get("reason") == "events" else form.url
@@ -65,7 +65,9 @@ def add_webhook() -> tuple[str, int] | str:
 def rotate_webhook(subscription_id: int) -> str | Response:
     found = _owned(subscription_id, "rotate_webhook")
     try:
-        secret = subscriptions.rotate(get_session(), utcnow(), acting(), found)
+        secret = subscriptions.rotate(
+            get_session(), utcnow(), acting(), found, ring=sealing.keyring(current_app.config)
+        )
     except WebhookError as error:
         flash(explain(error))
         return redirect(url_for("staff.webhooks_page"), 303)

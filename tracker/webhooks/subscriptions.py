@@ -2,8 +2,9 @@
 secret, remove it; and the office's subscriptions an event goes to.
 
 A secret is ``whsec_`` and the base64 of 32 random bytes, the form of the Standard Webhooks
-specification. A rotation keeps the previous secret signing, beside the new one, for
-``OVERLAP`` (a day), so that a receiver can change its setting at its own pace.
+specification; it is shown once and stored sealed (``tracker.webhooks.sealing``). A rotation
+keeps the previous secret signing, beside the new one, for ``OVERLAP`` (a day), so that a
+receiver can change its setting at its own pace.
 
 These are operations: they take the session, ``now`` and the ``Actor``, flush only, and
 write the audit row of what they did.
@@ -15,6 +16,7 @@ import base64
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from tracker.audit.trail import Actor
 from tracker.errors import WebhookError
 from tracker.models import Office, OutboxMessage, WebhookEvent, WebhookSubscription
 from tracker.outbox import operations as outbox
+from tracker.webhooks.sealing import Keyring, SecretUnreadable
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -91,15 +94,16 @@ def add(
     office: Office,
     url: str,
     events: Iterable[str],
+    ring: Keyring,
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe ``url`` to the office's ``events``; the secret is returned (to be shown
-    once)."""
+    once) and stored sealed by ``ring``."""
     url = check_url(url)
     chosen = check_events(events)
     secret = make_secret()
     subscription = WebhookSubscription(
-        office_id=office.id, url=url, events=",".join(e.value for e in chosen), secret=secret,
-        active=True, created_by=actor.name, created_at=now,
+        office_id=office.id, url=url, events=",".join(e.value for e in chosen),
+        secret=ring.seal(secret), active=True, created_by=actor.name, created_at=now,
     )  # fmt: skip
     session.add(subscription)
     session.flush()
@@ -111,17 +115,28 @@ def add(
 
 
 def rotate(
-    session: Session, now: dt.datetime, actor: Actor, subscription: WebhookSubscription
+    session: Session,
+    now: dt.datetime,
+    actor: Actor,
+    subscription: WebhookSubscription,
+    *,
+    ring: Keyring,
 ) -> str:
-    """A new secret, returned (to be shown once); the previous one signs too for a day."""
+    """A new secret, returned (to be shown once) and stored sealed by ``ring``; the previous
+    one signs too for a day."""
     _still_active(subscription)
     secret = make_secret()
-    subscription.previous_secret = subscription.secret
-    subscription.previous_until = now + OVERLAP
-    subscription.secret = secret
+    try:  # one that no key opens any more cannot sign beside the new one
+        ring.open(subscription.secret)
+        previous: str | None = subscription.secret
+    except SecretUnreadable:
+        previous = None
+    until = now + OVERLAP if previous else None
+    subscription.previous_secret, subscription.previous_until = previous, until
+    subscription.secret = ring.seal(secret)
     audit.record(
         session, "webhook_rotated", actor=actor, at=now, target=str(subscription.id),
-        previous_until=subscription.previous_until.isoformat(),
+        previous_until=until.isoformat() if until else None,
     )  # fmt: skip
     return secret
 
@@ -148,3 +163,47 @@ def remove(
 def _still_active(subscription: WebhookSubscription) -> None:
     if not subscription.active:
         raise WebhookError(reason="removed", id=subscription.id)
+
+
+@dataclass
+class Resealed:
+    """What ``reseal`` did: secrets sealed (clear ones and those under an older key), secrets
+    already sealed by the first key, and secrets no key opens (left as they are)."""
+
+    sealed: int = 0
+    current: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+
+def reseal(session: Session, now: dt.datetime, actor: Actor, ring: Keyring) -> Resealed:
+    """Seal every active subscription's secrets by the first key of ``ring``: those stored
+    in the clear before sealing existed, and those sealed by a key now among the fallbacks
+    (after a rotation of ``WEBHOOK_SECRET_KEY``, so that the old key can be dropped)."""
+    done = Resealed()
+    for subscription in listed(session):
+        try:
+            fresh = {
+                name: _resealed(ring, getattr(subscription, name))
+                for name in ("secret", "previous_secret")
+            }
+        except SecretUnreadable:
+            done.unreadable.append(subscription.id)
+            continue
+        for name, (value, changed) in fresh.items():
+            if value:
+                done.sealed += changed
+                done.current += not changed
+            setattr(subscription, name, value)
+    if done.sealed or done.unreadable:
+        audit.record(
+            session, "webhook_resealed", actor=actor, at=now, target="webhooks",
+            sealed=done.sealed, unreadable=done.unreadable,
+        )  # fmt: skip
+    return done
+
+
+def _resealed(ring: Keyring, stored: str | None) -> tuple[str | None, bool]:
+    """The value sealed by the first key, and whether that changed it."""
+    if not stored or ring.is_current(stored):
+        return stored, False
+    return ring.seal(ring.open(stored)), True
