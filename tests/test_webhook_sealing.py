@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from jobs import scheduler
 from tests.test_webhooks import TESTER, T, verify, webhooks
@@ -195,3 +195,39 @@ def test_the_scheduler_seals_the_secrets_as_it_starts(app, app_config, session) 
     assert new_alone.open(stored(session, old_id).secret) == by_old
     assert stored(session, clear_id).secret.startswith("sealed.")
     assert stored(session, lost_id).secret == lost_before
+
+
+def test_reseal_never_writes_over_a_rotation_committed_meanwhile(app, session) -> None:
+    """The scheduler reseals as it starts while web hosts serve: a supervisor's rotation that
+    commits between reseal's read and its writes keeps the new secret (the one the receiver
+    was shown), where writing back what was read would put the secret before it back.
+    Control: the other subscription, which nobody touched, is sealed."""
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("on SQLite the one writer makes the rotation wait for the reseal")
+    config = {**app.config, "WEBHOOK_SECRET_KEY": NEW, "WEBHOOK_SECRET_KEY_FALLBACKS": [OLD]}
+    ring = sealing.keyring(config)
+    raced, old = add(session, {**config, "WEBHOOK_SECRET_KEY": OLD}, "https://a.example/h")
+    calm, _calm = add(session, {**config, "WEBHOOK_SECRET_KEY": OLD}, "https://b.example/h")
+    rotated: list[str] = []
+
+    def rotate_after_read(state: Any) -> Any:
+        """Once reseal has read the subscriptions, a web host rotates one and commits."""
+        if rotated or not state.is_select or "webhook_subscriptions" not in str(state.statement):
+            return None
+        read = state.invoke_statement()  # reseal's read, before the rotation
+        writer = app.extensions["siapambil.db"]["writer"]()
+        found = subscriptions.find(writer, raced)
+        rotated.append(subscriptions.rotate(writer, T, TESTER, found, ring=ring))
+        writer.commit()
+        writer.close()
+        return read
+
+    resealing = app.extensions["siapambil.db"]["writer"]()
+    event.listen(resealing, "do_orm_execute", rotate_after_read)
+    done = subscriptions.reseal(resealing, T, TESTER, ring)
+    resealing.commit()
+    resealing.close()
+    row = stored(session, raced)
+    assert rotated and ring.open(row.secret) == rotated[0]
+    assert ring.open(row.previous_secret) == old  # the rotation's own, for the overlap
+    assert ring.is_current(stored(session, calm).secret) and done.sealed == 1

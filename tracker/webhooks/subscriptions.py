@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
@@ -178,7 +178,11 @@ class Resealed:
 def reseal(session: Session, now: dt.datetime, actor: Actor, ring: Keyring) -> Resealed:
     """Seal every active subscription's secrets by the first key of ``ring``: those stored
     in the clear before sealing existed, and those sealed by a key now among the fallbacks
-    (after a rotation of ``WEBHOOK_SECRET_KEY``, so that the old key can be dropped)."""
+    (after a rotation of ``WEBHOOK_SECRET_KEY``, so that the old key can be dropped).
+
+    Each value is written only where it is still the one read (compare and set), so that a
+    rotation committed meanwhile on a web host is never overwritten by the secret before it;
+    two runs at once write the same values (AES-SIV seals a secret the same way each time)."""
     done = Resealed()
     for subscription in listed(session):
         try:
@@ -189,11 +193,20 @@ def reseal(session: Session, now: dt.datetime, actor: Actor, ring: Keyring) -> R
         except SecretUnreadable:
             done.unreadable.append(subscription.id)
             continue
-        for name, (value, changed) in fresh.items():
-            if value:
-                done.sealed += changed
-                done.current += not changed
-            setattr(subscription, name, value)
+        for name, (stored, value) in fresh.items():
+            if not stored:
+                continue
+            if value == stored:
+                done.current += 1
+                continue
+            column = getattr(WebhookSubscription, name)
+            written = session.execute(
+                update(WebhookSubscription)
+                .where(WebhookSubscription.id == subscription.id, column == stored)
+                .values({name: value})
+                .execution_options(synchronize_session=False)
+            )
+            done.sealed += written.rowcount
     if done.sealed or done.unreadable:
         audit.record(
             session, "webhook_resealed", actor=actor, at=now, target="webhooks",
@@ -202,8 +215,8 @@ def reseal(session: Session, now: dt.datetime, actor: Actor, ring: Keyring) -> R
     return done
 
 
-def _resealed(ring: Keyring, stored: str | None) -> tuple[str | None, bool]:
-    """The value sealed by the first key, and whether that changed it."""
+def _resealed(ring: Keyring, stored: str | None) -> tuple[str | None, str | None]:
+    """The value as stored, and as sealed by the first key (the same when it is already)."""
     if not stored or ring.is_current(stored):
-        return stored, False
-    return ring.seal(ring.open(stored)), True
+        return stored, stored
+    return stored, ring.seal(ring.open(stored))
