@@ -249,6 +249,7 @@ BASELINES: dict[str, Baseline] = {
             "address": "Jl. Jenderal Sudirman No. 5",
         },
     ),  # fmt: skip
+    "staff.retry_dead": Baseline(form={"channel": "sms"}),
     "staff.retry_message": Baseline({"message_id": "{dead_id}"}, uses=("dead_id",)),
     "staff.search": Baseline(),
     "staff.switch_account": Baseline(

@@ -268,6 +268,14 @@ ENDPOINTS = [
         ),
     ),  # fmt: skip
     Endpoint("retry", "POST", "/staff/outbox/{dead_id}/retry", SUPERVISOR),
+    Endpoint(
+        "retry a channel",
+        "POST",
+        "/staff/outbox/retry",
+        SUPERVISOR,
+        scoped=False,
+        form=(("channel", "sms"),),
+    ),  # fmt: skip
     Endpoint("account off", "POST", "/staff/accounts/{colleague}/off", SUPERVISOR),
     Endpoint(
         "open an account",

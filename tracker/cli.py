@@ -20,6 +20,7 @@ from tracker import cli_staff, demo, schema
 from tracker.backup import commands as backup
 from tracker.db import analyze, get_engine, unit_of_work
 from tracker.models import TIMEZONES, utcnow
+from tracker.outbox import commands as outbox_commands
 from tracker.receipts import format_grouped
 from tracker.setup import commands as setup_commands
 from tracker.statistics import figures as statistics
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(cli_staff.apikey)
     app.cli.add_command(setup_commands.setup_group)
     app.cli.add_command(webhook_commands.webhook)
+    app.cli.add_command(outbox_commands.outbox_group)
 
 
 def _shown_url() -> str:

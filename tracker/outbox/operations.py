@@ -3,11 +3,12 @@ functions that change one.
 
 ``TRANSITIONS`` says which states each move may start from and end in; ``queue``,
 ``queue_text`` (and ``queue_webhooks``, through it), ``release``, ``claim``, ``sent``,
-``failed``, ``retry``, ``cancel`` and ``scrub`` make the moves, and nothing else sets a
-message's state. A function that takes one message raises ``MessageMoveRefused`` for a move
-the table does not allow; one that takes many issues a single UPDATE whose WHERE allows
-exactly the table's source states, so the rows it may not move stay as they are. Like every
-operation they never commit: the caller's unit of work does.
+``failed``, ``retry`` (and ``retry_all``), ``cancel`` and ``scrub`` make the moves, and
+nothing else sets a message's state. A function that takes one message raises
+``MessageMoveRefused`` for a move the table does not allow; one that takes many issues a
+single UPDATE whose WHERE allows exactly the table's source states, so the rows it may not
+move stay as they are. Like every operation they never commit: the caller's unit of work
+does.
 
 ``queue`` writes one row per request, event and channel the citizen agreed to, in the
 transaction of the change that causes it; the key ``request:event:version:channel`` makes a
@@ -299,6 +300,12 @@ def retry(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None
     _change(message, "retry", PENDING)
     message.attempts = 0
     message.next_attempt_at = now
+
+
+def retry_all(session: Session, ids: Ids, *, now: dt.datetime) -> int:
+    """The dead messages among ``ids`` are sent again, each from its first attempt, at once
+    (one UPDATE; others are left as they are). How many."""
+    return _bulk(session, "retry", ids, status=PENDING, attempts=0, next_attempt_at=now)
 
 
 def cancel(session: Session, ids: Ids) -> int:

@@ -1,5 +1,6 @@
 """The outbox for supervisors: how many messages wait, and the ones given up on (dead),
-which can be sent again once the cause is fixed."""
+which can be sent again once the cause is fixed: one by one, or every one of a channel
+that is still worth sending (after a provider's outage) at once."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from tracker.accounts.access import SUPERVISORS, acting, bp, chosen_scope, deny, roles
+from tracker.accounts.scope import Scope
 from tracker.audit import trail as audit
 from tracker.db import get_session
-from tracker.models import OutboxMessage, OutboxStatus, Request, utcnow
+from tracker.models import Channel, OutboxMessage, OutboxStatus, Request, utcnow
 from tracker.outbox import operations as outbox
 from tracker.outbox import queries
-from tracker.web.arguments import declare
+from tracker.outbox.forms import RetryDeadForm
+from tracker.web.arguments import declare, query
 from tracker.web.formatters import mask_contacts
 from tracker.web.forms import ButtonForm, OfficeQuery
 
@@ -23,6 +26,11 @@ from tracker.web.forms import ButtonForm, OfficeQuery
 @roles(*SUPERVISORS)
 @declare(query=OfficeQuery)
 def outbox_page() -> str:
+    return _outbox_page()
+
+
+def _outbox_page(**extra: object) -> str:
+    """The counts by state, what can go again in bulk per channel, and the last 100 dead."""
     db = get_session()
     shown = chosen_scope()
     counts = dict(
@@ -55,7 +63,64 @@ def outbox_page() -> str:
         }
         for message, receipt in dead
     ]
-    return render_template("staff/outbox.html", states=states, dead=rows, form=ButtonForm())
+    return render_template(
+        "staff/outbox.html", states=states, dead=rows, form=ButtonForm(),
+        channels=_dead_by_channel(shown), office=query(OfficeQuery).office.data, **extra,
+    )  # fmt: skip
+
+
+def _dead_by_channel(shown: Scope) -> list[dict[str, object]]:
+    """Per channel with dead messages: how many, and how many ``retry_dead`` would send."""
+    db = get_session()
+    column = OutboxMessage.office_id
+    dead = dict(db.execute(shown.limit(queries.dead_by_channel(), column)).all())
+    worth = queries.worth_sending_again(OutboxMessage.channel, func.count()).group_by(
+        OutboxMessage.channel
+    )
+    worth_counts = dict(db.execute(shown.limit(worth, column)).all())
+    return [
+        {"value": channel.value, "words": _(words), "dead": dead[channel],
+         "worth": worth_counts.get(channel, 0)}
+        for channel, words in queries.CHANNELS.items() if dead.get(channel)
+    ]  # fmt: skip
+
+
+@bp.post("/outbox/retry")
+@roles(*SUPERVISORS)
+@declare(query=OfficeQuery, form=RetryDeadForm)
+def retry_dead() -> Response | tuple[str, int]:
+    """Every dead message of one channel that is still worth sending goes again at once,
+    in the offices the page shows; the others stay dead, to be sent one by one."""
+    form = RetryDeadForm()
+    if not form.validate_on_submit():
+        error = _("No message was sent again: see the fields below.")
+        return _outbox_page(error=error, retry_errors=form.channel.errors), 400
+    channel = Channel(form.channel.data)
+    db = get_session()
+    shown = chosen_scope()
+    column = OutboxMessage.office_id
+    worth = shown.limit(
+        queries.worth_sending_again().where(OutboxMessage.channel == channel), column
+    )
+    dead = db.scalar(
+        shown.limit(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.DEAD, OutboxMessage.channel == channel),
+            column,
+        )
+    )
+    now = utcnow()
+    again = outbox.retry_all(db, worth, now=now)
+    audit.record(
+        db, "messages_retried", actor=acting(), at=now, target=channel.value, count=again,
+        left=(dead or 0) - again, office=query(OfficeQuery).office.data,
+    )  # fmt: skip
+    flash(
+        _("%(count)d messages will be sent again; %(left)d were left as they were.",
+          count=again, left=(dead or 0) - again)
+    )  # fmt: skip
+    return redirect(url_for("staff.outbox_page", office=query(OfficeQuery).office.data), 303)
 
 
 @bp.post("/outbox/<id:message_id>/retry")
