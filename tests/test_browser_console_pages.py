@@ -6,8 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.test_browser_staff import no_violations, sign_in
+from tests.test_notify import MORNING_WIB, NOON_WIB, ready_with_sms
+from tests.test_outbox_retry import die
+from tracker.announcements import operations as announce
+from tracker.models import OutboxMessage
 from tracker.status import Status
 
 pytestmark = pytest.mark.browser
@@ -29,6 +34,14 @@ def console_pages(app: Any, values: dict[str, str]) -> list[str]:
 
 def test_every_console_page_passes_axe(desk, app, live_server, make_account, make_request, session):
     ready = make_request(Status.READY)
+    # A message given up on, so that the outbox page shows its list and its bulk button.
+    ready_with_sms(make_request, session, MORNING_WIB)
+    with app.app_context():
+        announce.publish(session, NOON_WIB)
+        session.commit()
+    [given_up] = session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
+    session.commit()
+    die(session, given_up, NOON_WIB)
     values = {"receipt": ready.receipt, "status": "ready", "code": ready.pickup_point.code,
               "username": "x", "office_code": "36.73",
               "service_code": ready.service.code}  # fmt: skip
@@ -39,4 +52,6 @@ def test_every_console_page_passes_axe(desk, app, live_server, make_account, mak
     sign_in(desk, live_server, admin.username)
     for path in [*pages, f"/staff/handover?no={ready.receipt}", "/staff/search?q=Budi"]:
         desk.goto(live_server + path)
+        if path == "/staff/outbox":  # the page with its list and its bulk button
+            assert desk.get_by_role("button", name="Kirim ulang 1 pesan").count() == 1
         no_violations(desk)
