@@ -1,19 +1,20 @@
 """The ``outbox`` command: after a provider's outage is fixed, send every dead message of a
-channel that is still worth sending again at once (``queries.worth_sending_again``), as a
+channel that is still worth sending again at once (``operations.retry_channel``), as a
 supervisor's button on ``/staff/outbox`` does for the offices they see."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
-from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM
 from tracker.db import unit_of_work
-from tracker.models import Channel, Office, OutboxMessage, OutboxStatus, utcnow
+from tracker.models import Channel, Office, OutboxMessage, utcnow
 from tracker.outbox import operations as outbox
-from tracker.outbox import queries
 
 outbox_group = AppGroup("outbox", help="The outbox of messages and webhook deliveries.")
 
@@ -25,25 +26,22 @@ def retry_dead(channel: str, office_code: str | None) -> None:
     """Send again the channel's dead messages still worth sending: every webhook delivery,
     and the messages about requests that have not moved since they were queued. Replies to
     citizens' questions and messages about requests that moved on stay dead."""
-    chosen = Channel(channel)
     now = utcnow()
     with unit_of_work() as session:
-        worth = queries.worth_sending_again().where(OutboxMessage.channel == chosen)
-        dead = (
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.DEAD, OutboxMessage.channel == chosen)
-        )
+        within = None
         if office_code is not None:
             office = session.scalars(select(Office).where(Office.code == office_code)).first()
             if office is None:
                 raise click.UsageError(f"No office has the code {office_code!r}.")
-            worth = worth.where(OutboxMessage.office_id == office.id)
-            dead = dead.where(OutboxMessage.office_id == office.id)
-        given_up = session.scalar(dead) or 0
-        again = outbox.retry_all(session, worth, now=now)
-        audit.record(
-            session, "messages_retried", actor=SYSTEM, at=now, target=chosen.value,
-            count=again, left=given_up - again, office=office_code,
-        )  # fmt: skip
-    click.echo(f"{again} {chosen.value} messages will be sent again; {given_up - again} left dead.")
+            within = _of_office(office.id)
+        again, left = outbox.retry_channel(
+            session, Channel(channel), now=now, actor=SYSTEM, within=within, office=office_code
+        )
+    click.echo(f"{again} {channel} messages will be sent again; {left} left dead.")
+
+
+def _of_office(office_id: int) -> Callable[[Select[Any]], Select[Any]]:
+    def keep(found: Select[Any]) -> Select[Any]:
+        return found.where(OutboxMessage.office_id == office_id)
+
+    return keep

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
@@ -306,6 +306,60 @@ def retry_all(session: Session, ids: Ids, *, now: dt.datetime) -> int:
     """The dead messages among ``ids`` are sent again, each from its first attempt, at once
     (one UPDATE; others are left as they are). How many."""
     return _bulk(session, "retry", ids, status=PENDING, attempts=0, next_attempt_at=now)
+
+
+def worth_sending_again(*columns: Any) -> Select[Any]:
+    """The dead messages that ``retry_all`` may send again without asking about each (their
+    ids, or ``columns``): every delivery to an office's system (it tells of an event that
+    happened, and a receiver drops a repeat by its id), and every message about a request
+    that has not moved since it was queued and was not anonymised (a "ready" message to a
+    citizen who has collected the document since would mislead). Not a reply to a citizen's
+    own question: it answered with the status of that moment. Those stay dead, to be sent
+    one by one if still wanted. The caller limits it to a channel and to the offices it may
+    touch (``retry_channel`` does both)."""
+    about_a_request = and_(
+        OutboxMessage.request_id.is_not(None),
+        OutboxMessage.channel != Channel.WEBHOOK,
+        Request.anonymised_at.is_(None),
+        Request.updated_at <= OutboxMessage.created_at,
+    )
+    return (
+        select(*(columns or (OutboxMessage.id,)))
+        .outerjoin(Request, Request.id == OutboxMessage.request_id)
+        .where(
+            OutboxMessage.status == OutboxStatus.DEAD,
+            or_(OutboxMessage.channel == Channel.WEBHOOK, about_a_request),
+        )
+    )
+
+
+def retry_channel(
+    session: Session,
+    channel: Channel,
+    *,
+    now: dt.datetime,
+    actor: Actor,
+    within: Callable[[Select[Any]], Select[Any]] | None = None,
+    office: object = None,
+) -> tuple[int, int]:
+    """After a provider's outage: the channel's dead messages still worth sending go again
+    at once (``retry_all``), among the messages ``within`` keeps (a console's scope, an
+    office; every office when None), audited as one row (``office``: what was chosen). How
+    many went again, and how many of the channel's dead were left as they were."""
+    keep = within or (lambda query: query)
+    worth = keep(worth_sending_again().where(OutboxMessage.channel == channel))
+    dead = keep(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == DEAD, OutboxMessage.channel == channel)
+    )
+    given_up = session.scalar(dead) or 0
+    again = retry_all(session, worth, now=now)
+    audit.record(
+        session, "messages_retried", actor=actor, at=now, target=channel.value, count=again,
+        left=given_up - again, office=office,
+    )  # fmt: skip
+    return again, given_up - again
 
 
 def cancel(session: Session, ids: Ids) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Channel, OutboxMessage, OutboxStatus, Request
+from tracker.models import Channel, OutboxMessage, OutboxStatus
 from tracker.status import LABELS, N_, Status
 from tracker.web.formatters import mask_contacts
 
@@ -79,31 +78,6 @@ def event_words(event: str) -> str:
         return LABELS[Status(event)]
     except (KeyError, ValueError):
         return event
-
-
-def worth_sending_again(*columns: Any) -> Select[Any]:
-    """The dead messages that ``retry_all`` may send again without asking about each (their
-    ids, or ``columns``): every delivery to an office's system (it tells of an event that
-    happened, and a receiver drops a repeat by its id), and every message about a request
-    that has not moved since it was queued and was not anonymised (a "ready" message to a
-    citizen who has collected the document since would mislead). Not a reply to a citizen's
-    own question: it answered with the status of that moment. Those stay dead, to be sent
-    one by one if still wanted. The caller limits it to a channel and to the offices it may
-    touch."""
-    about_a_request = and_(
-        OutboxMessage.request_id.is_not(None),
-        OutboxMessage.channel != Channel.WEBHOOK,
-        Request.anonymised_at.is_(None),
-        Request.updated_at <= OutboxMessage.created_at,
-    )
-    return (
-        select(*(columns or (OutboxMessage.id,)))
-        .outerjoin(Request, Request.id == OutboxMessage.request_id)
-        .where(
-            OutboxMessage.status == OutboxStatus.DEAD,
-            or_(OutboxMessage.channel == Channel.WEBHOOK, about_a_request),
-        )
-    )
 
 
 def dead_by_channel() -> Select[tuple[Channel, int]]:

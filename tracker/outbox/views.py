@@ -74,7 +74,7 @@ def _dead_by_channel(shown: Scope) -> list[dict[str, object]]:
     db = get_session()
     column = OutboxMessage.office_id
     dead = dict(db.execute(shown.limit(queries.dead_by_channel(), column)).all())
-    worth = queries.worth_sending_again(OutboxMessage.channel, func.count()).group_by(
+    worth = outbox.worth_sending_again(OutboxMessage.channel, func.count()).group_by(
         OutboxMessage.channel
     )
     worth_counts = dict(db.execute(shown.limit(worth, column)).all())
@@ -93,34 +93,19 @@ def retry_dead() -> Response | tuple[str, int]:
     in the offices the page shows; the others stay dead, to be sent one by one."""
     form = RetryDeadForm()
     if not form.validate_on_submit():
-        error = _("No message was sent again: see the fields below.")
+        error = _("No message was sent again.")
         return _outbox_page(error=error, retry_errors=form.channel.errors), 400
-    channel = Channel(form.channel.data)
-    db = get_session()
     shown = chosen_scope()
-    column = OutboxMessage.office_id
-    worth = shown.limit(
-        queries.worth_sending_again().where(OutboxMessage.channel == channel), column
-    )
-    dead = db.scalar(
-        shown.limit(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.DEAD, OutboxMessage.channel == channel),
-            column,
-        )
-    )
-    now = utcnow()
-    again = outbox.retry_all(db, worth, now=now)
-    audit.record(
-        db, "messages_retried", actor=acting(), at=now, target=channel.value, count=again,
-        left=(dead or 0) - again, office=query(OfficeQuery).office.data,
+    chosen = query(OfficeQuery).office.data
+    again, left = outbox.retry_channel(
+        get_session(), Channel(form.channel.data), now=utcnow(), actor=acting(),
+        within=lambda found: shown.limit(found, OutboxMessage.office_id), office=chosen,
     )  # fmt: skip
     flash(
         _("%(count)d messages will be sent again; %(left)d were left as they were.",
-          count=again, left=(dead or 0) - again)
+          count=again, left=left)
     )  # fmt: skip
-    return redirect(url_for("staff.outbox_page", office=query(OfficeQuery).office.data), 303)
+    return redirect(url_for("staff.outbox_page", office=chosen), 303)
 
 
 @bp.post("/outbox/<id:message_id>/retry")
