@@ -6,7 +6,8 @@ Hosts (namespaces ``sar-*``, addresses in 10.213.47.0/24, nothing routed off the
 ``lb`` HAProxy (health checks on /readyz), ``web1`` and ``web2`` gunicorn (the repository's
 ``gunicorn.conf.py``, two workers each), ``sched1`` and ``sched2`` the scheduler, ``db`` a
 PostgreSQL cluster of its own, ``redis`` its own redis-server, ``gw`` the SMS, WhatsApp and
-e-mail receivers, ``load`` locust headless (``deploy/rehearsal_locust.py``).
+e-mail receivers and the office's system that webhooks tell (it checks each signature),
+``load`` locust headless (``deploy/rehearsal_locust.py``).
 
     deploy/rehearsal.sh --short        # about 2 minutes of load, under 5 minutes in all
     deploy/rehearsal.sh                # 10 minutes of load
@@ -66,6 +67,7 @@ def set_up(hosts: Hosts) -> dict[str, Any]:
         hosts.start_scheduler(host)
     hosts.start_balancer()
     data = hosts.check("prepare")
+    hosts.subscribe_webhook(data["office"])
     account = ["staff", "create", "rehearsal", "--office", data["office"], "--role", "operator"]
     hosts.flask(*account, "--name", "Petugas Gladi", input=hosts.password + "\n")
     data |= {"username": "rehearsal", "password": hosts.password}

@@ -6,7 +6,8 @@ settings in the environment; each command prints JSON.
   staff may mark ready (processing) or hand over (ready, window open).
 - ``waiting``: how many messages still wait to be sent (held, pending, sending).
 - ``verify DATA CHANGES FAULTS RECORD...``: what the rehearsal must find afterwards; one
-  line per problem under ``problems`` (none: it passed).
+  line per problem under ``problems`` (none: it passed). Webhook deliveries count as
+  messages (their ``webhook-id`` is their key), and each must have verified at the receiver.
 """
 
 from __future__ import annotations
@@ -94,7 +95,31 @@ def verify(session: Session, changes: Path, faults: Path, records: list[Path]) -
     problems += _changes_kept(session, moved)
     problems += _messages_arrived(session, json.loads(faults.read_text()), records)
     problems += _announced_once(session, moved.get("ready", []))
-    return {"changes": {k: len(v) for k, v in moved.items()}, "problems": problems}
+    deliveries, unsigned = _webhooks_signed(records)
+    problems += unsigned
+    if moved.get("ready") and not deliveries:
+        problems.append("documents were marked ready, yet no webhook delivery arrived")
+    return {
+        "changes": {k: len(v) for k, v in moved.items()},
+        "webhooks": deliveries,
+        "problems": problems,
+    }
+
+
+def _webhooks_signed(records: list[Path]) -> tuple[int, list[str]]:
+    """How many webhook deliveries arrived, and one problem per delivery whose signature the
+    receiver could not verify with the secret ``webhook add`` printed."""
+    deliveries, problems = 0, []
+    for record in records:
+        if record.exists():
+            for line in record.read_text(encoding="utf-8").splitlines():
+                seen = json.loads(line)
+                if seen.get("signed") is None:
+                    continue
+                deliveries += 1
+                if not seen["signed"]:
+                    problems.append(f"webhook delivery {seen['key']} did not verify")
+    return deliveries, problems
 
 
 def _accepted_changes(changes: Path) -> dict[str, list[str]]:

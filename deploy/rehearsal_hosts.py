@@ -31,7 +31,7 @@ HOSTS = {
     "gw": 40,
     "load": 50,
 }
-RECEIVERS = {"sms": 9001, "whatsapp": 9002, "email": 9003}
+RECEIVERS = {"sms": 9001, "whatsapp": 9002, "email": 9003, "webhook": 9004}
 PG_BIN = (
     Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
     if Path("/usr/lib/postgresql").exists()
@@ -201,7 +201,22 @@ class Hosts:
         script = [str(VENV / "python"), str(ROOT / "deploy" / "rehearsal_receiver.py")]
         record = str(self.work / f"{name}.jsonl")
         where = ["--host", ip("gw"), "--port", str(RECEIVERS[name]), "--record", record]
+        if name == "webhook":  # an office's system, checking each signature
+            where += ["--secret-file", str(self.webhook_secret)]
         self.start(name, "gw", [*script, *where])
+
+    @property
+    def webhook_secret(self) -> Path:
+        """Where the webhook receiver finds the secret ``webhook add`` printed."""
+        return self.work / "webhook-secret"
+
+    def subscribe_webhook(self, office: str) -> None:
+        """The office's system subscribes to its events; the receiver gets the secret."""
+        url = f"http://{ip('gw')}:{RECEIVERS['webhook']}/hook"
+        events = "request.status_changed,announcement.published"
+        printed = self.flask("webhook", "add", url, "--office", office, "--events", events)
+        secret = next(word for word in printed.split() if word.startswith("whsec_"))
+        self.webhook_secret.write_text(secret + "\n")
 
     def start_web(self, host: str) -> None:
         metrics = self.work / f"metrics-{host}"

@@ -71,7 +71,8 @@ def write(path: Path, phases: list[dict[str, Any]], seconds: int, found: dict[st
     lines.append(
         f"Staff changes answered 2xx or 303 (each looked for in the database): "
         f"{changes.get('ready', 0)} documents marked ready, {changes.get('collected', 0)} "
-        f"handed over. `audit verify`: {audit}"
+        f"handed over. Webhook deliveries, each signature verified by the receiver: "
+        f"{found.get('webhooks', 0)}. `audit verify`: {audit}"
     )
     problems = found.get("problems", [])
     lines.append(f"Checks: {'all hold' if not problems else f'{len(problems)} problems'}")

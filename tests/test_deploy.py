@@ -6,13 +6,16 @@ logs carry no receipt number."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gzip
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +30,8 @@ from sqlalchemy import text
 from tests.conftest import free_port, missing
 from tracker.db import make_engine
 from tracker.status import Status
+from tracker.webhooks import delivery
+from tracker.webhooks.subscriptions import make_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -408,3 +413,37 @@ def test_the_proxies_compress_public_answers_and_never_the_console(
         status, headers, body = _get(base + "/staff/login", gzipped)
         assert status == 200 and b"csrf_token" in body
         assert "Content-Encoding" not in headers
+
+
+def test_the_rehearsal_s_webhook_receiver_checks_each_signature(tmp_path: Path) -> None:
+    """The rehearsal counts a webhook delivery as arrived only if the receiver verified it
+    with the secret ``webhook add`` printed: a delivery signed with it verifies; one signed
+    with another secret does not; an SMS gateway's message is not a webhook at all."""
+    sys.path.insert(0, str(DEPLOY))
+    try:
+        import rehearsal_receiver as receiver  # noqa: PLC0415 (beside the rehearsal)
+    finally:
+        sys.path.remove(str(DEPLOY))
+    secret, stranger = make_secret(), make_secret()
+    (tmp_path / "secret").write_text(secret + "\n")
+    record = tmp_path / "webhook.jsonl"
+    server = receiver.ThreadingHTTPServer(
+        ("127.0.0.1", 0), receiver.handler_for(record, tmp_path / "secret")
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    now = dt.datetime.now(dt.UTC)  # the receiver checks the timestamp against its own clock
+    try:
+        for msg_id, signing in (("msg_good", [secret]), ("msg_forged", [stranger]),
+                                ("msg_both", [stranger, secret])):  # fmt: skip
+            sent = delivery.post(url, msg_id, '{"a": 1}', signing, now=now, timeout=5)
+            assert sent.error is None
+        sms = urllib.request.Request(url, data=b'{"to": "0812"}', method="POST",
+                                     headers={"Idempotency-Key": "k1"})  # fmt: skip
+        urllib.request.urlopen(sms, timeout=5).close()
+    finally:
+        server.shutdown()
+    lines = [json.loads(line) for line in record.read_text().splitlines()]
+    assert {line["key"]: line["signed"] for line in lines} == {
+        "msg_good": True, "msg_forged": False, "msg_both": True, "k1": None,
+    }  # fmt: skip
