@@ -177,7 +177,7 @@ def test_a_rotation_drops_a_previous_secret_no_key_opens(app, session, httpserve
 def test_the_scheduler_seals_the_secrets_as_it_starts(app, app_config, session) -> None:
     """Restarted last in an upgrade, the scheduler seals what the release before kept in the
     clear, and moves to a new key what an older one sealed, without waiting for an operator
-    to run ``webhook reseal``. Control: a secret no key opens is left as it is, and said."""
+    to run ``webhook reseal``. Control: a secret no key opens is left as it is."""
     clear_id, clear = add(session, dict(app.config), "https://a.example/hook")
     old_id, by_old = add(session, {**app.config, "WEBHOOK_SECRET_KEY": OLD}, "https://b.example/h")
     lost_id, _lost = add(
