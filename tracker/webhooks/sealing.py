@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,10 @@ class SecretUnreadable(Exception):
     """A stored secret that no key in the settings opens (or that is not a secret at all)."""
 
 
+@functools.lru_cache(maxsize=16)
 def _cipher(text: str) -> AESSIV:
+    """The cipher of a setting's key; kept, since the dispatcher builds a keyring for each
+    delivery and HKDF would otherwise run each time."""
     key = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_PURPOSE).derive(
         str(text).encode()
     )

@@ -27,9 +27,9 @@ from tracker.audit.trail import Actor
 from tracker.errors import WebhookError
 from tracker.models import Office, OutboxMessage, WebhookEvent, WebhookSubscription
 from tracker.outbox import operations as outbox
-from tracker.webhooks.sealing import Keyring, SecretUnreadable
+from tracker.webhooks.sealing import CLEAR_PREFIX, Keyring, SecretUnreadable
 
-PREFIX = "whsec_"
+PREFIX = CLEAR_PREFIX  # the Standard Webhooks form
 SECRET_BYTES = 32
 OVERLAP = dt.timedelta(days=1)  # the previous secret still signs this long after a rotation
 LONGEST_URL = 200
@@ -185,24 +185,20 @@ def reseal(session: Session, now: dt.datetime, actor: Actor, ring: Keyring) -> R
     two runs at once write the same values (AES-SIV seals a secret the same way each time)."""
     done = Resealed()
     for subscription in listed(session):
+        stored = {name: getattr(subscription, name) for name in ("secret", "previous_secret")}
         try:
-            fresh = {
-                name: _resealed(ring, getattr(subscription, name))
-                for name in ("secret", "previous_secret")
-            }
+            fresh = {name: _resealed(ring, value) for name, value in stored.items() if value}
         except SecretUnreadable:
             done.unreadable.append(subscription.id)
             continue
-        for name, (stored, value) in fresh.items():
-            if not stored:
-                continue
-            if value == stored:
+        for name, value in fresh.items():
+            if value == stored[name]:
                 done.current += 1
                 continue
             column = getattr(WebhookSubscription, name)
             written = session.execute(
                 update(WebhookSubscription)
-                .where(WebhookSubscription.id == subscription.id, column == stored)
+                .where(WebhookSubscription.id == subscription.id, column == stored[name])
                 .values({name: value})
                 .execution_options(synchronize_session=False)
             )
@@ -215,8 +211,6 @@ def reseal(session: Session, now: dt.datetime, actor: Actor, ring: Keyring) -> R
     return done
 
 
-def _resealed(ring: Keyring, stored: str | None) -> tuple[str | None, str | None]:
-    """The value as stored, and as sealed by the first key (the same when it is already)."""
-    if not stored or ring.is_current(stored):
-        return stored, stored
-    return stored, ring.seal(ring.open(stored))
+def _resealed(ring: Keyring, stored: str) -> str:
+    """The stored value as sealed by the first key (itself when it is already)."""
+    return stored if ring.is_current(stored) else ring.seal(ring.open(stored))
