@@ -181,6 +181,43 @@ def test_the_json_look_up_reads_no_place_it_does_not_send(
     assert page_count == 2 and "pickup_points" in page_sent, page_sent
 
 
+def test_open311_look_ups_read_on_the_engine_of_reads(app, client, make_request, tmp_path) -> None:
+    """Open311's look-ups are public reads as the JSON API's are: on the engine of reads, one
+    round trip a query and no transaction. A request in processing costs one round trip asked
+    alone, and two asked with another; the writers' engine, with its ping, ``BEGIN`` and
+    ``ROLLBACK`` a query, would not show there at all (the control: what the trace sees of it
+    is compared with what it sees of the engine of reads)."""
+    if get_engine(app).dialect.name == "sqlite":
+        pytest.skip("round trips to a server: PostgreSQL only")
+    first = make_request(Status.PROCESSING).receipt
+    second = make_request(Status.VERIFYING).receipt
+    with app.app_context():
+        reads, writes = get_read_engine(), get_engine()
+    answers = []
+
+    def ask(path: str) -> None:
+        answers.append(client.get(path))
+
+    one_count, one_sent = round_trips(
+        reads, tmp_path / "one.trace", lambda: ask(f"/open311/v2/requests/{first}.json")
+    )
+    several = f"/open311/v2/requests.json?service_request_id={first},{second}"
+    several_count, several_sent = round_trips(
+        reads, tmp_path / "several.trace", lambda: ask(several)
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [r["service_request_id"] for r in answers[1].get_json()] == [first, second]
+    assert one_count == 1, one_sent
+    assert several_count == 2, several_sent
+    assert "BEGIN" not in one_sent + several_sent
+    # Control: the writers' engine, traced through the same look-up, sees none of it.
+    writes_count, writes_sent = round_trips(
+        writes, tmp_path / "writes.trace", lambda: ask(f"/open311/v2/requests/{first}.xml")
+    )
+    assert answers[-1].status_code == 200
+    assert writes_count == 0, writes_sent
+
+
 def test_the_lookup_engine_is_the_app_engine_on_sqlite(app) -> None:
     """SQLite has no round trips to save: one engine, one pool, the same pragmas."""
     with app.app_context():

@@ -15,7 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from tracker.db import get_engine, get_session
+from tracker.db import get_read_engine, get_session
 from tracker.errors import QueryError, ReceiptMistyped, RequestNotFound
 from tracker.extensions import lookup_rate, lookups_rate
 from tracker.models import Service, utcnow
@@ -106,7 +106,7 @@ def request_json(receipt: str) -> Response:
 
 
 def _one(receipt: str, fmt: str) -> Response:
-    found = public.lookup(get_engine(), receipt, utcnow(), office_place=False)
+    found = public.lookup(get_read_engine(), receipt, utcnow(), office_place=False)
     shown = documents.service_request(found, _language(), query(ExtensionsQuery).wanted())
     return answer([shown], "service_requests", fmt)
 
@@ -131,7 +131,7 @@ def _several(fmt: str) -> Response:
     asked = query(RequestsQuery)
     if not asked.numbers():
         raise QueryError(no_numbers())
-    now, engine, language = utcnow(), get_engine(), _language()
+    now, engine, language = utcnow(), get_read_engine(), _language()
     shown = []
     for typed in asked.numbers():
         try:
