@@ -2,8 +2,10 @@
 directory (or ``gunicorn -c gunicorn.conf.py wsgi:app``). Each may be overridden on the
 command line or through ``GUNICORN_CMD_ARGS``.
 
-- ``bind``: ``127.0.0.1:8000`` (nginx on the same host), or ``WEB_BIND`` (a web host behind
-  HAProxy listens on its private address, ``WEB_BIND=10.0.0.11:8000``).
+- ``bind``: ``127.0.0.1:8000`` (nginx on the same host), or ``WEB_BIND``, one address or
+  several separated by commas (a web host behind HAProxy listens on its private address,
+  ``WEB_BIND=10.0.0.11:8000``; one behind nginx that Prometheus scrapes from another host,
+  on both: ``WEB_BIND=127.0.0.1:8000,10.0.0.11:8000``).
 - ``workers``: 2 × CPUs + 1, or ``WEB_CONCURRENCY``.
 - ``timeout``: a worker silent for 30 s (``WEB_TIMEOUT``) is killed and replaced. Its
   PostgreSQL statements are cancelled 5 s before (``DB_STATEMENT_TIMEOUT_SECONDS``, unless
@@ -38,7 +40,9 @@ if not os.environ.get(MULTIPROCESS_DIR):
     # Set before any worker imports prometheus_client, which reads it once.
     os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="siapambil-metrics-")
 
-bind = [os.environ.get("WEB_BIND") or "127.0.0.1:8000"]
+# One address or several, separated by commas: with nginx on the host, loopback for it and
+# the host's private address for Prometheus (WEB_BIND=127.0.0.1:8000,10.0.0.11:8000).
+bind = (os.environ.get("WEB_BIND") or "127.0.0.1:8000").replace(",", " ").split()
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
 # A statement of a web worker is cancelled before the worker would be killed for it: the

@@ -45,5 +45,22 @@ def give_back(session: Session, name: str, now: dt.datetime) -> None:
     )
 
 
+def count_run(session: Session, name: str, seconds: float, failed: bool) -> None:
+    """Count one run of ``name`` that took ``seconds`` in its row, in the caller's unit of work
+    (``/metrics`` reads the counts on every web host). Counted whoever holds the lease now: a
+    run that outlived its lease still ran."""
+    session.execute(
+        update(JobLease)
+        .where(JobLease.name == name)
+        .values(
+            runs=JobLease.runs + 1,
+            failures=JobLease.failures + (1 if failed else 0),
+            seconds_total=JobLease.seconds_total + seconds,
+            last_seconds=seconds,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def last_finished(session: Session, name: str) -> dt.datetime | None:
     return session.scalar(select(JobLease.last_finished_at).where(JobLease.name == name))

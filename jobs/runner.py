@@ -14,7 +14,6 @@ from jobs import lease
 from tracker.db import unit_of_work
 from tracker.models import utcnow
 from tracker.requests import changes
-from tracker.watch import metrics
 
 log = logging.getLogger("jobs")
 Work = Callable[[Any, dict[str, Any], dt.datetime], Any]
@@ -43,8 +42,8 @@ def run(app: Flask, name: str, work: Work, lease_seconds: int = 600) -> Any:
             log.exception("%s failed", name)
             raise
         finally:
-            metrics.observe_job(name, time.perf_counter() - started, failed)
             with unit_of_work() as session:
+                lease.count_run(session, name, time.perf_counter() - started, failed)
                 lease.give_back(session, name, utcnow())
         log.info("%s: %s in %.2f s", name, result, time.perf_counter() - started)
         return result

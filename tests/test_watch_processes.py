@@ -172,6 +172,113 @@ def test_a_worker_that_exits_takes_no_count_with_it(gunicorn) -> None:
     assert sample(scrape, "siapambil_http_requests_total", HOME) == times
 
 
+def job_series(scrape: str, job: str) -> dict[str, float]:
+    """The job's runs, failures and duration count in one scrape (absent: missing)."""
+    labels = {"job": job}
+    return {
+        name: each.value
+        for family in text_string_to_metric_families(scrape)
+        for each in family.samples
+        for name in [each.name]
+        if each.labels == labels
+        and name
+        in {
+            "siapambil_job_runs_total",
+            "siapambil_job_failures_total",
+            "siapambil_job_duration_seconds_count",
+        }  # fmt: skip
+    }
+
+
+def test_the_web_serves_the_job_runs_of_a_scheduler_in_another_process(
+    gunicorn, database_url: str
+) -> None:
+    """The scheduler is a process of its own (in production a unit of its own, often on
+    another host), with no share in the web workers' metrics files: a job it runs is counted
+    in the database, and gunicorn's ``/metrics`` serves the count. The control is the scrape
+    before the run, which has none; the job's process is given no metrics directory at all.
+    The scrape with the jobs' series in it passes ``promtool check metrics``."""
+    url, metrics_dir, _process = gunicorn
+    assert job_series(fetch(url + "/metrics")[1], "announce") == {}
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(DATABASE_URL=database_url, SECRET_KEY="test-secret")
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run-once", "announce"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert not any("announce" in p.read_bytes().decode("latin-1") for p in metrics_dir.iterdir())
+    status, scrape = fetch(url + "/metrics")
+    assert status == 200
+    assert job_series(scrape, "announce") == {
+        "siapambil_job_runs_total": 2,
+        "siapambil_job_failures_total": 0,
+        "siapambil_job_duration_seconds_count": 2,
+    }
+    assert sample(scrape, "siapambil_job_last_duration_seconds", {"job": "announce"}) > 0
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        missing("promtool (apt-get install prometheus)")
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=scrape, capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), (
+        checked.stdout + checked.stderr
+    )
+
+
+def test_web_bind_takes_several_addresses_and_metrics_answer_only_those_allowed(
+    database_url: str,
+) -> None:
+    """``WEB_BIND`` with two addresses (as a host behind nginx that Prometheus scrapes from
+    elsewhere is set up): gunicorn listens on both, and ``/metrics`` answers the scraper's
+    network only (``METRICS_ALLOW``). The control: the address left out of it gets a 404."""
+    ports = free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+           "WEB_CONCURRENCY": "1", "RATELIMIT_ENABLED": "off",
+           "WEB_BIND": f"127.0.0.1:{ports[0]}, 127.0.0.2:{ports[1]}",
+           "METRICS_ALLOW": "127.0.0.2/32"}  # fmt: skip
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        first, second = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.2:{ports[1]}"
+        wait_for_status(first + "/healthz", 200, 30, process)
+        wait_for_status(second + "/healthz", 200, 10, process)
+        scraper = urllib.request.build_opener(SourceAddress("127.0.0.2"))
+        with scraper.open(second + "/metrics", timeout=10) as answer:
+            assert answer.status == 200
+            assert b"siapambil_http_requests_total" in answer.read()
+        assert fetch(first + "/metrics")[0] == 404  # from 127.0.0.1: not allowed
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+class SourceAddress(urllib.request.HTTPHandler):
+    """Connects from a given local address (a scraper on another host, in effect)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req: Any) -> Any:
+        import http.client
+
+        address = self.address
+
+        class Connection(http.client.HTTPConnection):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, source_address=(address, 0), **kwargs)
+
+        return self.do_open(Connection, req)
+
+
 def live_workers(master: int) -> list[str]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return children.read_text().split() if children.exists() else []

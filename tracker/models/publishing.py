@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, UTCDateTime, text_enum, utcnow
@@ -102,7 +102,9 @@ class OutboxMessage(Base):
 
 class JobLease(Base):
     """Who runs a job now, and until when: a scheduler takes the lease with one conditional
-    UPDATE, so two schedulers (or a hand-run job) never run the same job at once."""
+    UPDATE, so two schedulers (or a hand-run job) never run the same job at once. The row
+    also counts the job's runs, failures and time, for ``/metrics`` on any web host: the
+    scheduler is a process of its own, often on another host."""
 
     __tablename__ = "job_leases"
 
@@ -110,3 +112,7 @@ class JobLease(Base):
     holder: Mapped[str] = mapped_column(String(120), default="")
     until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    seconds_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    last_seconds: Mapped[float | None] = mapped_column(Float)

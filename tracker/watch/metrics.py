@@ -1,7 +1,7 @@
 """The service's Prometheus metrics.
 
 Counters and histograms live in the process that counts them: the web workers count
-requests, look-ups and moves, the scheduler counts job runs. Under gunicorn each worker
+requests, look-ups and moves. Under gunicorn each worker
 writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (``prometheus_client``'s
 multiprocess mode; ``gunicorn.conf.py`` empties the directory at start and marks a worker
 dead when it exits), and a scrape builds a fresh registry whose ``MultiProcessCollector``
@@ -10,7 +10,10 @@ sums them. Without that setting one process serves its own values.
 What reflects the database (messages in the outbox by status and channel, the age of the
 oldest due one, the scheduler's heartbeat age) is read from it at scrape time, at the
 instant the view read, and served as gauges of that scrape (``Snapshot``): nothing to
-count in workers, nothing stale after a restart.
+count in workers, nothing stale after a restart. So are the jobs' runs, failures and
+durations: the scheduler (a process of its own, often on another host) counts each run in
+its job's lease row (``jobs.lease.count_run``), and every web worker serves those counts,
+the same on each (alert rules take the max over them, never the sum).
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -79,19 +87,6 @@ RATE_LIMIT_STORAGE_ERRORS = Counter(
     "unreachable: the limits fail open.",
     registry=REGISTRY,
 )
-JOB_RUNS = Counter(
-    "siapambil_job_runs", "Job runs that held the lease, by job.", ["job"], registry=REGISTRY
-)
-JOB_FAILURES = Counter(
-    "siapambil_job_failures", "Job runs that raised, by job.", ["job"], registry=REGISTRY
-)
-JOB_DURATION = Histogram(
-    "siapambil_job_duration_seconds",
-    "Time a job run took, by job.",
-    ["job"],
-    buckets=(0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0),
-    registry=REGISTRY,
-)
 
 
 def count_lookup(outcome: str) -> None:
@@ -118,13 +113,6 @@ def count_rate_limit_storage_errors() -> None:
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     REQUESTS.labels(route=route, method=method, status=str(status)).inc()
     LATENCY.labels(route=route, method=method).observe(seconds)
-
-
-def observe_job(name: str, seconds: float, failed: bool) -> None:
-    JOB_RUNS.labels(job=name).inc()
-    if failed:
-        JOB_FAILURES.labels(job=name).inc()
-    JOB_DURATION.labels(job=name).observe(seconds)
 
 
 # Moves are counted when their unit of work commits, never when it rolls back: each flush
@@ -158,6 +146,17 @@ def listen_for_moves() -> None:
         event.listen(Session, "after_rollback", _forget_moves)
 
 
+@dataclass(frozen=True)
+class JobRuns:
+    """A job's counts, from its lease row."""
+
+    job: str
+    runs: int
+    failures: int
+    seconds_total: float
+    last_seconds: float | None
+
+
 @dataclass(eq=False)  # a collector is registered by identity
 class Snapshot:
     """What the database says at the instant of one scrape."""
@@ -165,6 +164,7 @@ class Snapshot:
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)
     oldest_due_age: float = 0.0
     heartbeat_age: float | None = None
+    jobs: tuple[JobRuns, ...] = ()
 
     def collect(self) -> Iterator[Metric]:
         messages = GaugeMetricFamily(
@@ -189,10 +189,35 @@ class Snapshot:
                 "Seconds since a scheduled job last finished a run.",
                 value=self.heartbeat_age,
             )
+        yield from self._collect_jobs()
+
+    def _collect_jobs(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(
+            "siapambil_job_runs", "Job runs that held the lease, by job.", labels=["job"]
+        )
+        failures = CounterMetricFamily(
+            "siapambil_job_failures", "Job runs that raised, by job.", labels=["job"]
+        )
+        durations = SummaryMetricFamily(
+            "siapambil_job_duration_seconds", "Time the job's runs took, by job.", labels=["job"]
+        )
+        last = GaugeMetricFamily(
+            "siapambil_job_last_duration_seconds",
+            "Time the job's last run took, by job.",
+            labels=["job"],
+        )
+        for each in self.jobs:
+            runs.add_metric([each.job], each.runs)
+            failures.add_metric([each.job], each.failures)
+            durations.add_metric([each.job], count_value=each.runs, sum_value=each.seconds_total)
+            if each.last_seconds is not None:
+                last.add_metric([each.job], each.last_seconds)
+        yield from (runs, failures, durations, last)
 
 
 def snapshot(session: Session, now: dt.datetime) -> Snapshot:
-    """Read the gauges of one scrape: three small queries, each on an index or a tiny table."""
+    """Read the gauges of one scrape: three small queries, each on an index or a tiny table
+    (the jobs' lease rows, a few dozen, give both the heartbeat and the jobs' counts)."""
     rows = session.execute(
         select(OutboxMessage.status, OutboxMessage.channel, func.count())
         .where(OutboxMessage.status.in_(WAITING))
@@ -200,11 +225,25 @@ def snapshot(session: Session, now: dt.datetime) -> Snapshot:
     )
     outbox = {(str(s), str(c)): n for s, c, n in rows}
     oldest = oldest_due(session, now)
-    beat = heartbeat(session)
+    leases = session.execute(
+        select(
+            JobLease.name,
+            JobLease.last_finished_at,
+            JobLease.runs,
+            JobLease.failures,
+            JobLease.seconds_total,
+            JobLease.last_seconds,
+        ).order_by(JobLease.name)
+    ).all()
+    beats = [row.last_finished_at for row in leases if row.last_finished_at is not None]
     return Snapshot(
         outbox=outbox,
         oldest_due_age=seconds_between(oldest, now),
-        heartbeat_age=None if beat is None else seconds_between(beat, now),
+        heartbeat_age=seconds_between(max(beats), now) if beats else None,
+        jobs=tuple(
+            JobRuns(row.name, row.runs, row.failures, row.seconds_total, row.last_seconds)
+            for row in leases
+        ),
     )
 
 
