@@ -7,6 +7,7 @@
 # expected the next time, so newest rows cut off are found too. After a restore from a
 # backup, remove that file: the restored trail is older than the head it kept.
 # Run by siapambil-audit-verify.timer (daily); the settings come from its EnvironmentFile.
+# Exit status: 0 intact, 1 broken or cut, 2 the result could not be left for node_exporter.
 set -u
 flask=${FLASK:-/opt/siapambil/.venv/bin/flask}
 state=${STATE_DIRECTORY:-/var/lib/siapambil}
@@ -26,13 +27,22 @@ else
 fi
 printf '%s\n' "${said}" | grep -v WARNING
 
-{
+# Written whole, then renamed, so that node_exporter never reads half a file. A result that
+# cannot be left there fails the run (status 2), whatever the check found: an alert that
+# never sees a result is no alert.
+if ! {
   echo "# HELP siapambil_audit_chain_intact 1 when the last audit verify passed, 0 when it failed."
   echo "# TYPE siapambil_audit_chain_intact gauge"
   echo "siapambil_audit_chain_intact ${intact}"
   echo "# HELP siapambil_audit_verify_timestamp_seconds When audit verify last ran."
   echo "# TYPE siapambil_audit_verify_timestamp_seconds gauge"
   echo "siapambil_audit_verify_timestamp_seconds $(date +%s)"
-} >"${textfiles}/siapambil_audit.prom.$$" &&
-  mv "${textfiles}/siapambil_audit.prom.$$" "${textfiles}/siapambil_audit.prom"
+} >"${textfiles}/siapambil_audit.prom.$$" ||
+  ! mv "${textfiles}/siapambil_audit.prom.$$" "${textfiles}/siapambil_audit.prom"; then
+  rm -f "${textfiles}/siapambil_audit.prom.$$" 2>/dev/null
+  echo "audit check: its result could not be written into ${textfiles} (node_exporter's" \
+    "textfile directory): the user $(id -un) must be able to write there" \
+    "(docs/production.md, step 10)" >&2
+  exit 2
+fi
 [ "${intact}" -eq 1 ]

@@ -152,6 +152,51 @@ def test_the_audit_check_writes_an_intact_then_a_broken_chain(tmp_path: Path) ->
     engine.dispose()
     code, metrics = check()
     assert code == 1 and "siapambil_audit_chain_intact 0" in metrics
+    # A result that cannot be left for node_exporter fails the check, intact or not.
+    env["TEXTFILE_DIRECTORY"] = str(tmp_path / "no-such-directory")
+    (state / "audit-head").unlink()
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_trail SET actor = 'system' WHERE id = 2"))
+    engine.dispose()
+    done = subprocess.run(
+        [DEPLOY / "audit-verify-metric.sh"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert "Audit trail intact" in done.stdout  # control: the chain itself is intact again
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no-such-directory" in done.stderr and "step 10" in done.stderr
+
+
+ALERT_SERIES = re.compile(r"\bsiapambil_[a-z_]+\b")
+
+
+def written_series(app: Any) -> set[str]:
+    """Every series name the service's ``/metrics`` serves once it has answered a request and
+    run a job (and so counted one in the database), with those the audit check writes."""
+    from jobs import runner, work
+
+    runner.run(app, "announce", work.announce)
+    client = app.test_client()
+    client.get("/")
+    scrape = client.get("/metrics").get_data(as_text=True)
+    script = (DEPLOY / "audit-verify-metric.sh").read_text()
+    lines = scrape.splitlines() + re.findall(r'echo "(siapambil_\w+ )', script)
+    return {line.split("{")[0].split()[0] for line in lines if line.startswith("siapambil_")}
+
+
+def test_every_series_an_alert_reads_is_one_the_service_writes(app) -> None:
+    """An alert on a series nobody writes never fires, and promtool's own tests cannot see it
+    (they feed the series they are given). The control: the name the outbox alerts once read,
+    which is nowhere."""
+    written = written_series(app)
+    rules = (DEPLOY / "alerts.yml").read_text()
+    read = set(ALERT_SERIES.findall(rules))
+    assert read, rules
+    assert read <= written, sorted(read - written)
+    assert {"siapambil_job_failures_total", "siapambil_audit_verify_timestamp_seconds"} <= read
+    assert "siapambil_outbox_oldest_due_seconds" not in written
+    tested = set(ALERT_SERIES.findall((DEPLOY / "alerts.test.yml").read_text()))
+    assert tested <= written, sorted(tested - written)
 
 
 def test_warming_compiles_every_template_and_loads_each_catalogue(app) -> None:
