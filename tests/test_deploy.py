@@ -167,6 +167,66 @@ def test_the_audit_check_writes_an_intact_then_a_broken_chain(tmp_path: Path) ->
     assert "no-such-directory" in done.stderr and "step 10" in done.stderr
 
 
+def read_as_the_guide_does(env_file: Path) -> dict[str, str]:
+    """The environment a shell gives after ``set -a && . FILE && set +a``, as the production
+    guide's ``siapambil`` function reads the settings (systemd's ``EnvironmentFile=`` reads
+    the same file)."""
+    done = subprocess.run(
+        ["sh", "-c", 'set -a && . "$1" && set +a && env -0', "sh", str(env_file)],
+        env={"PATH": os.environ["PATH"]}, capture_output=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+
+
+def test_the_env_example_reads_whole_and_starts_the_service(tmp_path: Path) -> None:
+    """Every line of ``deploy/siapambil.env.example`` reaches the processes as written when a
+    shell reads the file, names a setting the service knows, and the service starts from it
+    (with its keys filled in and a database of the test's own). The control: a list written
+    with spaces after its commas, which the shell splits into a command and a lost value."""
+    from tracker import create_app
+    from tracker.config import ENV_KEYS
+
+    example = DEPLOY / "siapambil.env.example"
+    written = dict(
+        line.split("=", 1)
+        for line in example.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    read = read_as_the_guide_does(example)
+    assert {key: read.get(key) for key in written} == written
+    gunicorn_reads = set(
+        re.findall(r'environ\.get\("(\w+)"', (ROOT / "gunicorn.conf.py").read_text())
+    )
+    known = set(ENV_KEYS) | gunicorn_reads
+    assert "WEB_BIND" in gunicorn_reads
+    assert set(written) <= known, sorted(set(written) - known)
+    assert {"BACKUP_KEY_FALLBACKS", "METRICS_ALLOW", "WEB_BIND"} <= set(written)
+    filled = {k: ("k" * 48 if v == "CHANGE-ME" else v) for k, v in written.items()}
+    filled["DATABASE_URL"] = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    environ = {**{k: v for k, v in os.environ.items() if not k.startswith("SIAPAMBIL_")}}
+    for key in ENV_KEYS:
+        environ.pop(key, None)
+    old = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update({**environ, **filled})
+        app = create_app()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert app.config["ENV"] == "production"
+    assert app.config["METRICS_ALLOW"] == written["METRICS_ALLOW"]
+    spaced = tmp_path / "spaced.env"
+    spaced.write_text("METRICS_ALLOW=127.0.0.1, ::1\n")
+    assert (
+        subprocess.run(
+            ["sh", "-c", 'set -a && . "$1"', "sh", str(spaced)], capture_output=True
+        ).returncode
+        != 0
+    )
+
+
 ALERT_SERIES = re.compile(r"\bsiapambil_[a-z_]+\b")
 
 
