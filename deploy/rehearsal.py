@@ -161,6 +161,11 @@ def verify(hosts: Hosts, phases: list[dict[str, Any]]) -> dict[str, Any]:
     found["audit"] = audit.stdout.strip() or audit.stderr.strip()
     if audit.returncode != 0:
         found["problems"].append(f"audit verify failed: {found['audit']}")
+    # The jobs run on the scheduler hosts; their counts reach Prometheus through the web's.
+    found["job_runs"] = hosts.scraped("siapambil_job_runs_total")
+    for host, runs in found["job_runs"].items():
+        if not runs:
+            found["problems"].append(f"{host}'s /metrics serves no run of the schedulers' jobs")
     for phase in phases:
         counted = phase["storage_errors_counted"]
         if phase["name"] == "redis down" and not counted:

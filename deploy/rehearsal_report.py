@@ -61,6 +61,10 @@ def read(path: Path) -> list[tuple[float, str, float, bool]]:
         ]
 
 
+def _per_host(counts: dict[str, float]) -> str:
+    return ", ".join(f"{host} {value:.0f}" for host, value in sorted(counts.items())) or "none"
+
+
 def write(path: Path, phases: list[dict[str, Any]], seconds: int, found: dict[str, Any]) -> str:
     """The report as Markdown."""
     rows = read(path) if path.exists() else []
@@ -72,7 +76,8 @@ def write(path: Path, phases: list[dict[str, Any]], seconds: int, found: dict[st
         f"Staff changes answered 2xx or 303 (each looked for in the database): "
         f"{changes.get('ready', 0)} documents marked ready, {changes.get('collected', 0)} "
         f"handed over. Webhook deliveries, each signature verified by the receiver: "
-        f"{found.get('webhooks', 0)}. `audit verify`: {audit}"
+        f"{found.get('webhooks', 0)}. The schedulers' job runs, as each web host's "
+        f"`/metrics` serves them: {_per_host(found.get('job_runs', {}))}. `audit verify`: {audit}"
     )
     problems = found.get("problems", [])
     lines.append(f"Checks: {'all hold' if not problems else f'{len(problems)} problems'}")
