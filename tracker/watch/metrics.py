@@ -1,11 +1,11 @@
 """The service's Prometheus metrics.
 
 Counters and histograms live in the process that counts them: the web workers count
-requests, look-ups and moves. Under gunicorn each worker
-writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (``prometheus_client``'s
-multiprocess mode; ``gunicorn.conf.py`` empties the directory at start and marks a worker
-dead when it exits), and a scrape builds a fresh registry whose ``MultiProcessCollector``
-sums them. Without that setting one process serves its own values.
+requests, look-ups and moves. Under gunicorn each worker writes its values to files in
+``PROMETHEUS_MULTIPROC_DIR`` (``prometheus_client``'s multiprocess mode; ``gunicorn.conf.py``
+empties the directory at start and marks a worker dead when it exits), and a scrape builds
+a fresh registry whose ``MultiProcessCollector`` sums them. Without that setting one
+process serves its own values.
 
 What reflects the database (messages in the outbox by status and channel, the age of the
 oldest due one, the scheduler's heartbeat age) is read from it at scrape time, at the
