@@ -179,7 +179,7 @@ def read_as_the_guide_does(env_file: Path) -> dict[str, str]:
     return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
 
 
-def test_the_env_example_reads_whole_and_starts_the_service(tmp_path: Path) -> None:
+def test_the_env_example_reads_whole_and_starts_the_service(tmp_path: Path, monkeypatch) -> None:
     """Every line of ``deploy/siapambil.env.example`` reaches the processes as written when a
     shell reads the file, names a setting the service knows, and the service starts from it
     (with its keys filled in and a database of the test's own). The control: a list written
@@ -204,17 +204,11 @@ def test_the_env_example_reads_whole_and_starts_the_service(tmp_path: Path) -> N
     assert {"BACKUP_KEY_FALLBACKS", "METRICS_ALLOW", "WEB_BIND"} <= set(written)
     filled = {k: ("k" * 48 if v == "CHANGE-ME" else v) for k, v in written.items()}
     filled["DATABASE_URL"] = f"sqlite:///{tmp_path / 'env.sqlite'}"
-    environ = {**{k: v for k, v in os.environ.items() if not k.startswith("SIAPAMBIL_")}}
-    for key in ENV_KEYS:
-        environ.pop(key, None)
-    old = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update({**environ, **filled})
-        app = create_app()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    for key in [k for k in os.environ if k.startswith("SIAPAMBIL_") or k in ENV_KEYS]:
+        monkeypatch.delenv(key)
+    for key, value in filled.items():
+        monkeypatch.setenv(key, value)
+    app = create_app()
     assert app.config["ENV"] == "production"
     assert app.config["METRICS_ALLOW"] == written["METRICS_ALLOW"]
     spaced = tmp_path / "spaced.env"

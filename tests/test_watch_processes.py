@@ -174,19 +174,13 @@ def test_a_worker_that_exits_takes_no_count_with_it(gunicorn) -> None:
 
 def job_series(scrape: str, job: str) -> dict[str, float]:
     """The job's runs, failures and duration count in one scrape (absent: missing)."""
-    labels = {"job": job}
+    names = {"siapambil_job_runs_total", "siapambil_job_failures_total",
+             "siapambil_job_duration_seconds_count"}  # fmt: skip
     return {
-        name: each.value
+        each.name: each.value
         for family in text_string_to_metric_families(scrape)
         for each in family.samples
-        for name in [each.name]
-        if each.labels == labels
-        and name
-        in {
-            "siapambil_job_runs_total",
-            "siapambil_job_failures_total",
-            "siapambil_job_duration_seconds_count",
-        }  # fmt: skip
+        if each.name in names and each.labels == {"job": job}
     }
 
 
