@@ -27,9 +27,11 @@ from tracker.errors import MissingDetails
 from tracker.models import (
     AuditEntry,
     Closure,
+    Office,
     OpeningHours,
     PickupPoint,
     Request,
+    Service,
     StatusEvent,
     utcnow,
 )
@@ -58,6 +60,63 @@ def counted(session: Any, what: Any) -> int:
 
 
 # --- Pickup points ---------------------------------------------------------------------------
+
+
+# Each console form that edits what is stored and whose fields may be left empty: its whole
+# post (as a browser sends it), one field it may not lack, and how to read that field back.
+EDITS = {
+    "counters": (
+        "/staff/points/srg-dinas/counters",
+        {"counters": "Loket 1, Loket 2"},
+        "counters",
+        lambda s: s.scalars(select(PickupPoint.counters).where(PickupPoint.code == "srg-dinas")),
+    ),
+    "location": (
+        "/staff/points/srg-dinas/location",
+        {"latitude": "-6.12", "longitude": "106.15"},
+        "longitude",
+        lambda s: s.scalars(select(PickupPoint.longitude).where(PickupPoint.code == "srg-dinas")),
+    ),
+    "office address": (
+        "/staff/offices/36.73/details",
+        {"name": "Disdukcapil Kota Serang", "kind": "dinas", "timezone": "Asia/Jakarta",
+         "address": "Jl. Jenderal Sudirman No. 5"},
+        "address",
+        lambda s: s.scalars(select(Office.address).where(Office.code == "36.73")),
+    ),
+    "what to bring": (
+        "/staff/services/kk",
+        {"name_id": "Kartu Keluarga", "name_en": "Family card", "target_days": "7",
+         "bring_id": "Formulir F-1.01.", "bring_en": "Form F-1.01.", "offered": "y"},
+        "bring_en",
+        lambda s: s.scalars(select(Service.bring_en).where(Service.code == "kk")),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edit_that_leaves_a_field_out_blanks_nothing(client, make_account, session, edit):
+    """A post made by hand, or cut short, that lacks a field is refused, naming it; the same
+    field sent empty clears it, as a browser sends a field emptied."""
+    path, whole, left_out, read = EDITS[edit]
+    assert sign_in(client, make_account("admin").username).status_code == 303
+    assert post(client, path, whole).status_code == 303
+    before = read(session).one()
+    session.rollback()
+    assert before not in (None, "", [])
+    cut = {name: typed for name, typed in whole.items() if name != left_out}
+    answer = post(client, path, cut)
+    assert answer.status_code == 400
+    assert "tidak ikut terkirim: muat ulang halaman" in answer.get_data(as_text=True)
+    assert read(session).one() == before
+    session.rollback()
+    # Control: sent empty, the field is cleared (the location by both of its fields).
+    emptied = {**whole, left_out: ""}
+    if edit == "location":
+        emptied["latitude"] = ""
+    assert post(client, path, emptied).status_code == 303
+    assert read(session).one() in (None, "", [])
+    session.rollback()
 
 
 def test_counters_that_fail_validation_keep_the_stored_counters(client, boss, make_request):

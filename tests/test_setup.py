@@ -211,9 +211,11 @@ def test_a_bad_file_is_refused_naming_each_problem_and_changes_nothing(
     # What a schema cannot say is checked once the schema passes: periods in order.
     data = yaml.safe_load(EXAMPLE.read_text())
     data["offices"][0]["points"][2]["hours"]["friday"] = "11:00-08:00"
+    data["offices"][0]["phone"] = "29-11-2026"  # a date in the telephone's place
     bad.write_text(yaml.safe_dump(data, allow_unicode=True))
     answer = load(runner, session, bad)
     assert answer.exit_code == 1 and "offices[0].points[2].hours.friday: " in answer.output
+    assert "offices[0].phone: 29-11-2026 harus nomor telepon di Indonesia" in answer.output
     assert rows(session) == before
     # Control: the example itself passes.
     assert load(runner, session).exit_code == 0

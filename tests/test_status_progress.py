@@ -245,6 +245,9 @@ def test_an_admin_keeps_any_office_contacts(client, make_account, session) -> No
     ("field", "typed", "said"),
     [
         ("phone", "call us", "“Telepon” harus berupa nomor telepon"),
+        ("phone", "29-11-2026", "“Telepon” harus berupa nomor telepon di Indonesia"),
+        ("phone", "2026-11-29", "“Telepon” harus berupa nomor telepon di Indonesia"),
+        ("phone", "+1 202 555 0100", "“Telepon” harus berupa nomor telepon di Indonesia"),
         ("whatsapp", "0254 200101", "“WhatsApp” harus berupa nomor ponsel"),
         ("email", "dukcapil@", "Alamat email ini tidak valid"),
     ],
@@ -258,6 +261,44 @@ def test_bad_contacts_are_refused_naming_the_field(
     assert answer.status_code == 400
     assert said in visible_text(answer.get_data(as_text=True))
     assert contacts(session, "36.73") == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("1500 537", "1500 537"),  # Dukcapil's call centre
+        ("+62 (0)254 200-123", "+62 (0)254 200-123"),
+        ("021-5701 2345", "021-5701 2345"),
+        ("14045", "14045"),
+        ("", ""),  # cleared: a browser sends the field empty
+    ],
+)
+def test_an_office_phone_is_kept_as_typed(client, make_account, session, typed, kept) -> None:
+    assert sign_in(client, make_account("supervisor").username).status_code == 303
+    answer = post(client, "/staff/offices/36.73/contact", {**NEW, "phone": typed})
+    assert answer.status_code == 303
+    assert contacts(session, "36.73")[0] == kept
+
+
+@pytest.mark.parametrize("left_out", ["phone", "whatsapp", "email"])
+def test_a_post_that_leaves_a_contact_out_changes_nothing(
+    client, make_account, session, left_out
+) -> None:
+    assert sign_in(client, make_account("supervisor").username).status_code == 303
+    assert post(client, "/staff/offices/36.73/contact", NEW).status_code == 303
+    before = contacts(session, "36.73")
+    assert all(before)
+    cut = {name: typed for name, typed in NEW.items() if name != left_out}
+    answer = post(client, "/staff/offices/36.73/contact", cut)
+    assert answer.status_code == 400
+    label = {"phone": "Telepon", "whatsapp": "WhatsApp", "email": "Email"}[left_out]
+    said = visible_text(answer.get_data(as_text=True))
+    assert f"“{label}” tidak ikut terkirim" in said, said
+    assert contacts(session, "36.73") == before
+    # Control: the same field sent empty is a field cleared.
+    assert post(client, "/staff/offices/36.73/contact", {**cut, left_out: ""}).status_code == 303
+    index = list(NEW).index(left_out)
+    assert contacts(session, "36.73")[index] == ""
 
 
 def location(session, code: str) -> tuple[float | None, float | None]:

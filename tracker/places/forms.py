@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from tracker.intake.checks import normalise_phone
+from tracker.intake.checks import is_office_phone, normalise_phone
 from tracker.models.base import TIMEZONES
 from tracker.models.places import OfficeKind, PointKind
 from tracker.places import pickup
@@ -35,6 +35,7 @@ from tracker.web.edge import (
     Form,
     QueryForm,
     Required,
+    Sent,
     Visible,
 )
 from tracker.web.formatters import weekday_name
@@ -59,7 +60,7 @@ class ClosureForm(Form):
 
 class CountersForm(Form):
     counters = StringField(
-        _l("Counters, separated by commas"), [CleanText(), Optional(), Length(max=300)]
+        _l("Counters, separated by commas"), [Sent(), CleanText(), Optional(), Length(max=300)]
     )
 
     def names(self) -> list[str]:
@@ -145,18 +146,16 @@ for _weekday in range(7):
             )
 
 
-OFFICE_PHONE = re.compile(r"(?:\+|\(?)[0-9][0-9 ().\-]*")
-OFFICE_PHONE_DIGITS = (6, 15)
-
-
 def office_phone(_form: object, field: object) -> None:
-    """A telephone number as people write it (``(0254) 200-123``, ``+62 254 200123``)."""
+    """A telephone number in Indonesia as people write it (``(0254) 200-123``,
+    ``+62 254 200123``, ``1500 537``)."""
     typed = (field.data or "").strip()  # type: ignore[attr-defined]
-    digits = sum(c.isdigit() for c in typed)
-    low, high = OFFICE_PHONE_DIGITS
-    if typed and (not OFFICE_PHONE.fullmatch(typed) or not low <= digits <= high):
+    if typed and not is_office_phone(typed):
         raise ValidationError(
-            _l("“Phone” must be a telephone number: 6 to 15 digits, with spaces, - or ( ).")
+            _l(
+                "“Phone” must be a telephone number in Indonesia: with its area code, such as "
+                "(0254) 200-123, or a service number, such as 1500 537."
+            )
         )
 
 
@@ -172,13 +171,23 @@ def mobile_number(_form: object, field: object) -> None:
 
 
 class ContactForm(Form):
-    """Where citizens can reach an office; every field may be left empty."""
+    """Where citizens can reach an office; every field may be left empty, none left out."""
 
-    phone = StringField(_l("Phone"), [CleanText(), Optional(), Length(max=20), office_phone])
-    whatsapp = StringField(_l("WhatsApp"), [CleanText(), Optional(), Length(max=20), mobile_number])
+    phone = StringField(
+        _l("Phone"), [Sent(), CleanText(), Optional(), Length(max=20), office_phone]
+    )
+    whatsapp = StringField(
+        _l("WhatsApp"), [Sent(), CleanText(), Optional(), Length(max=20), mobile_number]
+    )
     email = StringField(
         _l("E-mail"),
-        [CleanText(), Optional(), Length(max=200), Email(_l("This e-mail address is not valid."))],
+        [
+            Sent(),
+            CleanText(),
+            Optional(),
+            Length(max=200),
+            Email(_l("This e-mail address is not valid.")),
+        ],
     )
 
 
@@ -199,8 +208,8 @@ def _degrees(field: StringField, limit: int, message: object) -> float | None:
 class LocationForm(Form):
     """Where a pickup point is, in degrees (WGS 84, as a map app shows them): both or neither."""
 
-    latitude = StringField(_l("Latitude"), [CleanText(), Optional(), Length(max=20)])
-    longitude = StringField(_l("Longitude"), [CleanText(), Optional(), Length(max=20)])
+    latitude = StringField(_l("Latitude"), [Sent(), CleanText(), Optional(), Length(max=20)])
+    longitude = StringField(_l("Longitude"), [Sent(), CleanText(), Optional(), Length(max=20)])
 
     def coordinates(self) -> tuple[float | None, float | None]:
         """The coordinates typed (call after ``validate``)."""
@@ -246,11 +255,11 @@ class ServiceForm(Form):
     target_days = IntegerField(_l("Target (working days)"), [Required(), Bounded(*TARGET_DAYS)])
     bring_id = TextAreaField(
         _l("What to bring (Indonesian)"),
-        [CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
+        [Sent(), CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
     )
     bring_en = TextAreaField(
         _l("What to bring (English)"),
-        [CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
+        [Sent(), CleanText(multiline=True), Optional(), Length(max=BRING_LENGTH)],
     )
     offered = BooleanField(_l("Offered at intake"), default=True)
 
@@ -352,4 +361,4 @@ class OfficeForm(Form):
         _l("Time zone"),
         choices=options((zone, f"{short} ({zone})") for zone, short in TIMEZONES.items()),
     )
-    address = StringField(_l("Address"), [CleanText(), Optional(), Length(max=300)])
+    address = StringField(_l("Address"), [Sent(), CleanText(), Optional(), Length(max=300)])

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.audit import trail as audit
 from tracker.audit.trail import Actor
 from tracker.errors import SetupInvalid
-from tracker.intake.checks import normalise_phone
+from tracker.intake.checks import is_office_phone, normalise_phone
 from tracker.models import (
     LeaveDay,
     Office,
@@ -164,6 +164,8 @@ def check(data: Any) -> list[dict[str, Any]]:
 
 def _office_problems(where: str, office: Any, seen_points: set[str]) -> list[dict[str, Any]]:
     problems = []
+    if office.get("phone") and not is_office_phone(office["phone"]):
+        problems.append(_problem(f"{where}.phone", "phone", value=office["phone"]))
     if office.get("whatsapp") and normalise_phone(office["whatsapp"]) is None:
         problems.append(_problem(f"{where}.whatsapp", "whatsapp", value=office["whatsapp"]))
     mains = [p for p in office["points"] if p.get("main")]

@@ -112,6 +112,24 @@ class Visible:
             raise StopValidation(str(message))
 
 
+class Sent:
+    """The field came with the post, if only empty: a form that edits what is stored and
+    whose fields may be left empty (an office's contacts, a point's place on the map) would
+    otherwise read a post that lacks a field, made by hand or cut short, as that field
+    cleared, and blank what it holds. A browser sends every text field of the form it shows,
+    empty or not; a checkbox it leaves out when unticked, so this is for text fields only."""
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        if not field.raw_data:
+            field.errors[:] = []
+            raise StopValidation(
+                _(
+                    "“%(field)s” was not sent: reload the page and try again.",
+                    field=_label(field),
+                )
+            )
+
+
 class Required:
     """Something typed or chosen (a date, a time, a choice), told with the field's name."""
 

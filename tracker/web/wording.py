@@ -416,6 +416,11 @@ def setup_problem(problem: dict) -> str:
         ),
         "twice": lambda: _("names the same thing twice."),
         "code_twice": lambda: _("%(value)s is named twice.", value=p.get("value")),
+        "phone": lambda: _(
+            "%(value)s must be a telephone number in Indonesia: with its area code, such as "
+            "(0254) 200-123, or a service number, such as 1500 537.",
+            value=p.get("value"),
+        ),
         "whatsapp": lambda: _(
             "%(value)s must be a mobile number, such as 0812 3456 7890.", value=p.get("value")
         ),
