@@ -26,6 +26,7 @@ from tracker.models import (
     StaffAccount,
     utcnow,
 )
+from tracker.places.forms import HoursForm
 from tracker.requests import operations
 from tracker.requests.operations import Collector, Courier
 from tracker.status import Status
@@ -157,6 +158,14 @@ class AccountFactory:
 
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def week(**periods: str) -> dict[str, str]:
+    """A point's opening-hours form as a browser posts it: every field, those not given
+    empty (``week(d0_p0_opens="08:00", d0_p0_closes="15:00")``)."""
+    every = dict.fromkeys(HoursForm.every_field_name(), "")
+    assert set(periods) <= set(every), set(periods) - set(every)
+    return {**every, **periods}
 
 
 def csrf_token(client: Any, path: str = "/staff/login") -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, week
 from tracker.api import keys
 from tracker.audit.trail import Actor
 from tracker.models import (
@@ -30,9 +30,13 @@ from tracker.status import Status
 from tracker.webhooks import sealing, subscriptions
 
 HOME_POINT = "srg-dinas"
-HOURS = {
-    f"d{d}_p0_{edge}": t for d in range(5) for edge, t in (("opens", "08:00"), ("closes", "15:00"))
-}
+HOURS = week(
+    **{
+        f"d{d}_p0_{edge}": t
+        for d in range(5)
+        for edge, t in (("opens", "08:00"), ("closes", "15:00"))
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 
-from tests.factories import PASSWORD, csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, sign_in, week
 from tests.test_staff_work import intake, move, post
 from tracker.announcements import operations as announce
 from tracker.audit.trail import Actor
@@ -188,12 +188,38 @@ def test_a_missing_field_is_named(client, boss, session) -> None:
 def test_an_empty_hours_form_keeps_the_opening_hours(client, boss, session):
     before = counted(session, OpeningHours)
     assert before > 0
-    empty = post(client, "/staff/points/srg-dinas/hours", {})
+    empty = post(client, "/staff/points/srg-dinas/hours", week())
     assert empty.status_code == 400
     assert "Isi paling sedikit satu jam buka." in empty.get_data(as_text=True)
-    half = post(client, "/staff/points/srg-dinas/hours", {"d0_p0_opens": "08:00"})
+    half = post(client, "/staff/points/srg-dinas/hours", week(d0_p0_opens="08:00"))
     assert half.status_code == 400
     assert counted(session, OpeningHours) == before
+
+
+def test_an_hours_post_that_lacks_fields_keeps_the_opening_hours(client, boss, session):
+    """A post made by hand or cut short, with one period and none of the other fields, would
+    leave the point that one period; it is refused. Control: the same period with every other
+    field sent empty, as a browser sends it, is saved as the point's only period."""
+
+    def periods() -> list[tuple]:
+        found = session.execute(
+            select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes)
+            .join(PickupPoint, PickupPoint.id == OpeningHours.point_id)
+            .where(PickupPoint.code == "srg-dinas")
+            .order_by(OpeningHours.weekday, OpeningHours.opens)
+        ).all()
+        session.rollback()
+        return [tuple(row) for row in found]
+
+    before = periods()
+    assert len(before) > 1
+    one = {"d0_p0_opens": "08:00", "d0_p0_closes": "12:00"}
+    cut = post(client, "/staff/points/srg-dinas/hours", one)
+    assert cut.status_code == 400
+    assert "Tidak semua jam buka ikut terkirim" in cut.get_data(as_text=True)
+    assert periods() == before
+    assert post(client, "/staff/points/srg-dinas/hours", week(**one)).status_code == 303
+    assert periods() == [(0, dt.time(8), dt.time(12))]
 
 
 def test_a_batch_made_ready_at_a_point_without_opening_hours_is_refused(

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.factories import csrf_token, sign_in, wait_until_blocked, while_held
+from tests.factories import csrf_token, sign_in, wait_until_blocked, week, while_held
 from tracker import create_app
 from tracker.audit.trail import Actor
 from tracker.db import unit_of_work
@@ -568,8 +568,8 @@ def test_an_admin_adds_a_pickup_point_that_takes_documents_once_it_has_hours(
         make_request.move(waiting, Status.READY, point="srg-walantaka")
     make_request.session.rollback()
 
-    hours = {f"d{d}_p0_{edge}": t for d in range(7) for edge, t in (("opens", "08:00"),
-             ("closes", "15:00"))}  # fmt: skip
+    hours = week(**{f"d{d}_p0_{edge}": t for d in range(7) for edge, t in (("opens", "08:00"),
+                  ("closes", "15:00"))})  # fmt: skip
     assert post(client, "/staff/points/srg-walantaka/hours", hours).status_code == 303
     session.expire_all()
     waiting = session.get(Request, waiting.id)

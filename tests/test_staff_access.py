@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.factories import PASSWORD, csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, sign_in, week
 from tracker.api import keys
 from tracker.audit.trail import Actor
 from tracker.models import (
@@ -125,7 +125,7 @@ ENDPOINTS = [
         "POST",
         "/staff/points/{point}/hours",
         SUPERVISOR,
-        form=(("d0_p0_opens", "09:00"), ("d0_p0_closes", "12:00")),
+        form=tuple(week(d0_p0_opens="09:00", d0_p0_closes="12:00").items()),
     ),
     Endpoint(
         "location",

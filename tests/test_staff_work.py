@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from tests.factories import csrf_token
+from tests.factories import csrf_token, week
 from tracker import receipts
 from tracker.audit import trail as audit
 from tracker.audit.trail import SYSTEM, Actor
@@ -312,12 +312,12 @@ def test_opening_hours_are_edited(client, make_account, make_request, session) -
     sign_in(client, boss.username)
     data = {"d0_p0_opens": "07:30", "d0_p0_closes": "12:00", "d0_p1_opens": "13:00",
             "d0_p1_closes": "15:30", "d5_p0_opens": "08:00", "d5_p0_closes": "11:00"}  # fmt: skip
-    assert post(client, "/staff/points/srg-dinas/hours", data).status_code == 303
+    assert post(client, "/staff/points/srg-dinas/hours", week(**data)).status_code == 303
     point = make_request.point("srg-dinas")
     assert [(h.weekday, h.opens.hour) for h in point.hours] == [(0, 7), (0, 13), (5, 8)]
     session.rollback()
     bad = post(
-        client, "/staff/points/srg-dinas/hours", {"d1_p0_opens": "12:00", "d1_p0_closes": "08:00"}
+        client, "/staff/points/srg-dinas/hours", week(d1_p0_opens="12:00", d1_p0_closes="08:00")
     )
     assert bad.status_code == 400
     point = make_request.point("srg-dinas")
@@ -339,7 +339,7 @@ def test_overlapping_periods_of_a_day_are_refused_naming_the_day(
     for second in (("10:00", "16:00"), ("08:00", "15:00"), ("07:00", "09:00")):
         data = {"d0_p0_opens": "08:00", "d0_p0_closes": "15:00",
                 "d0_p1_opens": second[0], "d0_p1_closes": second[1]}  # fmt: skip
-        answer = post(client, "/staff/points/srg-dinas/hours", data)
+        answer = post(client, "/staff/points/srg-dinas/hours", week(**data))
         assert answer.status_code == 400, second
         assert "Senin: jam-jamnya bertumpang tindih." in answer.get_data(as_text=True)
         now = [(h.weekday, h.opens, h.closes) for h in make_request.point("srg-dinas").hours]
@@ -347,7 +347,7 @@ def test_overlapping_periods_of_a_day_are_refused_naming_the_day(
         session.rollback()
     data = {"d0_p0_opens": "08:00", "d0_p0_closes": "12:00",
             "d0_p1_opens": "12:00", "d0_p1_closes": "15:00"}  # fmt: skip
-    assert post(client, "/staff/points/srg-dinas/hours", data).status_code == 303
+    assert post(client, "/staff/points/srg-dinas/hours", week(**data)).status_code == 303
     overlap = [(2, dt.time(8), dt.time(12)), (2, dt.time(11), dt.time(15))]
     with pytest.raises(ValueError, match="overlap"):
         pickup.set_hours(make_request.point("srg-dinas"), overlap)

@@ -110,9 +110,25 @@ class HoursForm(Form):
                     found.append((weekday, opens, closes))
         return found
 
+    @classmethod
+    def every_field_name(cls) -> list[str]:
+        return [
+            cls.field_name(weekday, period, edge)
+            for weekday in range(7)
+            for period in range(PERIODS_PER_DAY)
+            for edge in ("opens", "closes")
+        ]
+
     def validate(self, extra_validators: object = None) -> bool:
-        """Each period has both ends or neither, and a point keeps at least one: an empty
-        form would otherwise close the point for good."""
+        """Every field came with the post, as a browser sends them (empty or not), each
+        period has both ends or neither, and a point keeps at least one: a post that lacks
+        fields (made by hand or cut short), or an empty one, would otherwise take periods
+        away, or close the point for good."""
+        if any(not self[name].raw_data for name in self.every_field_name()):
+            self.form_errors.append(
+                _l("Not every opening time was sent: reload the page and try again.")
+            )
+            return False
         valid = super().validate(extra_validators)  # type: ignore[arg-type]
         for weekday in range(7):
             for index in range(PERIODS_PER_DAY):
@@ -136,14 +152,8 @@ class HoursForm(Form):
         return valid
 
 
-for _weekday in range(7):
-    for _period in range(PERIODS_PER_DAY):
-        for _edge in ("opens", "closes"):
-            setattr(
-                HoursForm,
-                HoursForm.field_name(_weekday, _period, _edge),
-                TimeField(validators=[Optional()]),
-            )
+for _name in HoursForm.every_field_name():
+    setattr(HoursForm, _name, TimeField(validators=[Optional()]))
 
 
 def office_phone(_form: object, field: object) -> None:
