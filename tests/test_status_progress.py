@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests.factories import csrf_token, sign_in
 from tests.test_lookup import visible_text
+from tracker.intake.checks import is_office_phone
 from tracker.models import AuditEntry, DailyFigure, Office, PickupPoint, Request, utcnow
 from tracker.places.workdays import add_working_days
 from tracker.status import Status
@@ -261,6 +262,35 @@ def test_bad_contacts_are_refused_naming_the_field(
     assert answer.status_code == 400
     assert said in visible_text(answer.get_data(as_text=True))
     assert contacts(session, "36.73") == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "telephone"),
+    [
+        ("(0254) 200-123", True),
+        ("021-5701 2345", True),
+        ("+62 21 5701 2345", True),
+        ("+62 (0)21 5701 2345", True),
+        ("62 21 5701 2345", True),
+        ("0800-1-234567", True),  # toll-free
+        ("0812 3456 7890", True),
+        ("1500 537", True),
+        ("14045", True),
+        ("112", True),
+        ("29-11-2026", False),  # dates in the telephone's place
+        ("2026-11-29", False),
+        ("29.11.2026", False),
+        ("1-11-2026", False),
+        ("29/11/2026", False),
+        ("+1 202 555 0100", False),  # another country's
+        ("+62", False),
+        ("0254", False),
+        ("12345678", False),
+        ("call us", False),
+    ],
+)
+def test_an_office_telephone_is_a_number_in_indonesia(typed, telephone) -> None:
+    assert is_office_phone(typed) is telephone
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,7 @@ def normalise_phone(text: str) -> str | None:
     if digits.startswith("+62"):
         digits = "0" + digits[3:]
     elif digits.startswith("62"):
-        rest = digits[2:]
-        digits = rest if rest.startswith("0") else "0" + rest  # +62 (0)21 … as well
+        digits = "0" + digits[2:]
     if re.fullmatch(r"08[0-9]{8,11}", digits):
         return digits
     return None
