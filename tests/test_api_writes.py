@@ -102,6 +102,79 @@ def test_each_intake_rule_is_refused_with_422_naming_the_field(
     assert count(session) == 0
 
 
+DELIVERY = {"handover": "delivery", "point": None}
+
+
+@pytest.mark.parametrize(
+    ("changed", "clean", "field", "said"),
+    [
+        ({"service": "\ud800"}, {"service": "ktp-el"}, "service", "surrogate tunggal"),
+        ({"office": "36.73\udfff"}, {"office": "36.73"}, "office", "surrogate tunggal"),
+        ({"applicant_name": "Siti \ud83d"}, {}, "applicant_name", "surrogate tunggal"),
+        ({**DELIVERY, "address": "Jl. \ud800 No. 1"}, {**DELIVERY, "address": "Jl. Merdeka 1"},
+         "address", "surrogate tunggal"),
+        ({**DELIVERY, "address": "\u0000"}, {**DELIVERY, "address": "Jl. Merdeka 1"}, "address",
+         "karakter kendali"),
+        ({"point": "srg-dinas\u001b[31m"}, {}, "point", "karakter kendali"),
+        ({"applicant_name": "Siti\nAminah"}, {}, "applicant_name", "karakter kendali"),
+        ({"email": "siti@contoh.id\u0085"}, {"email": "siti@contoh.id"}, "email",
+         "karakter kendali"),
+    ],
+)  # fmt: skip
+def test_a_text_no_form_could_send_is_refused_naming_the_field(
+    client, session, changed, clean, field, said
+) -> None:
+    """JSON carries what a form cannot: a lone surrogate (which no database takes: a 500
+    before) and control characters (stored as sent before, and served on the status page).
+    Each is a 422 naming the field, in Indonesian, and nothing is registered."""
+    token = make_key(session, "bridge", scope=W)
+    answer = client.post(REGISTER, json=new(**changed), headers=bearer(token))
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    error = answer.get_json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_field", field)
+    assert said in error["message"] and f"“{field}”" in error["message"]
+    fits(answer, REGISTER, "post")
+    assert count(session) == 0
+    # Control: the same body, the field written clean, is registered.
+    registered = client.post(REGISTER, json=new(**clean), headers=bearer(token))
+    assert registered.status_code == 201, registered.get_data(as_text=True)
+
+
+def test_a_note_may_hold_line_breaks_but_no_other_control(client, session, make_request) -> None:
+    """The notes, as the console's, may hold line breaks and tabs; not NUL or an escape, and
+    a courier's name (one line) no line break either."""
+    request = make_request(Status.VERIFYING)
+    token = make_key(session, "bridge", scope=W)
+    path, version = MOVE.format(ref=request.receipt), request.version
+    for body, field, said in (
+        ({"public_note": "Bawa KK asli\u0000"}, "public_note", "hanya baris baru dan tab"),
+        ({"internal_note": "\u001b[31mmerah"}, "internal_note", "hanya baris baru dan tab"),
+        ({"public_note": "Bawa KK \udc00"}, "public_note", "surrogate tunggal"),
+    ):
+        refused = client.post(
+            path, json={"to": "needs_fix", "version": version, **body}, headers=bearer(token)
+        )
+        assert refused.status_code == 422, refused.get_data(as_text=True)
+        error = refused.get_json()["error"]
+        assert error["field"] == field and said in error["message"], error
+        fits(refused, MOVE, "post")
+        assert fresh(session, request.receipt).version == version
+    note = "Bawa:\n\t1. KK asli\r\n\t2. Akta kelahiran"
+    moved = client.post(
+        path, json={"to": "needs_fix", "version": version, "public_note": note},
+        headers=bearer(token),
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    assert fresh(session, request.receipt).events[-1].public_note == note
+    ready = make_request(Status.READY, point="srg-dinas")
+    courier = client.post(
+        MOVE.format(ref=ready.receipt),
+        json={"to": "delivering", "version": ready.version, "courier": "JNE\nExpress",
+              "reference": "JNE-1"}, headers=bearer(token),
+    )  # fmt: skip
+    assert courier.status_code == 422 and courier.get_json()["error"]["field"] == "courier"
+
+
 def test_a_body_nested_deeper_than_the_parser_goes_is_refused_as_not_json(client, session) -> None:
     """``[`` a hundred thousand times exhausts Python's JSON parser: a 422 like any body that
     is not JSON, nothing registered, never a 500."""

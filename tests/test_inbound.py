@@ -203,6 +203,29 @@ def test_sms_mistyped_unknown_and_english_answers(client, session, make_request)
     assert unsigned.status_code == 401 and len(outbox(session)) == 4
 
 
+def test_a_text_no_provider_sends_is_refused_and_what_citizens_type_is_not(
+    client, session, make_request
+) -> None:
+    """A lone surrogate, which nothing can store, is a 422 naming the field, even signed; a
+    control character a citizen typed is theirs, and answered (the console's rule for staff
+    text is not theirs). A WhatsApp sender in digits other than ASCII's is no number to
+    answer; the same sender in ASCII is answered."""
+    request = make_request(Status.VERIFYING)
+    refused = post_sms(client, f"CEK {request.receipt} \ud800", id="s1")
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.get_json()["error"]["field"] == "text"
+    fits(refused, "/api/v1/inbound/sms", "post")
+    assert outbox(session) == []
+    answered = post_sms(client, f"CEK {request.receipt}\u0007", id="s2")
+    assert answered.status_code == 200 and answered.get_json()["answered"] == 1
+    arabic = "".join(chr(0x0660 + int(d)) for d in CITIZEN)  # ٦٢٨١…
+    body = whatsapp_body(f"cek {request.receipt}", sender=arabic, message_id="wamid.9")
+    assert post_whatsapp(client, body).get_json() == {"received": 0, "answered": 0}
+    ascii_sender = whatsapp_body(f"cek {request.receipt}", message_id="wamid.10")
+    assert post_whatsapp(client, ascii_sender).get_json() == {"received": 1, "answered": 1}
+    assert len(replies_in(session)) == 2
+
+
 def test_an_inbound_office_that_names_no_office_is_logged_and_the_first_office_answers(
     app_config, session, caplog
 ) -> None:

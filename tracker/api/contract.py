@@ -21,7 +21,8 @@ from markupsafe import Markup, escape
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tracker.errors import BodyInvalid
+from tracker.errors import BodyInvalid, FieldRefused
+from tracker.web.edge import CONTROL, CONTROL_BUT_LINES
 
 SPEC_FILE = Path(__file__).with_name("openapi.yaml")
 SPEC_URI = "urn:siapambil:openapi"
@@ -80,9 +81,15 @@ def problems(schema: dict[str, Any] | str, data: Any) -> list[tuple[str, str]]:
     return found
 
 
-def checked_body(schema: dict[str, Any] | str) -> Any:
-    """The request's JSON body, if it fits the schema; else 422 naming the first field that
-    does not (a body that is not JSON at all is told as such)."""
+def checked_body(schema: dict[str, Any] | str, *, clean_text: bool = True) -> Any:
+    """The request's JSON body, if it fits the schema and its texts can be stored; else 422
+    naming the first field that does not (a body that is not JSON at all is told as such).
+
+    JSON can carry what no form can: a lone surrogate (``"\\ud800"``), which no database
+    or encoding takes, and control characters. A text with either is refused as the console
+    refuses it (``tracker.web.edge.CleanText``): line breaks and tabs only in ``MULTILINE``
+    fields. ``clean_text=False`` (a provider's webhook, carrying what citizens typed) refuses
+    only the surrogates."""
     data = request.get_json(silent=True)
     if data is None:
         raise BodyInvalid(field="", problem="the body is not JSON")
@@ -90,7 +97,46 @@ def checked_body(schema: dict[str, Any] | str) -> Any:
     if wrong:
         field, problem = wrong[0]
         raise BodyInvalid(field=field, problem=problem)
+    unstorable = first_unstorable(data, clean_text=clean_text)
+    if unstorable is not None:
+        field, rule = unstorable
+        raise FieldRefused(field=field, rule=rule)
     return data
+
+
+# The API's texts that may hold line breaks and tabs, as the console's notes and address do.
+MULTILINE = frozenset({"public_note", "internal_note", "address"})
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def first_unstorable(data: Any, *, clean_text: bool = True, path: str = "") -> Any:
+    """The first text of ``data`` (JSON, walked in order) that cannot be stored, as
+    ``(field path, rule)``: ``surrogate``, or with ``clean_text`` ``control`` (a one-line
+    field) or ``control_lines`` (a ``MULTILINE`` one); None when every text can."""
+    if isinstance(data, str):
+        if SURROGATE.search(data):
+            return path, "surrogate"
+        if not clean_text:
+            return None
+        multiline = path.rpartition(".")[2] in MULTILINE
+        if (CONTROL_BUT_LINES if multiline else CONTROL).search(data):
+            return path, "control_lines" if multiline else "control"
+        return None
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for key, value in items:
+        if isinstance(key, str) and SURROGATE.search(key):
+            return path, "surrogate"
+        inner = f"{path}.{key}" if path else str(key)
+        found = first_unstorable(value, clean_text=clean_text, path=inner)
+        if found is not None:
+            return found
+    return None
 
 
 def operations() -> list[dict[str, Any]]:

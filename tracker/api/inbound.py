@@ -83,7 +83,7 @@ def whatsapp_verify() -> Response:
 def whatsapp() -> Response:
     """The Cloud API's webhook: each text message answered; statuses and the rest ignored."""
     check_signature("WHATSAPP_APP_SECRET", WHATSAPP_SIGNATURE)
-    body = contract.checked_body("WhatsAppWebhook")
+    body = contract.checked_body("WhatsAppWebhook", clean_text=False)
     return _answer_all(list(whatsapp_messages(body)))
 
 
@@ -92,7 +92,7 @@ def whatsapp() -> Response:
 def sms() -> Response:
     """A generic SMS gateway's webhook: ``{"from", "text"}`` (and its own ``id``, if any)."""
     check_signature("SMS_INBOUND_SECRET", SMS_SIGNATURE)
-    body = contract.checked_body("InboundSms")
+    body = contract.checked_body("InboundSms", clean_text=False)
     own = body.get("id") or f"{http.get_data().hex()}:{utcnow().isoformat()}"
     return _answer_all([replies.Inbound(Channel.SMS, body["from"].strip(), body["text"], own)])
 
@@ -121,6 +121,11 @@ def signed(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected.encode(), header.strip().lower().encode())
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` takes any script's, and superscripts)."""
+    return text.isascii() and text.isdigit()
+
+
 def whatsapp_messages(body: dict[str, Any]) -> Iterator[replies.Inbound]:
     """The text messages of a Cloud API webhook (``entry[].changes[].value.messages[]``)."""
     for entry in body.get("entry") or ():
@@ -129,7 +134,7 @@ def whatsapp_messages(body: dict[str, Any]) -> Iterator[replies.Inbound]:
             for message in value.get("messages") or ():
                 text = (message.get("text") or {}).get("body")
                 sender = str(message.get("from") or "")
-                if message.get("type") == "text" and isinstance(text, str) and sender.isdigit():
+                if message.get("type") == "text" and isinstance(text, str) and _digits(sender):
                     own = message.get("id") or f"{sender}:{message.get('timestamp')}:{text}"
                     yield replies.Inbound(Channel.WHATSAPP, sender, text, str(own))
 

@@ -275,7 +275,7 @@ def _api(error: DomainError) -> str:
         return _(
             "The field %(field)s is not valid: %(problem)s",
             field=error.details.get("field", ""),
-            problem=_field_rule(error.details.get("rule", "")),
+            problem=_field_rule(error.details.get("rule", ""), error.details.get("field", "")),
         )
     if isinstance(error, BodyInvalid):
         return _(
@@ -309,9 +309,24 @@ def _writes(error: DomainError) -> str | None:
     return None
 
 
-def _field_rule(rule: str) -> str:
+def _field_rule(rule: str, field: str) -> str:
     """Why a field of an API write is refused, by the intake's and the moves' own rules."""
     rules = {
+        "control": _(
+            "“%(field)s” contains a control character that cannot be stored "
+            "(such as a line break or NUL).",
+            field=field,
+        ),
+        "control_lines": _(
+            "“%(field)s” contains a control character that cannot be stored "
+            "(only line breaks and tabs are allowed).",
+            field=field,
+        ),
+        "surrogate": _(
+            "“%(field)s” holds a character that is not valid Unicode (a lone surrogate, "
+            "such as \\ud800).",
+            field=field,
+        ),
         "unknown": _("No service has this code."),
         "not_offered": _("This service is no longer offered."),
         "name": _(
