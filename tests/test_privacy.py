@@ -6,6 +6,7 @@ import logging
 import re
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ from tracker.announcements import operations as announce
 from tracker.models import TIMEZONES, Office, PickupPoint, Request, utcnow
 from tracker.statistics import figures as statistics
 from tracker.status import Status
+from tracker.web.security import ReceiptMaskingFilter
 
 PEOPLE = [
     # name, NIK (woman: day of birth + 40), phone, e-mail, address, birth date
@@ -136,10 +138,18 @@ def test_logs_carry_neither_receipts_nor_personal_data(live_server, make_request
     # dots, a phone's en dash, a zero-width space copied from a chat.
     typed = [sep.join(groups) for sep in ("-", "+", "%20", ".", "%E2%80%93", "%2D")]
     typed.append("%E2%80%8B" + request.receipt)
+    # And in shapes no group of four shows: full-width (as a phone's keyboard may give it),
+    # six and six, a dot between every character, in pairs.
+    number = request.receipt
+    typed.append(quote("".join(chr(ord(c) + 0xFEE0) for c in number)))
+    typed.append(f"{number[:6]}-{number[6:]}")
+    typed.append(".".join(number))
+    typed.append("%20".join(number[i : i + 2] for i in range(0, 12, 2)))
     for path in (
         f"/s/{request.receipt}",
         *(f"/cek?no={number}" for number in typed),
         f"/s/{typed[4]}",
+        *(f"/api/v1/requests/{number}" for number in typed[-4:]),
         f"/api/v1/requests/{request.receipt.lower()}",
         "/cek?no=AAAA",
     ):
@@ -155,6 +165,49 @@ def test_logs_carry_neither_receipts_nor_personal_data(live_server, make_request
         *forbidden(PEOPLE[0]),
     ):
         assert needle not in lines, needle
+
+
+def test_what_people_typed_leaves_no_trace_in_a_logged_request_line() -> None:
+    """Where a request line carries what someone typed, the log keeps a receipt number's tag,
+    or ``-``: a NIK or a name searched for in the console, a mistyped number, the sign-in's
+    way back to a request. Control: what nobody typed (an office's code, a board's path)
+    stays as it was."""
+    masking = ReceiptMaskingFilter("key")
+    number = receipts.generate()
+    grouped = receipts.format_grouped(number)
+
+    def logged(line: str) -> str:
+        record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, line, None, None)
+        masking.filter(record)
+        return record.getMessage()
+
+    tag = logged(f'"GET /s/{number} HTTP/1.1"').split("/s/")[1].split()[0]
+    assert re.fullmatch(r"R:[0-9a-f]{6}", tag)
+    for line, shown in (
+        ('"GET /staff/search?q=3673232701855732&office=1 HTTP/1.1"', "q=-&office=1"),
+        ('"GET /staff/search?q=Siti+Rahmawati HTTP/1.1"', "q=- "),
+        (f'"GET /staff/handover?no={number[:6]}-{number[6:]} HTTP/1.1"', f"no={tag} "),
+        (f'"GET /staff/login?next=%2Fstaff%2Fr%2F{number} HTTP/1.1"', "next=- "),
+        (f'"GET /open311/v2/requests.json?service_request_id={number},{grouped.lower()},X1 '
+         'HTTP/1.1"', f"service_request_id={tag},{tag},- "),
+        (f'"POST /api/v1/requests/{".".join(number)}/transitions HTTP/1.1"',
+         f"/api/v1/requests/{tag}/transitions"),
+        ('"POST /api/v1/requests/ext:SIAK-2026-0001/transitions HTTP/1.1"',
+         "/api/v1/requests/-/transitions"),
+        (f"Exception on /staff/r/{number.lower()}/move/ready [POST]", f"/staff/r/{tag}/move"),
+        (f"sent https://cek.example.go.id/s/{number}?lang=en", f"/s/{tag}?lang=en"),
+    ):  # fmt: skip
+        masked = logged(line)
+        assert shown in masked, (line, masked)
+        for secret in ("3673232701855732", "Siti", "Rahmawati", number, number.lower(), "SIAK"):
+            assert secret not in masked, (line, masked)
+    for untouched in (
+        '"GET /statistik?kantor=36.73&minggu=12 HTTP/1.1"',
+        '"GET /board/srg-dinas HTTP/1.1"',
+        '"GET /docs/s/guide HTTP/1.1"',
+        '"GET /api/v1/points/srg-dinas/board HTTP/1.1"',
+    ):
+        assert logged(untouched) == untouched
 
 
 def demo_answers(client, session):

@@ -63,27 +63,57 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+# Where a request line carries what was typed, in whatever shape (full-width, dotted, grouped
+# six and six): the segment after a look-up's or the console's path to one request, and the
+# query arguments of the look-up form, the counter, Open311, the staff search (a NIK, a name)
+# and the sign-in's way back; a path where a request line or a URL has one. The proxies' logs
+# leave these out the same way (deploy/).
+_PLACED = re.compile(
+    r"((?:^|[\s\"'(=])(?:https?://[^/\s\"']+)?/(?:s|staff/r|api/v1/requests|open311/v2/requests)/)"
+    r"(?!<)([^/?#\s\"']+)"  # not a route's rule (``/s/<receipt>``, in the JSON log)
+)
+_TYPED_ARGUMENT = re.compile(
+    r"([?&](?:no|q|service_request_id|receipts|next)=)([^&#\s\"]*)", re.IGNORECASE
+)
+_LISTED = re.compile(r",|%2C", re.IGNORECASE)
+
+
 class ReceiptMaskingFilter(logging.Filter):
-    """Replaces receipt-shaped tokens in log lines with a keyed tag (``R:3fa9c1``): the same
-    number gives the same tag, so a request can be followed in the logs without showing it.
-    The WhatsApp handshake's verify token is hidden too."""
+    """Replaces receipt numbers in log lines with a keyed tag (``R:3fa9c1``): the same number
+    gives the same tag, so a request can be followed in the logs without showing it. Where a
+    request line carries what someone typed (``_PLACED``, ``_TYPED_ARGUMENT``) each value is
+    a tag, or ``-`` when it is no receipt number (a NIK or a name searched for, a mistyped
+    number); elsewhere receipt-shaped tokens are. The WhatsApp handshake's verify token is
+    hidden too."""
 
     def __init__(self, key: str) -> None:
         super().__init__()
         self._key = key.encode()
 
+    def _tag_of(self, typed: str) -> str | None:
+        """The tag of the receipt number in ``typed`` (as sent: percent-encoded or not);
+        None when it is none."""
+        try:
+            number = receipts.parse(unquote_plus(typed))
+        except ReceiptMistyped:
+            return None
+        return "R:" + hmac.new(self._key, number.encode(), hashlib.sha256).hexdigest()[:6]
+
     def _tag(self, match: re.Match[str]) -> str:
         token = match.group(0)
-        try:
-            number = receipts.parse(unquote_plus(token))
-        except ReceiptMistyped:
-            return token  # not a receipt number (its check character does not fit)
-        digest = hmac.new(self._key, number.encode(), hashlib.sha256)
-        return f"R:{digest.hexdigest()[:6]}"
+        return self._tag_of(token) or token  # not a receipt number: its check does not fit
+
+    def _typed(self, match: re.Match[str]) -> str:
+        """A typed value as a tag, or ``-``; each of a list (``A,B``) on its own."""
+        shown = [(self._tag_of(part) or "-") if part else part
+                 for part in _LISTED.split(match.group(2))]  # fmt: skip
+        return match.group(1) + ",".join(shown)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = _RECEIPT_SHAPE.sub(self._tag, _SECRET_ARGUMENT.sub(r"\1***", message))
+        masked = _SECRET_ARGUMENT.sub(r"\1***", message)
+        masked = _TYPED_ARGUMENT.sub(self._typed, _PLACED.sub(self._typed, masked))
+        masked = _RECEIPT_SHAPE.sub(self._tag, masked)
         if masked != message:
             record.msg, record.args = masked, None
         return True
