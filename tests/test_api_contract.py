@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
 from flask import Flask, template_rendered
 from openapi_spec_validator import validate
 from sqlalchemy import select
@@ -69,6 +70,33 @@ def test_the_contract_is_valid_openapi_3_1() -> None:
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     for schema in spec["components"]["schemas"].values():  # every schema is a valid schema
         contract.validator(schema).check_schema(contract.anchored(schema))
+
+
+def split_keys(node: Any, where: str = "") -> list[str]:
+    """Keys YAML made of a text that held a comma: in a flow mapping (``{type: string,
+    description: A, B.}``) an unquoted ``, B.`` becomes a key of its own, with no value."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            inside = f"{where}/{key}"
+            schema = "type" in node or "description" in node  # a schema, a parameter
+            odd = not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_$][\w$-]*", key)
+            if value is None and (schema or odd) and not where.endswith(("/example", "/examples")):
+                found.append(inside)
+            found += split_keys(value, inside)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += split_keys(item, f"{where}[{index}]")
+    return found
+
+
+def test_no_description_of_the_contract_was_cut_at_a_comma() -> None:
+    """OpenAPI validates a schema with an unknown key as well, so only this finds them."""
+    assert split_keys(contract.spec()) == []
+    # Control: the mistake as it was written.
+    cut = yaml.safe_load("nik: {type: string, description: 16 digits (spaces, dots, dashes).}")
+    assert split_keys(cut) == ["/nik/dots", "/nik/dashes)."]
+    assert cut["nik"]["description"] == "16 digits (spaces"
 
 
 def test_every_api_route_is_in_the_contract_and_every_path_is_a_route(app) -> None:
