@@ -102,6 +102,48 @@ def test_each_intake_rule_is_refused_with_422_naming_the_field(
     assert count(session) == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "said", "english"),
+    [
+        (new(nik=3673015507900002), "nik", "harus berupa teks", "must be text"),
+        (new(extra="x"), "extra", "bukan isian panggilan ini", "is not a field of this call"),
+        ([new()], "", "harus berupa objek berisi isian", "must be an object of fields"),
+        (new(language="fr"), "language", "harus salah satu dari: id, en",
+         "must be one of: id, en"),
+        (new(applicant_name=None) | {"applicant_name": None}, "applicant_name",
+         "harus berupa teks", "must be text"),
+        ({k: v for k, v in new().items() if k != "service"}, "service", "belum diisi",
+         "is missing"),
+        (new(consent_notify="ya"), "consent_notify", "harus berupa true atau false",
+         "must be true or false"),
+    ],
+)  # fmt: skip
+def test_a_body_that_does_not_fit_is_told_in_the_callers_language_without_its_values(
+    client, session, body, field, said, english
+) -> None:
+    """The contract's refusals name the field and what it asks, in the caller's language
+    (JSON Schema's own messages are English, and repeat the value sent: a NIK, a body)."""
+    token = make_key(session, "bridge", scope=W)
+    for language, expected in (("id", said), ("en", english)):
+        answer = client.post(
+            REGISTER, json=body, headers={**bearer(token), "Accept-Language": language}
+        )
+        assert answer.status_code == 422, answer.get_data(as_text=True)
+        error = answer.get_json()["error"]
+        assert (error["code"], error["field"]) == ("invalid_body", field), error
+        assert f"{field or '(body)'} " in error["message"], error["message"]
+        assert expected in error["message"], error["message"]
+        for english_only in ("is not of type", "Additional properties", "is a required property",
+                             "is not one of", NIK, "Siti"):  # fmt: skip
+            assert english_only not in error["message"], error["message"]
+        fits(answer, REGISTER, "post")
+    assert count(session) == 0
+    not_json = client.post(REGISTER, data="nik=1", content_type="application/json",
+                           headers=bearer(token))  # fmt: skip
+    assert not_json.status_code == 422
+    assert "bukan JSON" in not_json.get_json()["error"]["message"]
+
+
 DELIVERY = {"handover": "delivery", "point": None}
 
 

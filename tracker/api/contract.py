@@ -66,19 +66,57 @@ def anchored(node: Any) -> Any:
     return node
 
 
+def _errors(schema: dict[str, Any] | str, data: Any) -> list[Any]:
+    return sorted(validator(schema).iter_errors(data), key=lambda e: list(e.path))
+
+
+def _field(error: Any) -> str:
+    """The path of the field an error is about: the one missing, or the one not expected."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path = ".".join(p for p in (path, missing) if p)
+    elif error.validator == "additionalProperties" and "'" in error.message:
+        extra = error.message.split("'")[1]
+        path = ".".join(p for p in (path, extra) if p)
+    return path
+
+
 def problems(schema: dict[str, Any] | str, data: Any) -> list[tuple[str, str]]:
-    """Every place where ``data`` does not fit, as (field path, what is wrong)."""
-    found = []
-    for error in sorted(validator(schema).iter_errors(data), key=lambda e: list(e.path)):
-        path = ".".join(str(p) for p in error.absolute_path)
-        if error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else ""
-            path = ".".join(p for p in (path, missing) if p)
-        elif error.validator == "additionalProperties" and "'" in error.message:
-            extra = error.message.split("'")[1]
-            path = ".".join(p for p in (path, extra) if p)
-        found.append((path, error.message))
-    return found
+    """Every place where ``data`` does not fit, as (field path, what is wrong, in
+    JSON Schema's English): for tests and tools; a caller is told by ``refusal``."""
+    return [(_field(error), error.message) for error in _errors(schema, data)]
+
+
+def refusal(error: Any) -> BodyInvalid:
+    """The refusal of a body for one schema error: the field, and what the contract asks of
+    it by kind (``reason``), for ``tracker.web.wording`` to say in the caller's language. The
+    value sent is never repeated (a body may carry a NIK where a text was expected)."""
+    field, kind, asked = _field(error), error.validator, error.validator_value
+    simple = {
+        "required": {"reason": "required"},
+        "minLength": {"reason": "empty"},
+        "minItems": {"reason": "empty"},
+        "minProperties": {"reason": "empty"},
+        "maxLength": {"reason": "too_long", "count": asked},
+        "maxItems": {"reason": "too_long", "count": asked},
+        "maxProperties": {"reason": "too_long", "count": asked},
+        "const": {"reason": "enum", "choices": str(asked)},
+        "pattern": {"reason": "pattern"},
+        "format": {"reason": "pattern"},
+        "uniqueItems": {"reason": "twice"},
+    }
+    if kind == "enum":
+        return BodyInvalid(field=field, reason="enum", choices=", ".join(map(str, asked)))
+    if kind == "additionalProperties":
+        return BodyInvalid(field=field, reason="unknown")
+    if kind == "type":
+        kinds = [asked] if isinstance(asked, str) else list(asked)
+        return BodyInvalid(field=field, reason="type", types=[k for k in kinds if k != "null"])
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        low, high = error.schema.get("minimum"), error.schema.get("maximum")
+        return BodyInvalid(field=field, reason="range", low=low, high=high)
+    return BodyInvalid(field=field, **simple.get(kind, {"reason": "invalid"}))
 
 
 def checked_body(schema: dict[str, Any] | str, *, clean_text: bool = True) -> Any:
@@ -92,11 +130,10 @@ def checked_body(schema: dict[str, Any] | str, *, clean_text: bool = True) -> An
     only the surrogates."""
     data = request.get_json(silent=True)
     if data is None:
-        raise BodyInvalid(field="", problem="the body is not JSON")
-    wrong = problems(schema, data)
+        raise BodyInvalid(field="", reason="not_json")
+    wrong = _errors(schema, data)
     if wrong:
-        field, problem = wrong[0]
-        raise BodyInvalid(field=field, problem=problem)
+        raise refusal(wrong[0])
     unstorable = first_unstorable(data, clean_text=clean_text)
     if unstorable is not None:
         field, rule = unstorable

@@ -278,10 +278,12 @@ def _api(error: DomainError) -> str:
             problem=_field_rule(error.details.get("rule", ""), error.details.get("field", "")),
         )
     if isinstance(error, BodyInvalid):
+        if error.details.get("reason") == "not_json":
+            return _("The body is not JSON: send one JSON object of fields.")
         return _(
             "The field %(field)s is not valid: %(problem)s",
             field=error.details.get("field") or "(body)",
-            problem=error.details.get("problem", ""),
+            problem=_body_problem(error.details),
         )
     return error.message or _("This cannot be done.")
 
@@ -307,6 +309,38 @@ def _writes(error: DomainError) -> str | None:
             "Use a new key for a new call."
         )
     return None
+
+
+def _body_problem(details: dict) -> str:
+    """What the contract asks of a field of a JSON body (``contract.refusal``)."""
+    d = details
+    types = {
+        "string": lambda: _("text"),
+        "integer": lambda: _("a whole number"),
+        "number": lambda: _("a number"),
+        "array": lambda: _("a list"),
+        "object": lambda: _("an object of fields"),
+        "boolean": lambda: _("true or false"),
+    }
+    said = {
+        "required": lambda: _("is missing."),
+        "unknown": lambda: _("is not a field of this call."),
+        "type": lambda: _(
+            "must be %(type)s.",
+            type=_(" or ").join(types.get(t, lambda t=t: t)() for t in d.get("types", ())),
+        ),
+        "empty": lambda: _("must not be empty."),
+        "too_long": lambda: _("is too long (at most %(count)d).", count=d.get("count") or 0),
+        "enum": lambda: _("must be one of: %(choices)s.", choices=d.get("choices", "")),
+        "range": lambda: _(
+            "must be between %(low)s and %(high)s.",
+            low="-" if d.get("low") is None else d["low"],
+            high="-" if d.get("high") is None else d["high"],
+        ),
+        "pattern": lambda: _("is not written in the form the contract gives (see its docs)."),
+        "twice": lambda: _("names the same thing twice."),
+    }
+    return said.get(d.get("reason", ""), lambda: _("is not valid."))()
 
 
 def _field_rule(rule: str, field: str) -> str:
