@@ -311,23 +311,29 @@ def _writes(error: DomainError) -> str | None:
     return None
 
 
-def _body_problem(details: dict) -> str:
-    """What the contract asks of a field of a JSON body (``contract.refusal``)."""
-    d = details
-    types = {
-        "string": lambda: _("text"),
+def _type_name(kind: str, *, in_yaml: bool = False) -> str:
+    """A JSON Schema type as a reader knows it; a setup file's texts and groups in YAML's
+    words."""
+    names = {
+        "string": lambda: _("text (put it in quotes)") if in_yaml else _("text"),
         "integer": lambda: _("a whole number"),
         "number": lambda: _("a number"),
         "array": lambda: _("a list"),
-        "object": lambda: _("an object of fields"),
+        "object": lambda: _("a group of fields") if in_yaml else _("an object of fields"),
         "boolean": lambda: _("true or false"),
     }
+    return names.get(kind, lambda: str(kind))()
+
+
+def _body_problem(details: dict) -> str:
+    """What the contract asks of a field of a JSON body (``contract.refusal``)."""
+    d = details
     said = {
         "required": lambda: _("is missing."),
         "unknown": lambda: _("is not a field of this call."),
         "type": lambda: _(
             "must be %(type)s.",
-            type=_(" or ").join(types.get(t, lambda t=t: t)() for t in d.get("types", ())),
+            type=_(" or ").join(_type_name(t) for t in d.get("types", ())),
         ),
         "empty": lambda: _("must not be empty."),
         "too_long": lambda: _("is too long (at most %(count)d).", count=d.get("count") or 0),
@@ -432,14 +438,6 @@ def _webhook(details: dict) -> str:
 def setup_problem(problem: dict) -> str:
     """One problem of a setup file, as ``path: what is wrong``."""
     p = problem
-    type_names = {
-        "string": lambda: _("text (put it in quotes)"),
-        "integer": lambda: _("a whole number"),
-        "number": lambda: _("a number"),
-        "array": lambda: _("a list"),
-        "object": lambda: _("a group of fields"),
-        "boolean": lambda: _("true or false"),
-    }
     messages = {
         "yaml": lambda: _("The file is not valid YAML (line %(line)d).", line=p.get("line", 0)),
         "required": lambda: _("is missing."),
@@ -450,7 +448,7 @@ def setup_problem(problem: dict) -> str:
         "type": lambda: _(
             "%(value)s must be %(type)s.",
             value=p.get("value"),
-            type=type_names.get(p.get("type"), lambda: str(p.get("type")))(),
+            type=_type_name(str(p.get("type")), in_yaml=True),
         ),
         "enum": lambda: _(
             "%(value)s is not one of: %(choices)s.", value=p.get("value"), choices=p.get("choices")
