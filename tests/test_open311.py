@@ -295,6 +295,10 @@ def test_several_requests_by_number_unknown_ones_left_out(client, make_request) 
     too_many = ",".join(receipts.generate() for _ in range(11))
     answer = client.get(f"{V2}/requests.json", query_string={"service_request_id": too_many})
     assert answer.status_code == 400 and "10" in error_of(answer, "json")[1]
+    # One request named twice, written two ways, is listed once.
+    twice = f"{first.receipt},{receipts.format_grouped(first.receipt).lower()},{second.receipt}"
+    found = client.get(f"{V2}/requests.json", query_string={"service_request_id": twice})
+    assert [d["service_request_id"] for d in found.get_json()] == [first.receipt, second.receipt]
 
 
 def test_no_personal_data_in_any_answer(client, session, make_request) -> None:

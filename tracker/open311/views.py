@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from tracker import receipts
 from tracker.db import get_read_engine, get_session
 from tracker.errors import QueryError, ReceiptMistyped, RequestNotFound
 from tracker.extensions import lookup_rate, lookups_rate
@@ -126,16 +127,21 @@ def requests_json() -> Response:
 
 
 def _several(fmt: str) -> Response:
-    """The requests of the numbers asked, in their order; a number no request has is left
-    out, a mistyped one refuses the call (naming it: the caller typed it)."""
+    """The requests of the numbers asked, in their order, each once however it was written;
+    a number no request has is left out, a mistyped one refuses the call (naming it: the
+    caller typed it)."""
     asked = query(RequestsQuery)
     if not asked.numbers():
         raise QueryError(no_numbers())
     now, engine, language = utcnow(), get_read_engine(), _language()
-    shown = []
+    shown, seen = [], set()
     for typed in asked.numbers():
         try:
-            found = public.lookup(engine, typed, now, office_place=False)
+            number = receipts.parse(typed)
+            if number in seen:
+                continue
+            seen.add(number)
+            found = public.find(engine, number, now, office_place=False)
         except RequestNotFound:
             continue
         except ReceiptMistyped as error:
