@@ -146,7 +146,9 @@ MULTILINE = frozenset({"public_note", "internal_note", "address"})
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def first_unstorable(data: Any, *, clean_text: bool = True, path: str = "") -> Any:
+def first_unstorable(
+    data: Any, *, clean_text: bool = True, path: str = ""
+) -> tuple[str, str] | None:
     """The first text of ``data`` (JSON, walked in order) that cannot be stored, as
     ``(field path, rule)``: ``surrogate``, or with ``clean_text`` ``control`` (a one-line
     field) or ``control_lines`` (a ``MULTILINE`` one); None when every text can."""
@@ -159,13 +161,12 @@ def first_unstorable(data: Any, *, clean_text: bool = True, path: str = "") -> A
         if (CONTROL_BUT_LINES if multiline else CONTROL).search(data):
             return path, "control_lines" if multiline else "control"
         return None
-    items = (
-        data.items()
-        if isinstance(data, dict)
-        else enumerate(data)
-        if isinstance(data, list)
-        else ()
-    )
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None  # a number, true, false or null
     for key, value in items:
         if isinstance(key, str) and SURROGATE.search(key):
             return path, "surrogate"
