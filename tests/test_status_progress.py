@@ -294,20 +294,20 @@ def test_an_office_telephone_is_a_number_in_indonesia(typed, telephone) -> None:
 
 
 @pytest.mark.parametrize(
-    ("typed", "kept"),
+    "typed",
     [
-        ("1500 537", "1500 537"),  # Dukcapil's call centre
-        ("+62 (0)254 200-123", "+62 (0)254 200-123"),
-        ("021-5701 2345", "021-5701 2345"),
-        ("14045", "14045"),
-        ("", ""),  # cleared: a browser sends the field empty
+        "1500 537",  # Dukcapil's call centre
+        "+62 (0)254 200-123",
+        "021-5701 2345",
+        "14045",
+        "",  # cleared: a browser sends the field empty
     ],
 )
-def test_an_office_phone_is_kept_as_typed(client, make_account, session, typed, kept) -> None:
+def test_an_office_phone_is_kept_as_typed(client, make_account, session, typed) -> None:
     assert sign_in(client, make_account("supervisor").username).status_code == 303
     answer = post(client, "/staff/offices/36.73/contact", {**NEW, "phone": typed})
     assert answer.status_code == 303
-    assert contacts(session, "36.73")[0] == kept
+    assert contacts(session, "36.73")[0] == typed
 
 
 @pytest.mark.parametrize("left_out", ["phone", "whatsapp", "email"])
