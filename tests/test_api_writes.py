@@ -348,6 +348,18 @@ def test_a_stale_version_is_409_with_the_current_version(client, session, make_r
         **stale.get_json()["error"], "code": "conflict", "current_version": request.version,
     }  # fmt: skip
     assert fresh(session, request.receipt).status == Status.VERIFYING
+    # A version the request never had is the caller's mistake, not someone else's change.
+    future = client.post(
+        path, json={"to": "processing", "version": request.version + 3}, headers=bearer(token)
+    )
+    assert future.status_code == 409 and future.get_json()["error"]["code"] == "conflict"
+    assert future.get_json()["error"]["current_version"] == request.version
+    said = future.get_json()["error"]["message"]
+    assert f"belum pernah berversi {request.version + 3}" in said
+    assert "petugas lain" not in said  # the stale answer's "another staff member"
+    assert "petugas lain" in stale.get_json()["error"]["message"]  # control: the stale one
+    fits(future, MOVE, "post")
+    assert fresh(session, request.receipt).status == Status.VERIFYING
     not_allowed = client.post(
         path, json={"to": "delivered", "version": request.version}, headers=bearer(token)
     )

@@ -151,6 +151,13 @@ def _conflict_of(error: ConflictError) -> str:
             "reload the page, check and try again."
         )
     details = error.details
+    if details.get("reason") == "unknown_version":
+        return _(
+            "This request has never had version %(asked)d: it is at version %(current)d. "
+            "Nothing was saved: read it again and send the version you read.",
+            asked=details.get("asked", 0),
+            current=details.get("current", 0),
+        )
     return _conflict(details.get("changed_by"), details.get("changed_at"), details.get("zone"))
 
 
