@@ -80,15 +80,14 @@ def check_version(request: Request, expected_version: int | None) -> None:
     """ConflictError, naming who changed it last, when ``request`` is no longer the version
     the caller read; or saying so when the request never had that version (a caller's
     mistake: no one else changed it)."""
-    if expected_version is not None and expected_version > request.version:
+    if expected_version is None or expected_version == request.version:
+        return
+    if expected_version > request.version:
         raise ConflictError(
             reason="unknown_version", asked=expected_version, current=request.version
         )
-    if expected_version is not None and request.version != expected_version:
-        last = request.events[-1] if request.events else None
-        raise conflict(
-            last.actor if last else None, last.at if last else None, request.office.timezone
-        )
+    last = request.events[-1] if request.events else None
+    raise conflict(last.actor if last else None, last.at if last else None, request.office.timezone)
 
 
 def conflict(
